@@ -1,0 +1,74 @@
+"""The one entry point: the app (default), ``server`` and headless ``publish``.
+
+``ftrack-publisher``                 the publisher (embedded demo server when none is configured)
+``ftrack-publisher server [...]``    the embedded ftrack-compatible server in the foreground
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from publisher import __version__, paths
+
+
+def _add_server_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "server",
+        help="run the embedded ftrack-compatible server",
+        description="Run the embedded ftrack-compatible server. A new data folder gets the demo project.",
+    )
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help=f"where the database and files live (default: {paths.embedded_server_dir()})")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    p.add_argument("--port", type=int, default=0, help="port to bind (default: 0, a free port)")
+    p.add_argument("--api-key", default=None,
+                   help="API key of the demo user (default: the one stored in the data folder)")
+    p.add_argument("--record", type=Path, default=None,
+                   help="append every request received, as JSON lines, to this file (for protocol checks)")
+    p.add_argument("--encode-threads", type=int, default=None,
+                   help="threads the encoder may use (default: all cores)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ftrack-publisher",
+        description="Publish files, folders and image sequences to ftrack.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    _add_server_parser(sub)
+    return parser
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from publisher.server import run
+
+    data_dir = args.data_dir or paths.embedded_server_dir()
+    return run(
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        record=args.record,
+        encode_threads=args.encode_threads,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "server":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return run_server(args)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    # Until the window lands, the app is the embedded server with the demo project.
+    args = parser.parse_args(["server"])
+    return run_server(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
