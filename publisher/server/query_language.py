@@ -29,6 +29,7 @@ __all__ = [
     "Has",
     "Any",
     "OPERATORS",
+    "MAX_NESTING",
     "parse",
 ]
 
@@ -86,10 +87,14 @@ class Has:
 
 @dataclass
 class Any:
-    """``path any (criteria)``: some member of the collection at ``path`` matches ``criteria``."""
+    """``path any (criteria)``: some member of the collection at ``path`` matches ``criteria``.
+
+    ``criteria`` is None for the documented ``path any ()`` form, which means "the collection
+    is not empty" (``not timelogs any ()`` finds entities without timelogs).
+    """
 
     path: str
-    criteria: Expr
+    criteria: Expr | None
 
 
 Expr = Union[Comparison, And, Or, Not, Has, Any]
@@ -127,11 +132,17 @@ OPERATORS: dict[str, str] = {
     "not_like": "not_like",
 }
 
+#: Deepest nesting of parentheses (including `has (...)` and `any (...)`) and `not`s that parses;
+#: deeper queries raise QuerySyntaxError instead of exhausting the interpreter stack.
+MAX_NESTING = 100
+
 _DIRECTIONS = {"ascending": False, "asc": False, "descending": True, "desc": True}
 
 # Words that end a criteria expression or a clause; never read as paths or bare values.
+# 'from' is missing on purpose: AssetVersionLink and TypedContextLink have an attribute named
+# `from`, so it is a path wherever the keyword cannot be meant.
 _RESERVED = frozenset(
-    ["select", "from", "where", "order", "offset", "limit", "and", "or", "not", "has", "any"]
+    ["select", "where", "order", "offset", "limit", "and", "or", "not", "has", "any"]
 )
 
 # Token kinds.
@@ -224,12 +235,13 @@ def _tokenize(expression: str) -> list[_Token]:
 class _Parser:
     """Recursive descent over the token list; one instance per ``parse`` call."""
 
-    __slots__ = ("expression", "tokens", "index")
+    __slots__ = ("expression", "tokens", "index", "depth")
 
     def __init__(self, expression: str, tokens: list[_Token]) -> None:
         self.expression = expression
         self.tokens = tokens
         self.index = 0
+        self.depth = 0
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -260,6 +272,23 @@ class _Parser:
         self.index += 1
         return token.text
 
+    def entity_type(self, where: str) -> str:
+        token = self.peek()
+        if token.kind != _WORD or token.low in _RESERVED or token.low == "from" or not _IDENTIFIER.match(token.text):
+            raise self.fail("expected an entity type name such as 'Task' %s" % where)
+        self.index += 1
+        return token.text
+
+    def projection_named_from(self) -> bool:
+        """Whether the current word `from` is the attribute of that name, not the keyword."""
+        following = self.tokens[self.index + 1]
+        return following.kind == _COMMA or (following.kind == _WORD and following.low == "from")
+
+    def projection(self, after: str) -> str:
+        if self.is_word("from") and not self.projection_named_from():
+            raise self.fail("expected a projection (a dotted attribute path) after %s" % after)
+        return self.identifier("a projection (a dotted attribute path)", after, _PATH)
+
     def whole_number(self, keyword: str) -> int:
         token = self.peek()
         if token.kind != _WORD or not _UNSIGNED.match(token.text):
@@ -281,17 +310,17 @@ class _Parser:
             self.index += 1
             # `select  from T` is what the stock client sends for a type without default
             # projections, so an empty list is allowed.
-            if not self.is_word("from"):
-                projections.append(self.identifier("a projection (a dotted attribute path)", "'select'", _PATH))
+            if not self.is_word("from") or self.projection_named_from():
+                projections.append(self.projection("'select'"))
                 while self.peek().kind == _COMMA:
                     self.index += 1
-                    projections.append(self.identifier("a projection (a dotted attribute path)", "','", _PATH))
+                    projections.append(self.projection("','"))
             if not self.is_word("from"):
                 raise self.fail("expected 'from' after the projections")
             self.index += 1
-            entity_type = self.identifier("an entity type name such as 'Task'", "'from'", _IDENTIFIER)
+            entity_type = self.entity_type("after 'from'")
         else:
-            entity_type = self.identifier("an entity type name such as 'Task'", "the start", _IDENTIFIER)
+            entity_type = self.entity_type("at the start")
 
         result = Query(entity_type=entity_type, projections=projections)
         if self.is_word("where"):
@@ -369,20 +398,38 @@ class _Parser:
         return And(items)
 
     def not_expr(self) -> Expr:
-        if self.is_word("not"):
+        # A loop, not recursion, so a long run of `not`s cannot exhaust the stack; each `not`
+        # still counts as a level so the tree handed to the compiler stays shallow.
+        negations = 0
+        while self.is_word("not"):
+            negations += 1
+            if self.depth + negations > MAX_NESTING:
+                raise self.fail(
+                    "criteria nested more than %d levels deep: simplify the query" % MAX_NESTING
+                )
             self.index += 1
-            return Not(self.not_expr())
-        return self.primary()
+        self.depth += negations
+        expr = self.primary()
+        self.depth -= negations
+        for _ in range(negations):
+            expr = Not(expr)
+        return expr
 
     def group(self, after: str) -> Expr:
-        """``( criteria )``; the caller has checked nothing, this checks both parentheses."""
+        """``( criteria )``, checking both parentheses."""
         opening = self.peek()
         if opening.kind != _LPAREN:
             raise self.fail("expected '(' after %s" % after)
         self.index += 1
         if self.peek().kind == _RPAREN:
             raise self.fail("empty parentheses: expected criteria inside '(...)'")
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(
+                "criteria nested more than %d levels deep: simplify the query" % MAX_NESTING, opening
+            )
         inner = self.or_expr()
+        self.depth -= 1
         token = self.peek()
         if token.kind != _RPAREN:
             if token.kind == _END:
@@ -413,6 +460,10 @@ class _Parser:
             return Has(path, self.group("'has'"))
         if op_token.kind == _WORD and op_token.low == "any":
             self.index += 1
+            tokens = self.tokens
+            if tokens[self.index].kind == _LPAREN and tokens[self.index + 1].kind == _RPAREN:
+                self.index += 2
+                return Any(path, None)
             return Any(path, self.group("'any'"))
         op = OPERATORS.get(op_token.low) if op_token.kind in (_WORD, _OP) else None
         if op is None:
