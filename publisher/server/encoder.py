@@ -64,6 +64,8 @@ _MAGIC_FORMATS: tuple[tuple[bytes, str, str], ...] = (
     (b"SDPX", "dpx_pipe", "DPX"),
     (b"XPDS", "dpx_pipe", "DPX"),
 )
+# Formats FFmpeg can render as video although they are not pictures (text files, subtitles).
+_NOT_MOVIE_FORMATS = frozenset({"tty", "bin", "idf", "adf", "xbin"})
 # FFmpeg's EXR decoder option that maps linear light to sRGB (see the module docstring).
 _EXR_DECODER_OPTIONS = {"apply_trc": "iec61966_2_1"}
 
@@ -222,7 +224,7 @@ def _encode(
     else:
         frames, total, source_rate = _image_frames(sources, threads), len(sources), None
     if frame_rate is not None:
-        rate = Fraction(frame_rate).limit_denominator(1001)
+        rate = _exact_rate(frame_rate)
     else:
         rate = source_rate or DEFAULT_FRAME_RATE
 
@@ -282,8 +284,9 @@ def _encode(
                 output.close()
             except Exception:  # closing a broken muxer must not hide the real error
                 pass
-    if source_rate is not None and total and count < total:
-        # The demuxer announced more frames than it could deliver: a cut-off upload.
+    if source_rate is not None and total and total - count > max(2, total // 100):
+        # The movie announced more frames than it delivered: a cut-off upload. A small gap is
+        # tolerated because edit lists may legitimately hide a frame or two.
         raise EncodeError(
             f"The movie {sources[0].path} is truncated or damaged: only {count} of its "
             f"{total} frames could be read. Upload the complete file again."
@@ -307,9 +310,13 @@ def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.Vid
         container = av.open(source.path)
     except av.FFmpegError as exc:
         raise EncodeError(
-            f"The file {source.path} is not a movie or an image this encoder can read "
-            f"(supported: movies FFmpeg reads, PNG, JPEG, TIFF, EXR and DPX). Detail: {exc.strerror or exc}"
+            f"The file {source.path} is not a movie or an image this encoder can read, or it is "
+            "damaged or truncated (supported: movies FFmpeg reads, PNG, JPEG, TIFF, EXR and "
+            f"DPX). Detail: {exc.strerror or exc}"
         ) from None
+    if container.format.name in _NOT_MOVIE_FORMATS:
+        container.close()
+        raise EncodeError(f"The file {source.path} is a text or data file, not a movie or an image.")
     if not container.streams.video:
         container.close()
         raise EncodeError(f"The file {source.path} has no video in it (audio or data only).")
@@ -358,6 +365,14 @@ def _image_frames(sources: list[_Source], threads: int | None) -> Iterator[av.Vi
         if frame is None:
             raise EncodeError(f"The {source.kind} image {source.path} holds no picture (damaged or truncated).")
         yield frame
+
+
+def _exact_rate(frame_rate: float) -> Fraction:
+    """The rational rate meant by ``frame_rate``: 23.976 is 24000/1001, 29.97 is 30000/1001."""
+    ntsc = Fraction(round(frame_rate * 1.001) * 1000, 1001)
+    if frame_rate != round(frame_rate) and abs(float(ntsc) - frame_rate) < 0.002:
+        return ntsc
+    return Fraction(frame_rate).limit_denominator(1000)
 
 
 def _video_size(width: int, height: int) -> tuple[int, int]:
