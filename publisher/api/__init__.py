@@ -1,0 +1,43 @@
+"""ftrack-compatible client library: ``Session``, schema-built entities, errors. No Qt.
+
+>>> from publisher.api import Session
+>>> session = Session()  # FTRACK_SERVER, FTRACK_API_USER, FTRACK_API_KEY
+>>> version = session.query('AssetVersion where version is 1').first()
+"""
+
+from __future__ import annotations
+
+from .entity import Collection, Entity, MappedCollection
+from .exceptions import (
+    AccessorError,
+    AuthenticationError,
+    ComponentInLocationError,
+    ComponentNotInLocationError,
+    ConfigurationError,
+    EncodeError,
+    FtrackError,
+    ImmutableAttributeError,
+    JobFailedError,
+    LocationError,
+    MultipleResultsFoundError,
+    NoResultFoundError,
+    NotFoundError,
+    ServerConnectionError,
+    ServerError,
+    ServerResponseError,
+    TransferCancelled,
+    UnknownAttributeError,
+    UnrecognisedEntityTypeError,
+)
+from .query import QueryResult
+from .session import Session
+from .symbol import NOT_SET
+
+__all__ = [
+    "AccessorError", "AuthenticationError", "Collection", "ComponentInLocationError",
+    "ComponentNotInLocationError", "ConfigurationError", "EncodeError", "Entity", "FtrackError",
+    "ImmutableAttributeError", "JobFailedError", "LocationError", "MappedCollection",
+    "MultipleResultsFoundError", "NOT_SET", "NoResultFoundError", "NotFoundError", "QueryResult",
+    "ServerConnectionError", "ServerError", "ServerResponseError", "Session", "TransferCancelled",
+    "UnknownAttributeError", "UnrecognisedEntityTypeError",
+]
