@@ -1,0 +1,535 @@
+"""What the window shows: projects down to tasks, the versions of a context, version details.
+
+Every function takes a ``publisher.api.Session`` (a worker thread uses its own
+``session.clone()``), sends a fixed, small number of queries whatever the number of rows (each
+query projects what the rows need, so reading a row never triggers a lazy fetch), and returns
+plain frozen dataclasses. No Qt; callable from any thread that owns its session.
+
+Queries per call:
+  ``list_projects`` 2, ``list_children`` 2, ``context_path`` 3, ``list_versions`` 2 (the page, and
+  the encode jobs of that page's review components when it has any), ``count_versions`` 1 for up to
+  ``COUNT_PAGE`` versions and about 2*log2(n) tiny ones above (the ftrack query language has no
+  ``count`` outside ``group by``), ``version_details`` 4 to 6.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from publisher.publish.errors import PublishError
+
+#: Names the server gives to review media (see COMMON: encode outputs).
+REVIEW_VIDEO_NAMES = ("ftrackreview-mp4", "ftrackreview-webm")
+REVIEW_IMAGE_NAME = "ftrackreview-image"
+SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
+SERVER_LOCATION_NAME = "ftrack.server"
+
+#: ``count_versions`` reads ids one page of this size first; only bigger contexts are probed.
+COUNT_PAGE = 1000
+
+#: Sort keys the version list offers -> the attribute path the query orders by.
+VERSION_ORDER = {
+    "date": "date",
+    "version": "version",
+    "asset": "asset.name",
+    "asset_name": "asset.name",
+    "status": "status.name",
+    "user": "user.username",
+    "comment": "comment",
+}
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    """One node of the project tree: a Project, Folder, Sequence, Shot, Task (or other context)."""
+
+    id: str
+    name: str
+    entity_type: str
+    parent_id: str | None
+    has_children: bool
+    type_name: str | None  # a Task's type, e.g. "Compositing"
+    status_name: str | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One AssetVersion as the version list shows it.
+
+    ``review_state``: ``"playable"`` when a ``ftrackreview-mp4``/``-webm`` component exists and no
+    encode job is still writing it, ``"encoding"`` while a queued or running Job lists one of the
+    version's components among its outputs, ``"failed"`` when the latest such job failed and
+    nothing is playable, else ``"none"``.
+    """
+
+    id: str
+    asset_id: str
+    asset_name: str
+    asset_type: str
+    version: int
+    status_name: str | None
+    status_color: str | None
+    user_name: str | None
+    date: datetime | None
+    comment: str
+    component_count: int
+    thumbnail_id: str | None
+    review_state: str
+    task_id: str | None
+    context_id: str
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    """One component of a version as the details pane shows it.
+
+    ``availability`` is the percentage of the component's data held by the location that holds
+    most of it (a file: 100 or 0; a sequence: frames present / frames, like ftrack's
+    ``get_component_availability`` averages members). ``locations`` names the locations holding
+    any of it, ``ftrack.server`` first.
+    """
+
+    id: str
+    name: str
+    kind: str  # "file" | "sequence" | "container"
+    file_type: str
+    size: int
+    frame_range: str | None
+    holes: int
+    locations: list[str]
+    availability: float
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """A version with its components, for the details pane."""
+
+    row: VersionRow
+    components: list[ComponentRow]
+    comment: str
+    published_by: str | None
+    date: datetime | None
+    thumbnail_url: str | None
+
+
+# Query helpers ---------------------------------------------------------------------------------
+
+def quote(value: str) -> str:
+    """``value`` as a double-quoted query-language string (quotes and backslashes escaped)."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _id_list(ids: list[str]) -> str:
+    return "(" + ", ".join(quote(i) for i in ids) + ")"
+
+
+def _natural_key(text: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text or "")]
+
+
+def _entity_type(entity: Any) -> str:
+    return getattr(entity, "entity_type", None) or entity.get("__entity_type__") or type(entity).__name__
+
+
+def _ref(entity: Any, *path: str) -> Any:
+    """``entity[path[0]][path[1]]...``, ``None`` when a reference on the way is empty."""
+    value = entity
+    for key in path:
+        if value is None:
+            return None
+        value = value[key]
+    return value
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, dict) and value.get("__type__") in ("datetime", "date"):
+        value = value.get("value")
+    inner = getattr(value, "datetime", None)  # arrow
+    if isinstance(inner, datetime):
+        return inner
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _user_name(user: Any) -> str | None:
+    if user is None:
+        return None
+    full = " ".join(p for p in (user["first_name"], user["last_name"]) if p)
+    return full or user["username"]
+
+
+def _page(session: Any, expression: str, offset: int, limit: int) -> tuple[list[Any], int | None]:
+    """One request: the rows of ``expression`` from ``offset`` (at most ``limit``) and the next offset.
+
+    Sent with ``session.call`` so the page is exactly what we ask for (a query object would
+    re-page with its own offset and limit).
+    """
+    result = session.call([{"action": "query", "expression": f"{expression} offset {int(offset)} limit {int(limit)}"}])
+    entry = result[0]
+    rows = list(entry["data"])
+    next_offset = ((entry.get("metadata") or {}).get("next") or {}).get("offset")
+    return rows, next_offset
+
+
+def _all(session: Any, expression: str, page_size: int = 1000) -> list[Any]:
+    """Every row of ``expression``, one request per ``page_size`` rows."""
+    rows: list[Any] = []
+    offset: int | None = 0
+    while offset is not None:
+        page, next_offset = _page(session, expression, offset, page_size)
+        rows.extend(page)
+        if not page or next_offset is None or next_offset <= offset:
+            break
+        offset = next_offset
+    return rows
+
+
+# Contexts ---------------------------------------------------------------------------------------
+
+_CONTEXT_PROJECTION = "id, name, parent_id, type.name, status.name"
+
+
+def _children_parents(session: Any, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that have at least one child context (one query)."""
+    if not ids:
+        return set()
+    rows = _all(session, f"select parent_id from TypedContext where parent_id in {_id_list(ids)}")
+    return {r["parent_id"] for r in rows}
+
+
+def _context_rows(session: Any, entities: list[Any], *, with_type: bool = True) -> list[ContextRow]:
+    parents = _children_parents(session, [e["id"] for e in entities])
+    rows = []
+    for e in entities:
+        etype = _entity_type(e)
+        is_project = etype == "Project"
+        rows.append(ContextRow(
+            id=e["id"],
+            name=e["name"],
+            entity_type=etype,
+            parent_id=None if is_project else e["parent_id"],
+            has_children=e["id"] in parents,
+            type_name=None if is_project or not with_type else _ref(e, "type", "name"),
+            status_name=None if is_project or not with_type else _ref(e, "status", "name"),
+        ))
+    return rows
+
+
+def list_projects(session: Any) -> list[ContextRow]:
+    """Every project, sorted by name."""
+    projects = _all(session, "select id, name from Project order by name")
+    rows = _context_rows(session, projects)
+    return sorted(rows, key=lambda r: _natural_key(r.name))
+
+
+def list_children(session: Any, context_id: str) -> list[ContextRow]:
+    """The contexts directly under ``context_id`` (one level), sorted by name (shot10 after shot9)."""
+    children = _all(
+        session,
+        f"select {_CONTEXT_PROJECTION} from TypedContext where parent_id is {quote(context_id)} order by name",
+    )
+    rows = _context_rows(session, children)
+    return sorted(rows, key=lambda r: _natural_key(r.name))
+
+
+def context_path(session: Any, context_id: str) -> list[ContextRow]:
+    """The contexts from the project down to ``context_id`` itself (from its ``link``).
+
+    Raises :class:`PublishError` when no context has that id.
+    """
+    found = _all(session, f"select link from Context where id is {quote(context_id)}")
+    if not found:
+        raise PublishError(f"No project, folder, shot or task has the id {context_id}: it may have been deleted; refresh the project list.")
+    link = found[0]["link"] or []
+    ids = [item["id"] for item in link]
+    if not ids:
+        return []
+    by_id: dict[str, Any] = {}
+    project_id = ids[0]
+    for p in _all(session, f"select id, name from Project where id is {quote(project_id)}"):
+        by_id[p["id"]] = p
+    rest = ids[1:]
+    if rest:
+        for e in _all(session, f"select {_CONTEXT_PROJECTION} from TypedContext where id in {_id_list(rest)}"):
+            by_id[e["id"]] = e
+    rows = _context_rows(session, [by_id[i] for i in ids if i in by_id])
+    return rows
+
+
+# Versions ---------------------------------------------------------------------------------------
+
+_VERSION_PROJECTION = (
+    "id, version, comment, date, asset_id, asset.name, asset.type.name, asset.context_id, "
+    "status.name, status.color, user.first_name, user.last_name, user.username, "
+    "thumbnail_id, task_id, components.name"
+)
+
+
+def _version_where(context_id: str, text_filter: str = "") -> str:
+    where = f"(asset.context_id is {quote(context_id)} or task_id is {quote(context_id)})"
+    text = (text_filter or "").strip()
+    if text:
+        # % and _ stay wildcards (as in ftrack's web UI search); quotes are escaped.
+        pattern = quote(f"%{text}%")
+        clauses = [f"asset.name like {pattern}", f"comment like {pattern}", f"user.username like {pattern}",
+                   f"user.first_name like {pattern}", f"user.last_name like {pattern}"]
+        if text.isdigit():
+            clauses.append(f"version is {int(text)}")
+        where += " and (" + " or ".join(clauses) + ")"
+    return where
+
+
+def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
+    """How many versions ``list_versions`` pages through for the same arguments."""
+    base = f"select id from AssetVersion where {_version_where(context_id, text_filter)}"
+    first, _ = _page(session, base, 0, COUNT_PAGE)
+    if len(first) < COUNT_PAGE:
+        return len(first)
+
+    def exists(index: int) -> bool:
+        return bool(_page(session, base, index, 1)[0])
+
+    low = COUNT_PAGE - 1  # known to exist
+    high = COUNT_PAGE * 2
+    while exists(high):
+        low, high = high, high * 2
+    # Invariant: index ``low`` exists, ``high`` does not.
+    while high - low > 1:
+        mid = (low + high) // 2
+        if exists(mid):
+            low = mid
+        else:
+            high = mid
+    return low + 1
+
+
+def list_versions(
+    session: Any,
+    context_id: str,
+    *,
+    offset: int,
+    limit: int,
+    text_filter: str = "",
+    order_by: str = "date",
+    descending: bool = True,
+) -> list[VersionRow]:
+    """One page of the versions under ``context_id``: whose asset's parent is it, or whose task is it.
+
+    One query for the page, plus one for the encode jobs when the page holds review components.
+    ``order_by`` is a key of ``VERSION_ORDER``; ties are broken by id so pages never overlap.
+    """
+    if offset < 0 or limit <= 0:
+        return []
+    attribute = VERSION_ORDER.get(order_by)
+    if attribute is None:
+        raise PublishError(f"Cannot sort versions by {order_by!r}: use one of {', '.join(sorted(VERSION_ORDER))}.")
+    direction = "descending" if descending else "ascending"
+    expression = (
+        f"select {_VERSION_PROJECTION} from AssetVersion where {_version_where(context_id, text_filter)} "
+        f"order by {attribute} {direction}, id {direction}"
+    )
+    versions, _ = _page(session, expression, offset, limit)
+    states = _review_states(session, versions)
+    return [_version_row(v, states[v["id"]], context_id) for v in versions]
+
+
+def _version_row(v: Any, review_state: str, context_id: str | None = None) -> VersionRow:
+    asset = v["asset"]
+    status = v["status"]
+    components = v["components"] or []
+    return VersionRow(
+        id=v["id"],
+        asset_id=v["asset_id"],
+        asset_name=_ref(asset, "name") or "",
+        asset_type=_ref(asset, "type", "name") or "",
+        version=int(v["version"] or 0),
+        status_name=_ref(status, "name"),
+        status_color=_ref(status, "color"),
+        user_name=_user_name(v["user"]),
+        date=_to_datetime(v["date"]),
+        comment=v["comment"] or "",
+        component_count=len(components),
+        thumbnail_id=v["thumbnail_id"],
+        review_state=review_state,
+        task_id=v["task_id"],
+        context_id=_ref(asset, "context_id") or context_id or "",
+    )
+
+
+def _review_states(session: Any, versions: list[Any]) -> dict[str, str]:
+    """``review_state`` for each version (one query for the jobs of the page's review components).
+
+    The server pre-allocates a Job's output components when it queues the encode, so a
+    ``ftrackreview-*`` component can exist while its Job is still running: a queued/running job
+    among the outputs wins over "playable".
+    """
+    states: dict[str, str] = {}
+    review_versions: list[str] = []
+    for v in versions:
+        names = {c["name"] for c in (v["components"] or [])}
+        has_review = bool(names & set(REVIEW_VIDEO_NAMES)) or REVIEW_IMAGE_NAME in names
+        states[v["id"]] = "playable" if names & set(REVIEW_VIDEO_NAMES) else "none"
+        if has_review:
+            review_versions.append(v["id"])
+    if not review_versions:
+        return states
+    links = _all(
+        session,
+        "select job_id, job.status, job.created_at, component.version_id, component.name from JobComponent "
+        f"where component.version_id in {_id_list(review_versions)}",
+    )
+    latest: dict[str, tuple[Any, str]] = {}
+    for link in links:
+        vid = _ref(link, "component", "version_id")
+        job = link["job"]
+        if vid is None or job is None:
+            continue
+        created = _to_datetime(job["created_at"]) or datetime.min
+        current = latest.get(vid)
+        if current is None or _sort_dt(created) >= _sort_dt(current[0]):
+            latest[vid] = (created, job["status"])
+    for vid, (_, status) in latest.items():
+        if status in ("queued", "running"):
+            states[vid] = "encoding"
+        elif status == "failed" and states.get(vid) != "playable":
+            states[vid] = "failed"
+    return states
+
+
+def _sort_dt(value: datetime) -> float:
+    try:
+        return value.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return float("-inf")
+
+
+# Details ----------------------------------------------------------------------------------------
+
+def _frames_of(names: list[str]) -> list[int]:
+    frames = []
+    for n in names:
+        try:
+            frames.append(int(n))
+        except (TypeError, ValueError):
+            continue
+    return sorted(set(frames))
+
+
+def version_details(session: Any, version_id: str) -> VersionDetails:
+    """A version with its components, where they are and how much of each is available.
+
+    Raises :class:`PublishError` when no version has that id.
+    """
+    found = _all(session, f"select {_VERSION_PROJECTION} from AssetVersion where id is {quote(version_id)}")
+    if not found:
+        raise PublishError(f"Version {version_id} no longer exists on the server: refresh the version list.")
+    version = found[0]
+    row = _version_row(version, _review_states(session, [version])[version["id"]])
+
+    components = _all(
+        session,
+        "select id, name, system_type, file_type, size, component_locations.location_id from Component "
+        f"where version_id is {quote(version_id)}",
+    )
+    location_names = {loc["id"]: loc["name"] for loc in _all(session, "select id, name from Location")}
+    containers = [c["id"] for c in components if c["system_type"] in ("sequence", "container")]
+    members: dict[str, list[Any]] = {cid: [] for cid in containers}
+    if containers:
+        for m in _all(
+            session,
+            "select name, size, container_id, component_locations.location_id from FileComponent "
+            f"where container_id in {_id_list(containers)}",
+        ):
+            members.setdefault(m["container_id"], []).append(m)
+
+    rows = []
+    for c in components:
+        system_type = c["system_type"] or "file"
+        kind = system_type if system_type in ("sequence", "container") else "file"
+        own_locations = {cl["location_id"] for cl in (c["component_locations"] or [])}
+        frame_range = None
+        holes = 0
+        if kind == "file":
+            per_location = {loc: 100.0 for loc in own_locations}
+        else:
+            mem = members.get(c["id"], [])
+            counts: dict[str, int] = {}
+            for m in mem:
+                for cl in m["component_locations"] or []:
+                    counts[cl["location_id"]] = counts.get(cl["location_id"], 0) + 1
+            per_location = {loc: 100.0 * n / len(mem) for loc, n in counts.items()} if mem else {}
+            for loc in own_locations:
+                per_location.setdefault(loc, 0.0 if mem else 100.0)
+            if kind == "sequence":
+                frames = _frames_of([m["name"] for m in mem])
+                if frames:
+                    frame_range = f"{frames[0]}-{frames[-1]}" if len(frames) > 1 else str(frames[0])
+                    holes = (frames[-1] - frames[0] + 1) - len(frames)
+        names = sorted(
+            (location_names.get(loc, loc) for loc in per_location),
+            key=lambda n: (n != SERVER_LOCATION_NAME, n),
+        )
+        rows.append(ComponentRow(
+            id=c["id"],
+            name=c["name"] or "",
+            kind=kind,
+            file_type=c["file_type"] or "",
+            size=int(c["size"] or 0),
+            frame_range=frame_range,
+            holes=holes,
+            locations=names,
+            availability=round(max(per_location.values()), 2) if per_location else 0.0,
+        ))
+    rows.sort(key=lambda r: (r.name.startswith("ftrackreview-"), _natural_key(r.name)))
+    thumb = thumbnail_url(session, row.thumbnail_id) if row.thumbnail_id else None
+    return VersionDetails(
+        row=row,
+        components=rows,
+        comment=row.comment,
+        published_by=row.user_name,
+        date=row.date,
+        thumbnail_url=thumb,
+    )
+
+
+def thumbnail_url(session: Any, component_id: str, size: int = 256) -> str:
+    """The server URL of a component's thumbnail (``/component/thumbnail``), ``size`` pixels wide.
+
+    In ``ftrack.server`` the resource identifier is the component id, so no request is made.
+    """
+    params = {"id": component_id, "size": int(size), "username": session.api_user, "apiKey": session.api_key}
+    return f"{session.server_url.rstrip('/')}/component/thumbnail?{urlencode(params)}"
+
+
+def list_asset_types(session: Any) -> list[tuple[str, str]]:
+    """Every asset type as ``(id, name)``, sorted by name."""
+    types = _all(session, "select id, name from AssetType")
+    return sorted(((t["id"], t["name"]) for t in types), key=lambda t: _natural_key(t[1]))
+
+
+def list_assets(session: Any, context_id: str) -> list[tuple[str, str]]:
+    """The assets whose parent is ``context_id`` as ``(id, name)``, sorted by name."""
+    assets = _all(session, f"select id, name from Asset where context_id is {quote(context_id)}")
+    return sorted(((a["id"], a["name"]) for a in assets), key=lambda a: _natural_key(a[1]))
+
+
+def job_outputs(data: str | None) -> list[str]:
+    """The output component ids listed in a Job's ``data`` JSON (empty when it has none)."""
+    try:
+        parsed = json.loads(data or "{}")
+    except (TypeError, ValueError):
+        return []
+    return [o.get("component_id") for o in parsed.get("output", []) if isinstance(o, dict) and o.get("component_id")]

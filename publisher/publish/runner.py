@@ -1,0 +1,455 @@
+"""A publish: create the version if new, then each component (created and its files moved),
+then optionally the review encode, reporting progress as plain events.
+
+The steps are separate public functions so a later outbox can run, retry or resume them one by
+one: :func:`check_request` (touches nothing), :func:`ensure_version`, :func:`publish_component`
+(one component: create + transfer + commit, all or nothing), :func:`queue_review`.
+:func:`run_publish` runs them in order. No Qt; call from a worker thread that owns ``session``
+(a ``session.clone()``); ``on_event`` is called from that thread, and ``BytesProgress`` also from
+transfer threads.
+
+Failure policy: everything that can be checked before the server is touched is checked first
+(names, locations, files still on disk, the version or the context and asset type), so a bad
+request changes nothing. If a step fails later, what this run created (components, then the
+version and asset it made) is removed again when ``rollback`` is true (the default), so nothing
+is left half-published; with ``rollback=False`` the finished components stay, for a retry that
+passes ``version_id`` and the remaining components.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from publisher.api.exceptions import FtrackError, TransferCancelled
+from publisher.publish.browse import quote
+from publisher.publish.errors import PublishCancelled, PublishError
+from publisher.publish.events import (
+    BytesProgress,
+    ComponentDone,
+    ComponentStarted,
+    EncodeQueued,
+    PublishFailed,
+    PublishFinished,
+    PublishStarted,
+    VersionReady,
+)
+from publisher.publish.staging import StagedComponent, check_still_there, validate_name
+
+EventHandler = Callable[[object], None]
+
+
+@dataclass
+class NewVersion:
+    """A version to create: on the asset ``asset_name`` (made if missing) under ``context_id``."""
+
+    context_id: str
+    asset_name: str
+    asset_type_id: str
+    comment: str = ""
+    task_id: str | None = None
+    asset_id: str | None = None  # an existing asset, when known
+
+
+@dataclass
+class PublishRequest:
+    """What to publish: components onto an existing version (``version_id``) or a new one.
+
+    Exactly one of ``version_id`` and ``new_version``. ``comment`` (when not None) sets the
+    version's comment. ``review_path`` is a movie or image to encode for review afterwards.
+    """
+
+    components: list[StagedComponent]
+    version_id: str | None = None
+    new_version: NewVersion | None = None
+    comment: str | None = None
+    review_path: str | None = None
+
+
+@dataclass
+class PublishResult:
+    """What a finished publish made."""
+
+    version_id: str
+    component_ids: list[str]
+    job_id: str | None
+    version_number: int | None = None
+    created_version: bool = False
+
+
+@dataclass
+class PublishState:
+    """What a publish has done so far (used to roll back, or by an outbox to resume)."""
+
+    version: Any = None
+    version_created: bool = False
+    asset: Any = None
+    asset_created: bool = False
+    done: dict[str, Any] = field(default_factory=dict)  # component name -> component entity
+    job_id: str | None = None
+
+
+@dataclass
+class CheckedRequest:
+    """A request that passed :func:`check_request`, with what the steps need."""
+
+    request: PublishRequest
+    locations: dict[str, Any]  # location name -> Location entity
+    moved_bytes: dict[str, int]  # component name -> bytes the transfer moves (0 when unmanaged)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.moved_bytes.values())
+
+
+def _emit(on_event: EventHandler | None, event: object) -> None:
+    if on_event is not None:
+        on_event(event)
+
+
+def _check_cancel(cancel: threading.Event | None, state: PublishState | None = None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise PublishCancelled("The publish was cancelled.")
+
+
+def _moves_data(location: Any) -> bool:
+    accessor = getattr(location, "accessor", None)
+    moves = getattr(accessor, "moves_data", None)
+    if moves is None:
+        return location["name"] != "ftrack.unmanaged"
+    return bool(moves)
+
+
+# Step 0: check ------------------------------------------------------------------------------------
+
+def check_request(session: Any, request: PublishRequest) -> CheckedRequest:
+    """Check everything that can be checked without changing the server; raise PublishError.
+
+    Reads: the version's component names (or the context, asset type and asset), and the
+    locations. Also checks every staged file is still on disk.
+    """
+    if (request.version_id is None) == (request.new_version is None):
+        raise PublishError(
+            "Choose where to publish: an existing version, or a new version (asset name and type)."
+            if request.version_id is None else
+            "A publish goes to either an existing version or a new one, not both: pick one."
+        )
+    if not request.components and not request.review_path:
+        raise PublishError("Nothing to publish: drop files, folders or sequences first.")
+
+    existing: set[str] = set()
+    if request.version_id is not None:
+        rows = session.query(
+            f"select id, components.name from AssetVersion where id is {quote(request.version_id)}"
+        ).all()
+        if not rows:
+            raise PublishError(
+                f"The version {request.version_id} no longer exists on the server: refresh the version list "
+                "and choose another version, or publish a new one."
+            )
+        existing = {c["name"] for c in rows[0]["components"] or []}
+    else:
+        _check_new_version(session, request.new_version)
+
+    names_seen: set[str] = set()
+    for component in request.components:
+        problem = validate_name(component.name, existing | names_seen)
+        if problem:
+            raise PublishError(f"Component '{component.name}': {problem}")
+        names_seen.add(component.name)
+        if component.kind not in ("file", "sequence"):
+            raise PublishError(f"Component '{component.name}' is a {component.kind!r}: only files and sequences can be published.")
+
+    locations: dict[str, Any] = {}
+    for component in request.components:
+        name = component.location
+        if name not in locations:
+            try:
+                locations[name] = session.get_location(name)
+            except FtrackError as error:
+                raise PublishError(f"Component '{component.name}': {error} Choose another location for it.") from error
+            if locations[name] is None:
+                raise PublishError(f"Component '{component.name}': the server has no location named {name!r}. Choose another location for it.")
+            accessible = getattr(locations[name], "accessible", True)
+            if not accessible:
+                raise PublishError(
+                    f"Component '{component.name}': location {name!r} is not set up on this machine, "
+                    "so files cannot be put there. Set it up in the settings, or choose ftrack.server."
+                )
+
+    for component in request.components:
+        problem = check_still_there(component)
+        if problem:
+            raise PublishError(problem)
+    if request.review_path:
+        if not os.path.isfile(request.review_path):
+            raise PublishError(
+                f"The review media {request.review_path} does not exist any more: choose the movie or "
+                "image to encode again, or publish without review."
+            )
+
+    moved = {
+        c.name: (c.size if _moves_data(locations[c.location]) else 0) for c in request.components
+    }
+    return CheckedRequest(request, locations, moved)
+
+
+def _check_new_version(session: Any, new: NewVersion) -> None:
+    if not new.asset_name or not new.asset_name.strip():
+        raise PublishError("Give the new version's asset a name (for example 'plate' or 'comp').")
+    if not session.query(f"select id from Context where id is {quote(new.context_id)}").all():
+        raise PublishError(
+            f"The shot, task or folder {new.context_id} no longer exists: refresh the project tree and choose another."
+        )
+    if new.task_id and not session.query(f"select id from Task where id is {quote(new.task_id)}").all():
+        raise PublishError(f"The task {new.task_id} no longer exists: refresh the project tree and choose another.")
+    if new.asset_id:
+        if not session.query(f"select id from Asset where id is {quote(new.asset_id)}").all():
+            raise PublishError(f"The asset {new.asset_id} no longer exists: refresh and choose another asset.")
+    elif not session.query(f"select id from AssetType where id is {quote(new.asset_type_id)}").all():
+        raise PublishError(
+            f"The asset type {new.asset_type_id} is not known to the server: choose one from the list."
+        )
+
+
+# Step 1: the version ------------------------------------------------------------------------------
+
+def ensure_version(session: Any, request: PublishRequest, state: PublishState) -> Any:
+    """The request's version: fetched, or created (with its asset when needed) and committed."""
+    if state.version is not None:
+        return state.version
+    if request.version_id is not None:
+        version = session.get("AssetVersion", request.version_id)
+        if version is None:
+            raise PublishError(f"The version {request.version_id} no longer exists on the server: refresh the version list.")
+        if request.comment is not None and request.comment != version["comment"]:
+            version["comment"] = request.comment
+            session.commit()
+        state.version = version
+        return version
+
+    new = request.new_version
+    assert new is not None
+    if new.asset_id:
+        asset = session.get("Asset", new.asset_id)
+    else:
+        found = session.query(
+            f"select id, name from Asset where context_id is {quote(new.context_id)} "
+            f"and name is {quote(new.asset_name.strip())} and type_id is {quote(new.asset_type_id)}"
+        ).all()
+        asset = found[0] if found else None
+        if asset is None:
+            asset = session.create("Asset", {
+                "name": new.asset_name.strip(),
+                "context_id": new.context_id,
+                "type_id": new.asset_type_id,
+            })
+            state.asset_created = True
+    state.asset = asset
+    data: dict[str, Any] = {"asset": asset, "comment": request.comment if request.comment is not None else new.comment}
+    if new.task_id:
+        data["task_id"] = new.task_id
+    try:
+        version = session.create("AssetVersion", data)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        state.asset_created = False
+        raise
+    state.version = version
+    state.version_created = True
+    return version
+
+
+# Step 2: a component -----------------------------------------------------------------------------
+
+def publish_component(
+    session: Any,
+    version: Any,
+    component: StagedComponent,
+    location: Any,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Any:
+    """Create ``component`` on ``version`` in ``location``: files moved, then one commit.
+
+    All or nothing: a failed or cancelled transfer commits nothing (the client undoes what it moved).
+    """
+    return version.create_component(
+        component.path,
+        {"name": component.name},
+        location=location,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+# Step 3: review -----------------------------------------------------------------------------------
+
+def queue_review(session: Any, version: Any, review_path: str) -> str:
+    """Upload ``review_path`` and ask the server to encode it for ``version``; the Job id."""
+    job = version.encode_media(review_path)
+    return str(job["id"])
+
+
+# Rollback -----------------------------------------------------------------------------------------
+
+def roll_back(session: Any, state: PublishState) -> list[str]:
+    """Remove what this publish created; returns what could not be removed (empty when clean)."""
+    leftovers: list[str] = []
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001 - only pending local changes; nothing on the server
+        pass
+    for name, component in reversed(list(state.done.items())):
+        try:
+            _remove_component(session, component)
+        except Exception as error:  # noqa: BLE001 - report, keep removing the rest
+            leftovers.append(f"component '{name}' ({error})")
+    state.done.clear()
+    if state.version_created and state.version is not None:
+        try:
+            session.delete(state.version)
+            if state.asset_created and state.asset is not None:
+                session.delete(state.asset)
+            session.commit()
+            state.version_created = False
+            state.asset_created = False
+        except Exception as error:  # noqa: BLE001
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+            leftovers.append(f"the new version ({error})")
+    return leftovers
+
+
+def _remove_component(session: Any, component: Any) -> None:
+    component_id = str(component["id"])
+    rows = session.query(
+        f"select location_id from ComponentLocation where component_id is {quote(component_id)}"
+    ).all()
+    for location_id in {row["location_id"] for row in rows}:
+        location = session.get("Location", location_id)
+        if location is not None:
+            location.remove_component(component, recursive=True)
+    members = session.query(f"select id from Component where container_id is {quote(component_id)}").all()
+    for member in members:
+        session.delete(member)
+    session.delete(component)
+    session.commit()
+
+
+# The whole publish --------------------------------------------------------------------------------
+
+def _describe(error: BaseException) -> str:
+    """The error's own message, without a final full stop (the runner adds a sentence after it)."""
+    return (str(error).strip() or type(error).__name__).rstrip(".")
+
+
+def run_publish(
+    session: Any,
+    request: PublishRequest,
+    *,
+    on_event: EventHandler | None = None,
+    cancel: threading.Event | None = None,
+    rollback: bool = True,
+) -> PublishResult:
+    """Publish ``request``; events go to ``on_event``; raises :class:`PublishError` on failure.
+
+    ``cancel`` (a ``threading.Event``) stops the publish between steps and inside transfers; a
+    cancelled publish raises :class:`PublishCancelled` after rolling back like a failure.
+    """
+    state = PublishState()
+    try:
+        checked = check_request(session, request)
+    except PublishError as error:
+        _emit(on_event, PublishFailed(error.message))
+        raise
+    except FtrackError as error:
+        message = f"Could not check the publish with the server: {_describe(error)}"
+        _emit(on_event, PublishFailed(message))
+        raise PublishError(message) from error
+
+    total = checked.total_bytes
+    _emit(on_event, PublishStarted(total, [c.name for c in request.components]))
+    overall_before = 0
+    step = "creating the version"
+    try:
+        _check_cancel(cancel)
+        version = ensure_version(session, request, state)
+        _emit(on_event, VersionReady(str(version["id"]), state.version_created))
+        for component in request.components:
+            _check_cancel(cancel)
+            step = f"publishing component '{component.name}'"
+            moved = checked.moved_bytes[component.name]
+            _emit(on_event, ComponentStarted(component.name, moved))
+            lock = threading.Lock()
+            seen = {"done": 0}
+            before = overall_before
+
+            def progress(done: int, _total: int, *, _name: str = component.name, _moved: int = moved,
+                         _before: int = before, _seen: dict = seen, _lock: threading.Lock = lock) -> None:
+                with _lock:
+                    # Transfer threads may report out of order; never report going backwards.
+                    done = min(max(done, _seen["done"]), _moved) if _moved else 0
+                    _seen["done"] = done
+                _emit(on_event, BytesProgress(_name, done, _moved, _before + done, total))
+
+            created = publish_component(
+                session, version, component, checked.locations[component.location],
+                progress=progress, cancel=cancel,
+            )
+            state.done[component.name] = created
+            overall_before += moved
+            if moved:
+                _emit(on_event, BytesProgress(component.name, moved, moved, overall_before, total))
+            _emit(on_event, ComponentDone(component.name, str(created["id"])))
+    except BaseException as error:
+        cancelled = isinstance(error, (PublishCancelled, TransferCancelled)) or (
+            cancel is not None and cancel.is_set())
+        leftovers = roll_back(session, state) if rollback else []
+        if cancelled:
+            message = "The publish was cancelled"
+        else:
+            message = f"The publish failed while {step}: {_describe(error)}"
+        if rollback:
+            message += (". Nothing was published." if not leftovers else
+                        ". Some of it could not be removed again: " + "; ".join(leftovers) + ".")
+        else:
+            message += f". Components already published: {', '.join(state.done) or 'none'}."
+        _emit(on_event, PublishFailed(message))
+        if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: keep their meaning
+            raise
+        if cancelled:
+            raise PublishCancelled(message) from error
+        raise PublishError(message) from error
+
+    version_id = str(state.version["id"])
+    component_ids = [str(c["id"]) for c in state.done.values()]
+    if request.review_path:
+        try:
+            _check_cancel(cancel)
+            state.job_id = queue_review(session, state.version, request.review_path)
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                raise
+            if isinstance(error, PublishCancelled):
+                message = ("The components were published, but the review encode was cancelled before "
+                           "it was queued: queue it again from the version.")
+            else:
+                message = (f"The components were published, but the review media could not be sent for "
+                           f"encoding: {_describe(error)}. Queue the review again from the version.")
+            _emit(on_event, PublishFailed(message))
+            raise PublishError(message) from error
+        _emit(on_event, EncodeQueued(state.job_id))
+    number = None
+    try:
+        number = int(state.version["version"])
+    except Exception:  # noqa: BLE001 - the number is a nicety for messages
+        number = None
+    _emit(on_event, PublishFinished(version_id, component_ids))
+    return PublishResult(version_id, component_ids, state.job_id, number, state.version_created)
