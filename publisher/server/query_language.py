@@ -217,7 +217,8 @@ def _tokenize(expression: str) -> list[_Token]:
         elif kind == "op":
             append(_Token(_OP, text, start))
         elif kind == "punct":
-            append(_Token(_LPAREN if text == "(" else _RPAREN if text == ")" else _COMMA, text, start))
+            punct_kind = _LPAREN if text == "(" else _RPAREN if text == ")" else _COMMA
+            append(_Token(punct_kind, text, start))
         else:
             raise _error(
                 expression,
@@ -262,6 +263,7 @@ class _Parser:
         token = token or self.peek()
         if token.kind == _END:
             return _error(self.expression, message, len(self.expression))
+        # A string token's text is unescaped; quote the query as written instead.
         near = token.text if token.kind != _STRING else self.expression[token.pos:token.pos + 30]
         return _error(self.expression, message, token.pos, near)
 
@@ -274,7 +276,12 @@ class _Parser:
 
     def entity_type(self, where: str) -> str:
         token = self.peek()
-        if token.kind != _WORD or token.low in _RESERVED or token.low == "from" or not _IDENTIFIER.match(token.text):
+        if (
+            token.kind != _WORD
+            or token.low in _RESERVED
+            or token.low == "from"
+            or not _IDENTIFIER.match(token.text)
+        ):
             raise self.fail("expected an entity type name such as 'Task' %s" % where)
         self.index += 1
         return token.text
@@ -326,7 +333,9 @@ class _Parser:
         if self.is_word("where"):
             where_token = self.advance()
             if self.peek().kind == _END or self.is_word("order", "offset", "limit"):
-                raise self.fail("empty 'where': expected criteria such as 'name is \"x\"'", where_token)
+                raise self.fail(
+                    "empty 'where': expected criteria such as 'name is \"x\"'", where_token
+                )
             result.where = self.or_expr()
             after = "the criteria"
             expected = "'and', 'or', 'order by', 'offset', 'limit' or the end"
@@ -486,7 +495,10 @@ class _Parser:
         if token.kind != _WORD or token.low in ("and", "or"):
             raise self.fail("expected a value after '%s'" % after)
         if token.low == "not":
-            raise self.fail("expected a value after '%s' (write 'is_not', 'not_in' or 'not_like' to negate)" % after)
+            raise self.fail(
+                "expected a value after '%s' (write 'is_not', 'not_in' or 'not_like' to negate)"
+                % after
+            )
         self.index += 1
         text = token.text
         if raw:
