@@ -30,6 +30,8 @@ Decisions (documented here because the server and the tests rely on them):
 from __future__ import annotations
 
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from io import BytesIO
@@ -51,6 +53,8 @@ MAX_VIDEO_SIDE = 4096
 #: Longest side of the review JPEG.
 JPEG_MAX_SIDE = 1280
 JPEG_QUALITY = 88
+#: Image files decoded ahead of the encoder (bounds memory: 3 frames in flight).
+_DECODE_AHEAD = 3
 #: Progress is reported every time it advanced by at least this fraction.
 PROGRESS_STEP = 0.01
 
@@ -279,6 +283,7 @@ def _encode(
         output.close()
         output = None
     finally:
+        frames.close()  # stops decode-ahead threads and closes the movie
         if output is not None:
             try:
                 output.close()
@@ -348,23 +353,49 @@ def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.Vid
 
 
 def _image_frames(sources: list[_Source], threads: int | None) -> Iterator[av.VideoFrame]:
-    """Decode one frame from each image file, in order."""
-    for source in sources:
-        try:
-            with av.open(source.path, format=source.demuxer) as container:
-                stream = container.streams.video[0]
-                if source.demuxer == "exr_pipe":
-                    stream.codec_context.options = dict(_EXR_DECODER_OPTIONS)
-                stream.codec_context.thread_count = threads or 0
-                frame = next(container.decode(stream), None)
-        except av.FFmpegError as exc:
-            raise EncodeError(
-                f"The {source.kind} image {source.path} is damaged or not a supported "
-                f"{source.kind} variant ({exc.strerror or exc})."
-            ) from None
-        if frame is None:
-            raise EncodeError(f"The {source.kind} image {source.path} holds no picture (damaged or truncated).")
-        yield frame
+    """Decode one frame from each image file, in order.
+
+    Unless ``threads`` is 1, the next few files are decoded in background threads while the
+    caller encodes the current frame: FFmpeg releases the GIL while decoding, and a still-image
+    decoder uses one core only, so this overlaps decoding with libx264 instead of waiting for it.
+    """
+    if threads == 1 or len(sources) == 1:
+        for source in sources:
+            yield _decode_image(source)
+        return
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="review-decode")
+    try:
+        pending: deque[Future[av.VideoFrame]] = deque()
+        upcoming = iter(sources)
+        for source in upcoming:
+            pending.append(pool.submit(_decode_image, source))
+            if len(pending) >= _DECODE_AHEAD:
+                break
+        while pending:
+            frame = pending.popleft().result()
+            for source in upcoming:
+                pending.append(pool.submit(_decode_image, source))
+                break
+            yield frame
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _decode_image(source: _Source) -> av.VideoFrame:
+    try:
+        with av.open(source.path, format=source.demuxer) as container:
+            stream = container.streams.video[0]
+            if source.demuxer == "exr_pipe":
+                stream.codec_context.options = dict(_EXR_DECODER_OPTIONS)
+            frame = next(container.decode(stream), None)
+    except av.FFmpegError as exc:
+        raise EncodeError(
+            f"The {source.kind} image {source.path} is damaged or not a supported "
+            f"{source.kind} variant ({exc.strerror or exc})."
+        ) from None
+    if frame is None:
+        raise EncodeError(f"The {source.kind} image {source.path} holds no picture (damaged or truncated).")
+    return frame
 
 
 def _exact_rate(frame_rate: float) -> Fraction:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -145,9 +146,10 @@ def test_single_image_becomes_one_frame_mp4_and_jpeg(tmp_path: Path, fmt: str) -
     assert abs(float(pixels.mean()) - float(_picture().mean())) < 8
 
 
-def test_png_sequence_with_frame_rate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", [None, 1, 2])
+def test_png_sequence_with_frame_rate(tmp_path: Path, threads: int | None) -> None:
     frames = _png_sequence(tmp_path / "seq", 8)
-    result, mp4, jpeg = _run(frames, tmp_path, frame_rate=12)
+    result, mp4, jpeg = _run(frames, tmp_path, frame_rate=12, threads=threads)
     assert result.video_meta == {"frameIn": 0, "frameOut": 7, "frameRate": 12.0, "width": W, "height": H}
     _check_mp4(mp4, 8, W, H, 12.0)
     _check_jpeg(jpeg, result)
@@ -255,6 +257,7 @@ def test_cancel_stops_and_leaves_no_files(tmp_path: Path) -> None:
         encode_review(frames, str(mp4), str(jpeg), cancelled=cancelled)
     assert len(checks) == 6
     assert list(mp4.parent.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("review-decode")]
 
 
 def test_existing_outputs_are_replaced(tmp_path: Path) -> None:
