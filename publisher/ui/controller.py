@@ -1,0 +1,582 @@
+"""The window's state and every call to the server, each in a worker.
+
+:class:`Controller` owns the session the window was opened with (never used from the GUI thread
+for requests: every worker clones it), the item models, the thumbnail cache and the state (the
+current context, version and staging target). Views emit intent signals; the window connects
+them to the controller's slots; the controller answers with model updates and its own signals.
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from publisher.publish import browse, staging
+from publisher.ui import roles
+from publisher.ui.context_model import ContextModel
+from publisher.ui.drop_zone import DropTarget
+from publisher.ui.staging_model import StagingModel
+from publisher.ui.thumbnails import ThumbnailCache
+from publisher.ui.version_model import VersionModel
+from publisher.ui.workers import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+#: Staging a drop with more paths than this happens in a worker; smaller drops do too, but the
+#: window shows "Scanning…" only for big ones.
+BIG_DROP = 200
+
+
+@dataclass
+class NewVersionDraft:
+    """A version that does not exist yet: where, which asset, which type, and the comment."""
+
+    context_id: str
+    context_label: str
+    asset_name: str
+    asset_type_id: str = ""
+    asset_type_name: str = ""
+    asset_id: str | None = None
+    comment: str = ""
+    task_id: str | None = None
+
+
+# Worker bodies: plain functions of a cloned session, returning plain data. -------------------
+
+def _load_children(session: Any, parent_id: str | None) -> tuple[str | None, list[Any]]:
+    if parent_id is None:
+        return None, browse.list_projects(session)
+    return parent_id, browse.list_children(session, parent_id)
+
+
+def _load_first_page(session: Any, context_id: str, text_filter: str, limit: int,
+                     generation: int) -> tuple[int, int, list[Any]]:
+    total = browse.count_versions(session, context_id, text_filter)
+    rows = browse.list_versions(session, context_id, offset=0, limit=limit, text_filter=text_filter) if total else []
+    return generation, total, rows
+
+
+def _load_page(session: Any, context_id: str, offset: int, limit: int, text_filter: str,
+               generation: int) -> tuple[int, int, list[Any]]:
+    rows = browse.list_versions(session, context_id, offset=offset, limit=limit, text_filter=text_filter)
+    return generation, offset, rows
+
+
+def _load_details(session: Any, version_id: str) -> Any:
+    return browse.version_details(session, version_id)
+
+
+def _stage(_session: Any, paths: list[str], existing: set[str]) -> Any:
+    return staging.stage_paths(paths, existing)
+
+
+def _restore(session: Any, context_id: str | None) -> tuple[list[tuple[str | None, list[Any]]], str | None]:
+    """Load the tree down to ``context_id`` (or to a demo task that has versions)."""
+    levels: list[tuple[str | None, list[Any]]] = [(None, browse.list_projects(session))]
+    path: list[Any] = []
+    if context_id:
+        try:
+            path = browse.context_path(session, context_id)
+        except Exception:  # the remembered context was deleted: fall back to a default
+            path = []
+    if not path:
+        path = _default_path(session, levels[0][1])
+    for node in path[:-1]:
+        levels.append((node.id, browse.list_children(session, node.id)))
+    return levels, (path[-1].id if path else None)
+
+
+def _default_path(session: Any, projects: list[Any], budget: int = 40) -> list[Any]:
+    """The first task (depth first) of the first project that has versions; else the project."""
+    if not projects:
+        return []
+    project = projects[0]
+    calls = 0
+
+    def walk(node: Any, trail: list[Any]) -> list[Any] | None:
+        nonlocal calls
+        if calls >= budget:
+            return None
+        if node.entity_type == "Task":
+            calls += 1
+            return trail if browse.count_versions(session, node.id) else None
+        if not node.has_children:
+            return None
+        calls += 1
+        for child in browse.list_children(session, node.id):
+            found = walk(child, trail + [child])
+            if found:
+                return found
+        return None
+
+    return walk(project, [project]) or [project]
+
+
+def _new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    return browse.list_asset_types(session), browse.list_assets(session, context_id)
+
+
+def _publish(session: Any, request: Any, *, worker: Worker) -> Any:
+    from publisher.publish import runner
+
+    return runner.run_publish(session, request, on_event=worker.report, cancel=worker.cancel_event)
+
+
+def _refresh_version(session: Any, version_id: str) -> Any:
+    return browse.version_details(session, version_id)
+
+
+class Controller(QObject):
+    """State and server calls of one publisher window. GUI thread only."""
+
+    #: ``message``: something failed; the message says what to do.
+    errorRaised = Signal(str)
+    #: ``text``: short news for the status bar.
+    statusMessage = Signal(str)
+    #: ``ContextRow``: the versions of this context are being shown.
+    contextChanged = Signal(object)
+    #: ``context_id``: select this context in the browser (after a restore).
+    contextRestored = Signal(str)
+    #: ``(total,)``: the first page of the current context arrived.
+    versionsLoaded = Signal(int)
+    #: ``VersionDetails`` of the selected version.
+    detailsLoaded = Signal(object)
+    #: ``text``: where the staged components will go.
+    targetChanged = Signal(str)
+    #: ``(errors, warnings)`` of the last drop.
+    stagingMessages = Signal(list, list)
+    #: A drop was staged (its ``StagingResult``).
+    staged = Signal(object)
+    publishStarted = Signal()
+    #: ``(done, total, text)``
+    publishProgress = Signal(int, int, str)
+    #: ``PublishResult``
+    publishFinished = Signal(object)
+    #: ``message``
+    publishFailed = Signal(str)
+    #: ``version_id``: a published version is now in the list.
+    versionPublished = Signal(str)
+    #: ``(context_id, context_label, asset_types, assets, draft)``: ask for a new version.
+    newVersionListsLoaded = Signal(object)
+
+    def __init__(self, session: Any, parent: QObject | None = None, *,
+                 settings: QSettings | None = None, thumbnail_cache: ThumbnailCache | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings or QSettings("ftrack", "ftrack-publisher")
+        self.workers = WorkerPool(self)
+        self.context_model = ContextModel(self)
+        self.version_model = VersionModel(self)
+        self.staging_model = StagingModel(self)
+        self.thumbnails = thumbnail_cache or ThumbnailCache(session, parent=self)
+        self.version_model.thumbnail_lookup = self.thumbnails.pixmap
+        self.thumbnails.thumbnailReady.connect(self.version_model.thumbnail_ready)
+
+        self.context: Any = None
+        self.version_id: str | None = None
+        self.details: Any = None
+        self.target_version: Any = None  # VersionRow of an existing target
+        self.target_new: NewVersionDraft | None = None
+        self.text_filter = ""
+        self._publish_worker: Worker | None = None
+        self._details_worker: Worker | None = None
+        self._staging_pending = 0
+
+        self.context_model.childrenRequested.connect(self.load_children)
+        self.version_model.pageRequested.connect(self.load_page)
+        self.staging_model.editRejected.connect(self.errorRaised)
+
+    # Identity -----------------------------------------------------------------------------
+    @property
+    def server_url(self) -> str:
+        return str(getattr(self.session, "server_url", "") or "")
+
+    @property
+    def api_user(self) -> str:
+        return str(getattr(self.session, "api_user", "") or "")
+
+    def _settings_key(self) -> str:
+        return "last_context/" + self.server_url.replace("/", "_").replace(":", "_")
+
+    def _run(self, fn: Any, *args: Any, on_result: Any = None, on_error: Any = None,
+             pass_worker: bool = False, on_progress: Any = None, needs_session: bool = True) -> Worker:
+        worker = Worker(fn, *args, session=self.session if needs_session else None, pass_worker=pass_worker)
+        return self.workers.start(worker, on_result=on_result, on_error=on_error or self.errorRaised.emit,
+                                  on_progress=on_progress)
+
+    def busy(self) -> bool:
+        """True while any worker of this window is queued or running."""
+        return self.workers.active() > 0
+
+    # Browsing -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the projects and reopen the last context (or the demo task with versions)."""
+        remembered = self.settings.value(self._settings_key(), None)
+        self.statusMessage.emit("Loading projects…")
+        self.context_model.mark_loading(None)
+        self._run(_restore, remembered or None, on_result=self._restored,
+                  on_error=self._restore_failed)
+
+    def _restored(self, result: tuple[list[tuple[str | None, list[Any]]], str | None]) -> None:
+        levels, context_id = result
+        for parent_id, rows in levels:
+            self.context_model.set_children(parent_id, rows)
+        if context_id:
+            index = self.context_model.index_for_id(context_id)
+            row = self.context_model.data(index, roles.ROW) if index.isValid() else None
+            self.contextRestored.emit(context_id)
+            if row is not None and (self.context is None or self.context.id != context_id):
+                self.select_context(row)
+        self.statusMessage.emit("Ready")
+
+    def _restore_failed(self, message: str) -> None:
+        self.context_model.set_failed(None)
+        self.errorRaised.emit(message)
+
+    def load_children(self, parent_id: str | None) -> None:
+        """Load one level of the tree (from ``ContextModel.childrenRequested``)."""
+        self._run(_load_children, parent_id,
+                  on_result=lambda r: self.context_model.set_children(r[0], r[1]),
+                  on_error=lambda m, p=parent_id: (self.context_model.set_failed(p), self.errorRaised.emit(m)))
+
+    def refresh(self) -> None:
+        """Reload what is shown: the tree when it failed, the versions and the details (F5)."""
+        if not self.context_model.is_loaded(None):
+            self.start()
+            return
+        if self.context is not None:
+            self.select_context(self.context, force=True)
+
+    def select_context(self, row: Any, *, force: bool = False) -> None:
+        """Show the versions of ``row`` (a ``ContextRow``) and remember it."""
+        if row is None:
+            return
+        if not force and self.context is not None and self.context.id == row.id:
+            return
+        self.context = row
+        self.settings.setValue(self._settings_key(), row.id)
+        generation = self.version_model.set_context(row.id, self.text_filter)
+        self.contextChanged.emit(row)
+        if self.target_new is None and not self.staging_model.rowCount():
+            self._set_target(None, None)
+        self._run(_load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
+                  on_result=self._first_page, on_error=lambda m, g=generation: self._page_failed(g, m))
+
+    def set_text_filter(self, text: str) -> None:
+        """Filter the versions on the server (debounced by the view); the proxy filters as you type."""
+        text = text.strip()
+        if text == self.text_filter:
+            return
+        self.text_filter = text
+        if self.context is not None:
+            self.select_context(self.context, force=True)
+
+    def _first_page(self, result: tuple[int, int, list[Any]]) -> None:
+        generation, total, rows = result
+        self.version_model.set_first_page(generation, total, rows)
+        if generation == self.version_model.generation:
+            self.versionsLoaded.emit(total)
+
+    def _page_failed(self, generation: int, message: str) -> None:
+        self.version_model.page_failed(generation)
+        self.errorRaised.emit(message)
+
+    def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
+        """Load the next page (from ``VersionModel.pageRequested``)."""
+        self._run(_load_page, context_id, offset, limit, self.text_filter, generation,
+                  on_result=lambda r: self.version_model.add_page(*r),
+                  on_error=lambda m, g=generation: self._page_failed(g, m))
+
+    def select_version(self, row: Any) -> None:
+        """Show the details of ``row`` (a ``VersionRow``) and make it the staging target."""
+        if row is None:
+            return
+        self.version_id = row.id
+        if self._details_worker is not None:
+            self._details_worker.cancel()
+        if not self.staging_model.rowCount():
+            self._set_target(row, None)
+        self._details_worker = self._run(_load_details, row.id, on_result=self._details)
+
+    def _details(self, details: Any) -> None:
+        if details.row.id != self.version_id:
+            return
+        self.details = details
+        if self.target_version is not None and self.target_version.id == details.row.id:
+            self.staging_model.set_existing_names(c.name for c in details.components)
+        self.detailsLoaded.emit(details)
+
+    # Staging ------------------------------------------------------------------------------
+    def _set_target(self, version: Any, new: NewVersionDraft | None) -> None:
+        self.target_version = version
+        self.target_new = new
+        if version is not None:
+            self.targetChanged.emit(f"→ {version.asset_name} v{version.version:03d} (existing version)")
+            names = (c.name for c in self.details.components) if (
+                self.details is not None and self.details.row.id == version.id) else ()
+            self.staging_model.set_existing_names(names)
+        elif new is not None:
+            kind = f" ({new.asset_type_name})" if new.asset_type_name else ""
+            self.targetChanged.emit(f"→ new version of “{new.asset_name}”{kind} in {new.context_label}")
+            self.staging_model.set_existing_names(())
+        else:
+            self.targetChanged.emit("Drop onto a version, a task or here")
+            self.staging_model.set_existing_names(())
+
+    def target_text(self) -> str:
+        if self.target_version is not None:
+            return f"{self.target_version.asset_name} v{self.target_version.version:03d}"
+        if self.target_new is not None:
+            return f"new version of {self.target_new.asset_name}"
+        return ""
+
+    def drop(self, paths: list[str], target: DropTarget, problems: list[str] | None = None) -> None:
+        """Stage ``paths`` for ``target`` (from a :class:`DropZone`)."""
+        problems = list(problems or [])
+        if not self._retarget(target, problems):
+            self.stagingMessages.emit(problems, [])
+            return
+        if not paths:
+            self.stagingMessages.emit(problems or ["Nothing to stage: drop files, folders or image sequences."], [])
+            return
+        self._staging_pending += 1
+        if len(paths) > BIG_DROP:
+            self.statusMessage.emit(f"Scanning {len(paths)} dropped paths…")
+        else:
+            self.statusMessage.emit("Scanning the drop…")
+        self._run(_stage, list(paths), self.staging_model.taken_names(), needs_session=False,
+                  on_result=lambda r, p=problems: self._staged(r, p),
+                  on_error=self._stage_failed)
+
+    def _retarget(self, target: DropTarget, problems: list[str]) -> bool:
+        """Point the staging list at ``target``; ``False`` when that is impossible."""
+        if self.staging_model.rowCount() and not self._same_target(target):
+            # Components staged for another version stay there: mixing targets would publish
+            # files to a version the artist did not mean.
+            problems.append(f"Publish or remove what is staged for {self.target_text()} first, "
+                            "then drop onto another version.")
+            return False
+        if target.kind == "version":
+            row_index = self.version_model.row_for_id(target.id or "")
+            if row_index < 0:
+                problems.append("That version is no longer in the list: press F5 and drop again.")
+                return False
+            version = self.version_model.row_at(row_index)
+            if self.target_version is None or self.target_version.id != version.id:
+                self._set_target(version, None)
+            if self.version_id != version.id:
+                self.select_version(version)
+            return True
+        if target.kind in ("context", "asset"):
+            context_id = target.context_id or target.id
+            self._draft_new(context_id or "", target.label, asset_id=target.id if target.kind == "asset" else None,
+                            asset_name=target.label if target.kind == "asset" else "")
+            return True
+        # "current": the version shown, or a new version in the current context
+        if self.target_version is not None or self.target_new is not None:
+            return True
+        if self.details is not None:
+            self._set_target(self.details.row, None)
+            return True
+        if self.context is not None:
+            self._draft_new(self.context.id, self.context.name)
+            return True
+        problems.append("Select a task or a version first, then drop the files again.")
+        return False
+
+    def _same_target(self, target: DropTarget) -> bool:
+        if target.kind == "current":
+            return True
+        if target.kind == "version":
+            return self.target_version is not None and self.target_version.id == target.id
+        if target.kind == "context":
+            return self.target_new is not None and self.target_new.context_id == (target.context_id or target.id)
+        if target.kind == "asset":
+            return self.target_new is not None and self.target_new.asset_id == target.id
+        return False
+
+    def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "") -> None:
+        draft = NewVersionDraft(context_id=context_id, context_label=label or "the selected context",
+                                asset_name=asset_name, asset_id=asset_id)
+        if self.context is not None and self.context.id == context_id and self.context.entity_type == "Task":
+            draft.task_id = context_id
+        self._set_target(None, draft)
+        # Asset types come from the server; fill in a default so a drop can be published at once.
+        self._run(_new_version_lists, context_id, on_result=lambda r, d=draft: self._default_type(d, r))
+
+    def _default_type(self, draft: NewVersionDraft, lists: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
+        types, _assets = lists
+        if draft is not self.target_new or draft.asset_type_id or not types:
+            return
+        by_name = {name: tid for tid, name in types}
+        for preferred in ("Upload", "Render", "Comp", "Image"):
+            if preferred in by_name:
+                draft.asset_type_id, draft.asset_type_name = by_name[preferred], preferred
+                break
+        else:
+            draft.asset_type_id, draft.asset_type_name = types[0]
+        self._set_target(None, draft)
+
+    def set_new_version(self, choice: Any) -> None:
+        """Target a new version as chosen in the :class:`NewVersionDialog`."""
+        draft = NewVersionDraft(context_id=choice.context_id,
+                                context_label=self.context.name if self.context is not None else "",
+                                asset_name=choice.asset_name, asset_type_id=choice.asset_type_id,
+                                asset_id=choice.asset_id, comment=choice.comment)
+        if self.context is not None and self.context.id == choice.context_id and self.context.entity_type == "Task":
+            draft.task_id = choice.context_id
+        self._set_target(None, draft)
+        self._run(_new_version_lists, choice.context_id,
+                  on_result=lambda r, d=draft: self._name_type(d, r))
+
+    def _name_type(self, draft: NewVersionDraft, lists: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
+        names = dict(lists[0])
+        if draft is self.target_new and draft.asset_type_id in names:
+            draft.asset_type_name = names[draft.asset_type_id]
+            self._set_target(None, draft)
+
+    def request_new_version(self) -> None:
+        """Load what the new-version dialog offers; answered by :attr:`newVersionListsLoaded`."""
+        if self.context is None:
+            self.errorRaised.emit("Select a task (or a shot or folder) first, then choose New version….")
+            return
+        if self.staging_model.rowCount() and self.target_version is not None:
+            self.errorRaised.emit(f"Publish or remove what is staged for {self.target_text()} first.")
+            return
+        context = self.context
+        self._run(_new_version_lists, context.id,
+                  on_result=lambda r, c=context: self.newVersionListsLoaded.emit((c.id, c.name, r[0], r[1], self.target_new)))
+
+    def _staged(self, result: Any, problems: list[str]) -> None:
+        self._staging_pending -= 1
+        # Names were made unique against what was staged when the drop started; a second drop
+        # that finished first may have taken one of them since.
+        taken = self.staging_model.taken_names()
+        for component in result.components:
+            if component.name in taken or staging.validate_name(component.name, taken):
+                component.name = staging.suggest_name(component.path, component.kind, taken) if hasattr(
+                    staging, "suggest_name") else component.name
+            taken.add(component.name)
+        self.staging_model.add(result.components)
+        if self.target_new is not None and not self.target_new.asset_name and result.components:
+            self.target_new.asset_name = result.components[0].name
+            self._set_target(None, self.target_new)
+        errors = problems + list(result.errors)
+        self.stagingMessages.emit(errors, list(result.warnings))
+        n = len(result.components)
+        self.statusMessage.emit(f"Staged {n} component{'s' if n != 1 else ''}" if n else "Nothing staged")
+        self.staged.emit(result)
+        if not self.staging_model.rowCount() and self.target_new is not None and not errors:
+            self._set_target(None, None)
+
+    def _stage_failed(self, message: str) -> None:
+        self._staging_pending -= 1
+        self.stagingMessages.emit([message], [])
+
+    def remove_staged(self, rows: list[int]) -> None:
+        """Remove staged rows; with nothing left the target follows the selection again."""
+        self.staging_model.remove_rows(rows)
+        if not self.staging_model.rowCount():
+            self.stagingMessages.emit([], [])
+            if self.details is not None and self.version_id == self.details.row.id:
+                self._set_target(self.details.row, None)
+            else:
+                self._set_target(None, None)
+
+    # Publishing ---------------------------------------------------------------------------
+    def publishing(self) -> bool:
+        return self._publish_worker is not None
+
+    def publish(self, comment: str = "") -> bool:
+        """Publish the staged components in a worker; ``False`` (with a message) if not ready."""
+        from publisher.publish import runner
+
+        if self._publish_worker is not None:
+            self.errorRaised.emit("A publish is already running: wait for it or cancel it.")
+            return False
+        components = self.staging_model.components()
+        if not components:
+            self.errorRaised.emit("Nothing is staged: drop files, folders or sequences on a version or a task first.")
+            return False
+        problems = self.staging_model.errors()
+        if problems:
+            self.errorRaised.emit("Fix the staged names first: " + "; ".join(problems))
+            return False
+        if self.target_version is not None:
+            request = runner.PublishRequest(components=components, version_id=self.target_version.id,
+                                            comment=comment or None)
+        elif self.target_new is not None:
+            draft = self.target_new
+            if not draft.asset_type_id:
+                self.errorRaised.emit("Choose the asset type of the new version (New version…), then publish.")
+                return False
+            request = runner.PublishRequest(
+                components=components,
+                new_version=runner.NewVersion(context_id=draft.context_id, asset_name=draft.asset_name,
+                                              asset_type_id=draft.asset_type_id,
+                                              comment=comment or draft.comment, task_id=draft.task_id,
+                                              asset_id=draft.asset_id))
+        else:
+            self.errorRaised.emit("Choose where to publish: drop onto a version or a task, or use New version….")
+            return False
+        self.publishStarted.emit()
+        self.statusMessage.emit(f"Publishing {len(components)} component{'s' if len(components) != 1 else ''}…")
+        self._publish_worker = self._run(_publish, request, pass_worker=True, on_progress=self._publish_event,
+                                         on_result=self._published, on_error=self._publish_error)
+        return True
+
+    def cancel_publish(self) -> None:
+        if self._publish_worker is not None:
+            self._publish_worker.cancel_event.set()
+            self.statusMessage.emit("Cancelling the publish…")
+
+    def _publish_event(self, event: Any) -> None:
+        name = type(event).__name__
+        if name == "PublishStarted":
+            self.publishProgress.emit(0, max(event.total_bytes, 1), "Starting…")
+        elif name == "ComponentStarted":
+            self.statusMessage.emit(f"Publishing {event.name}…")
+        elif name == "BytesProgress":
+            pct = 100 * event.overall_done / event.overall_total if event.overall_total else 100
+            self.publishProgress.emit(event.overall_done, event.overall_total, f"{event.name}: {pct:.0f}%")
+        elif name == "ComponentDone":
+            self.statusMessage.emit(f"{event.name} published")
+        elif name == "EncodeQueued":
+            self.statusMessage.emit("Review media queued for encoding")
+
+    def _published(self, result: Any) -> None:
+        self._publish_worker = None
+        self.staging_model.clear()
+        self.stagingMessages.emit([], [])
+        self.publishFinished.emit(result)
+        n = len(result.component_ids)
+        self.statusMessage.emit(f"Published {n} component{'s' if n != 1 else ''}")
+        self._run(_refresh_version, result.version_id, on_result=self._show_published)
+
+    def _show_published(self, details: Any) -> None:
+        row = details.row
+        if self.context is not None and self.context.id in (row.context_id, row.task_id):
+            self.version_model.upsert(row)
+        self.version_id = row.id
+        self.details = details
+        self._set_target(row, None)
+        self.staging_model.set_existing_names(c.name for c in details.components)
+        self.detailsLoaded.emit(details)
+        self.versionPublished.emit(row.id)
+
+    def _publish_error(self, message: str) -> None:
+        self._publish_worker = None
+        # Staged rows stay so the artist can fix the cause and publish again.
+        self.publishFailed.emit(message)
+        self.errorRaised.emit(f"The publish failed: {message}")
+
+    # Shutdown -----------------------------------------------------------------------------
+    def shutdown(self, wait_ms: int = 10000) -> None:
+        """Cancel running work and wait for the pool (window closing)."""
+        self.workers.cancel_all()
+        self.thumbnails.shutdown()
+        self.workers.wait(wait_ms)

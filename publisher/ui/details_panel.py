@@ -1,0 +1,115 @@
+"""The selected version's details: thumbnail, who and when, comment and components.
+
+GUI thread only. Fed with a ``publisher.publish.browse.VersionDetails`` by the window; drops on
+the panel are handled by the :class:`~publisher.ui.drop_zone.DropZone` the window installs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel,
+                               QTableView, QVBoxLayout, QWidget)
+
+from publisher.ui import component_model as cm
+from publisher.ui import icons
+from publisher.ui.component_model import ComponentModel
+from publisher.ui.version_model import format_date
+
+
+class DetailsPanel(QFrame):
+    """Shows one version; empty state invites a selection or a drop."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DetailsPanel")
+        self.details: Any = None
+        self.components = ComponentModel(self)
+
+        self.thumbnail = QLabel()
+        self.thumbnail.setFixedSize(160, 90)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail.setStyleSheet("background: #161719; border-radius: 3px;")
+        self.title = QLabel("No version selected")
+        self.title.setObjectName("PanelTitle")
+        self.subtitle = QLabel("Select a version, or drop files here to stage a new one.")
+        self.subtitle.setObjectName("Muted")
+        self.subtitle.setWordWrap(True)
+        self.comment = QLabel()
+        self.comment.setWordWrap(True)
+        self.comment.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title)
+        text.addWidget(self.subtitle)
+        text.addWidget(self.comment)
+        text.addStretch(1)
+        head = QHBoxLayout()
+        head.addWidget(self.thumbnail)
+        head.addLayout(text, 1)
+
+        self.table = QTableView()
+        self.table.setObjectName("ComponentView")
+        self.table.setModel(self.components)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(cm.LOCATIONS, QHeaderView.ResizeMode.Stretch)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(head)
+        layout.addWidget(self.table, 1)
+        self.clear()
+
+    def clear(self, message: str = "Select a version, or drop files here to stage a new one.") -> None:
+        """Show the empty state."""
+        self.details = None
+        self.title.setText("No version selected")
+        self.subtitle.setText(message)
+        self.comment.setText("")
+        self.thumbnail.setPixmap(icons.icon("version").pixmap(48, 48))
+        self.components.clear()
+
+    def show_loading(self, label: str) -> None:
+        self.title.setText(label)
+        self.subtitle.setText("Loading…")
+        self.comment.setText("")
+        self.components.clear()
+
+    def set_details(self, details: Any) -> None:
+        """Show ``details`` (a ``VersionDetails``)."""
+        self.details = details
+        row = details.row
+        self.title.setText(f"{row.asset_name}  v{row.version:03d}")
+        bits = [row.asset_type]
+        if row.status_name:
+            bits.append(row.status_name)
+        who = details.published_by or row.user_name
+        if who:
+            bits.append(f"by {who}")
+        when = details.date or row.date
+        if when:
+            bits.append(format_date(when))
+        bits.append(f"{len(details.components)} component{'s' if len(details.components) != 1 else ''}")
+        self.subtitle.setText("  ·  ".join(bits))
+        self.comment.setText(details.comment or row.comment or "No comment.")
+        self.components.set_rows(details.components)
+
+    def set_thumbnail(self, pixmap: QPixmap | None) -> None:
+        if pixmap is None:
+            return
+        self.thumbnail.setPixmap(pixmap.scaled(self.thumbnail.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
+
+    def version_id(self) -> str | None:
+        return None if self.details is None else self.details.row.id

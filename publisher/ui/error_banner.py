@@ -1,0 +1,56 @@
+"""A dismissible strip at the top of the window that says what went wrong and what to do.
+
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from publisher.ui import icons
+
+
+class ErrorBanner(QFrame):
+    """Shows the latest error until dismissed; repeated errors are counted, not stacked."""
+
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ErrorBanner")
+        self._icon = QLabel()
+        self._icon.setPixmap(icons.icon("error").pixmap(18, 18))
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setIcon(icons.icon("close"))
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss (Esc)")
+        close.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self._icon)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self._last = ""
+        self._count = 0
+        self.hide()
+
+    def show_error(self, message: str) -> None:
+        if message == self._last and self.isVisible():
+            self._count += 1
+            self.label.setText(f"{message}  (×{self._count})")
+        else:
+            self._last, self._count = message, 1
+            self.label.setText(message)
+        self.show()
+
+    def message(self) -> str:
+        return self._last if self.isVisible() else ""
+
+    def dismiss(self) -> None:
+        self.hide()
+        self._last = ""
+        self.dismissed.emit()

@@ -1,0 +1,148 @@
+"""The staging area and the publish controls below it. GUI thread only.
+
+:class:`StagingPanel` shows where the staged components go (an existing version or a new one),
+a drop hint while nothing is staged, the :class:`~publisher.ui.staging_view.StagingView`, and a
+:class:`PublishPanel` with the comment, the Publish and Cancel buttons and the progress. Buttons
+only emit intent signals; the controller decides.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QStackedLayout, QVBoxLayout, QWidget)
+
+from publisher.ui import icons
+from publisher.ui.staging_view import StagingView
+
+
+class PublishPanel(QWidget):
+    """Comment, Publish, Cancel and the progress of the running publish."""
+
+    publishRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.comment = QLineEdit()
+        self.comment.setPlaceholderText("Comment for this publish")
+        self.publish_button = QPushButton(icons.icon("publish"), "Publish")
+        self.publish_button.setObjectName("PublishButton")
+        self.publish_button.setToolTip("Publish the staged components (Ctrl+Return)")
+        self.publish_button.clicked.connect(self.publishRequested)
+        self.cancel_button = QPushButton(icons.icon("cancel"), "Cancel")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.hide()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.status = QLabel("")
+        self.status.setObjectName("Muted")
+        self.status.setWordWrap(True)
+
+        row = QHBoxLayout()
+        row.addWidget(self.comment, 1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.publish_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+
+    def set_running(self, running: bool) -> None:
+        """Switch between idle (Publish) and running (progress, Cancel)."""
+        self.cancel_button.setVisible(running)
+        self.publish_button.setVisible(not running)
+        self.progress.setVisible(running)
+        self.comment.setEnabled(not running)
+        if running:
+            self.progress.setValue(0)
+
+    def set_progress(self, done: int, total: int, text: str) -> None:
+        self.progress.setValue(int(1000 * done / total) if total else 0)
+        self.progress.setFormat(text)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+
+class StagingPanel(QFrame):
+    """Where a drop goes, what it became, and the publish controls."""
+
+    newVersionRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StagingPanel")
+        self.title = QLabel("Staged for publish")
+        self.title.setObjectName("PanelTitle")
+        self.target = QLabel("Drop onto a version, a task or here")
+        self.target.setObjectName("Muted")
+        self.new_version_button = QPushButton(icons.icon("new_version"), "New version…")
+        self.new_version_button.setToolTip("Stage a new version in the selected task (Ctrl+N)")
+        self.new_version_button.clicked.connect(self.newVersionRequested)
+
+        self.hint = QFrame()
+        self.hint.setObjectName("DropHint")
+        hint_icon = QLabel()
+        hint_icon.setPixmap(icons.icon("drop").pixmap(32, 32))
+        hint_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint_text = QLabel("Drop files, folders or image sequences\n"
+                           "on a version, on a task, or here")
+        hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint_text.setObjectName("Muted")
+        hint_layout = QVBoxLayout(self.hint)
+        hint_layout.addStretch(1)
+        hint_layout.addWidget(hint_icon)
+        hint_layout.addWidget(hint_text)
+        hint_layout.addStretch(1)
+
+        self.view = StagingView()
+        self.messages = QLabel("")
+        self.messages.setWordWrap(True)
+        self.messages.setObjectName("StagingMessages")
+        self.messages.hide()
+        self.publish = PublishPanel()
+
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.hint)
+        self._stack.addWidget(self.view)
+
+        top = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.target)
+        top.addLayout(titles, 1)
+        top.addWidget(self.new_version_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addLayout(self._stack, 1)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.publish)
+
+    def set_target_text(self, text: str) -> None:
+        self.target.setText(text)
+
+    def show_list(self, has_rows: bool) -> None:
+        """The list when something is staged, the drop hint otherwise."""
+        self._stack.setCurrentWidget(self.view if has_rows else self.hint)
+
+    def set_messages(self, errors: list[str], warnings: list[str]) -> None:
+        """What the last drop could not use (errors) or should be checked (warnings)."""
+        lines = [f"<span style='color:#ff8a80'>✖ {html.escape(e)}</span>" for e in errors[:6]]
+        if len(errors) > 6:
+            lines.append(f"<span style='color:#ff8a80'>… and {len(errors) - 6} more problems</span>")
+        lines += [f"<span style='color:#ffd54f'>⚠ {html.escape(w)}</span>" for w in warnings[:4]]
+        if len(warnings) > 4:
+            lines.append(f"<span style='color:#ffd54f'>… and {len(warnings) - 4} more warnings</span>")
+        self.messages.setText("<br>".join(lines))
+        self.messages.setVisible(bool(lines))
+
+    def messages_text(self) -> str:
+        return self.messages.text() if self.messages.isVisible() or self.messages.text() else ""

@@ -1,0 +1,229 @@
+"""The staging list: the components a publish will create, editable before it runs.
+
+A ``QAbstractTableModel`` over ``publisher.publish.staging.StagedComponent`` values. Names are
+editable and checked live (unique within the version, valid characters) with the engine's
+``validate_name``; the location is chosen from ``staging.STAGE_LOCATIONS``. GUI thread only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from publisher.ui import icons, roles
+from publisher.ui.formatting import format_holes, format_size
+
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ["Name", "Source", "Frames", "Holes", "Size", "Location", ""]
+NAME, SOURCE, FRAMES, HOLES, SIZE, LOCATION, REMOVE = range(len(COLUMNS))
+
+ERROR_COLOR = QColor("#ff8a80")
+HOLE_COLOR = QColor("#ffb74d")
+
+
+def _default_validator(name: str, taken: set[str]) -> str | None:
+    from publisher.publish.staging import validate_name
+
+    return validate_name(name, taken)
+
+
+def default_locations() -> list[str]:
+    """The locations a staged component may go to (the engine's list)."""
+    try:
+        from publisher.publish.staging import STAGE_LOCATIONS
+
+        return list(STAGE_LOCATIONS)
+    except ImportError:  # the engine is not installed: offer the built-in ones
+        return ["ftrack.server", "ftrack.unmanaged"]
+
+
+class StagingModel(QAbstractTableModel):
+    """Staged components of one target version (existing or new)."""
+
+    #: ``message``: an edit was refused (the name is invalid or taken).
+    editRejected = Signal(str)
+    #: Emitted whenever the staged list or a name changes (the publish button follows it).
+    stagingChanged = Signal()
+
+    def __init__(self, parent: Any = None, *,
+                 validator: Callable[[str, set[str]], str | None] | None = None,
+                 locations: list[str] | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+        self._existing: set[str] = set()
+        self._validate = validator or _default_validator
+        self.locations = list(locations) if locations is not None else default_locations()
+        self.modelReset.connect(self.stagingChanged)
+        self.rowsInserted.connect(self.stagingChanged)
+        self.rowsRemoved.connect(self.stagingChanged)
+        self.dataChanged.connect(self.stagingChanged)
+
+    # Content ------------------------------------------------------------------------------
+    def components(self) -> list[Any]:
+        """The staged components, in order (the objects the publish takes)."""
+        return list(self._rows)
+
+    def row_at(self, row: int) -> Any:
+        return self._rows[row]
+
+    def set_existing_names(self, names: Iterable[str]) -> None:
+        """Names the target version already has; staged names must differ from them."""
+        self._existing = set(names)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, NAME), self.index(len(self._rows) - 1, NAME))
+
+    def existing_names(self) -> set[str]:
+        return set(self._existing)
+
+    def taken_names(self, except_row: int | None = None) -> set[str]:
+        """Every name already used, besides the one at ``except_row``."""
+        names = set(self._existing)
+        names.update(r.name for i, r in enumerate(self._rows) if i != except_row)
+        return names
+
+    def add(self, components: Iterable[Any]) -> None:
+        """Append staged components (from a drop)."""
+        components = list(components)
+        if not components:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(components) - 1)
+        self._rows.extend(components)
+        self.endInsertRows()
+
+    def remove_rows(self, rows: Iterable[int]) -> None:
+        """Remove the staged components at ``rows``."""
+        for row in sorted(set(rows), reverse=True):
+            if 0 <= row < len(self._rows):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self.endResetModel()
+
+    def name_error(self, row: int) -> str | None:
+        """Why the name at ``row`` cannot be published, or ``None``."""
+        return self._validate(self._rows[row].name, self.taken_names(except_row=row))
+
+    def validate_name(self, row: int, name: str) -> str | None:
+        """Why ``name`` cannot be given to ``row``, or ``None`` (live checks in the editor)."""
+        return self._validate(name, self.taken_names(except_row=row))
+
+    def errors(self) -> list[str]:
+        """Every problem that stops a publish (empty list: ready)."""
+        problems = []
+        for i, r in enumerate(self._rows):
+            message = self.name_error(i)
+            if message:
+                problems.append(f"{r.name or '(no name)'}: {message}")
+        return problems
+
+    # QAbstractTableModel ------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() in (NAME, LOCATION):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if col == NAME:
+                return row.name
+            if col == SOURCE:
+                return row.path
+            if col == FRAMES:
+                return row.frame_range or ""
+            if col == HOLES:
+                return str(len(row.holes)) if row.holes else ""
+            if col == SIZE:
+                return format_size(row.size)
+            if col == LOCATION:
+                return row.location
+            return None
+        if role == Qt.ItemDataRole.DecorationRole:
+            if col == NAME:
+                return icons.icon("error") if self.name_error(index.row()) else icons.icon(row.kind)
+            if col == HOLES and row.holes:
+                return icons.icon("warning")
+            if col == REMOVE:
+                return icons.icon("remove")
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == NAME and self.name_error(index.row()):
+                return QBrush(ERROR_COLOR)
+            if col == HOLES and row.holes:
+                return QBrush(HOLE_COLOR)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == NAME:
+                return self.name_error(index.row()) or "Double-click to rename"
+            if col == HOLES and row.holes:
+                return format_holes(row.holes)
+            if col == REMOVE:
+                return "Remove from the publish (Del)"
+            if col == SOURCE:
+                return row.path
+            return None
+        if role == roles.NAME_ERROR and col == NAME:
+            return self.name_error(index.row())
+        if role == roles.ROW:
+            return row
+        if role == roles.SORT:
+            return row.size if col == SIZE else self.data(index, Qt.ItemDataRole.DisplayRole)
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        row = self._rows[index.row()]
+        col = index.column()
+        if col == NAME:
+            name = str(value).strip()
+            message = self.validate_name(index.row(), name)
+            if message:
+                self.editRejected.emit(f"Cannot rename to “{name}”: {message}")
+                return False
+            self._set(index.row(), name=name)
+        elif col == LOCATION:
+            location = str(value)
+            if location not in self.locations:
+                self.editRejected.emit(f"Unknown location “{location}”. Pick one of: {', '.join(self.locations)}.")
+                return False
+            self._set(index.row(), location=location)
+        else:
+            return False
+        # A rename may clear (or cause) a clash on other rows too.
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+        return True
+
+    def _set(self, row: int, **changes: Any) -> None:
+        current = self._rows[row]
+        if dataclasses.is_dataclass(current) and not getattr(type(current), "__dataclass_params__").frozen:
+            for key, val in changes.items():
+                setattr(current, key, val)
+        else:
+            self._rows[row] = dataclasses.replace(current, **changes)

@@ -1,0 +1,127 @@
+"""The staging list's view and its editors. GUI thread only.
+
+:class:`NameDelegate` edits a staged name with a live check (red border and the reason as the
+editor's tooltip and in :attr:`NameDelegate.validationMessage` while the name is invalid);
+:class:`LocationDelegate` offers the locations in a combo box; :class:`StagingView` shows the
+list and emits :attr:`StagingView.removeRequested` from the remove column or the Delete key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLineEdit,
+                               QStyledItemDelegate, QStyleOptionViewItem, QTableView, QWidget)
+
+from publisher.ui import staging_model as sm
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class NameDelegate(QStyledItemDelegate):
+    """A line edit that checks the name on every keystroke against the staging model."""
+
+    #: ``message``: the name being typed is invalid (``""`` once it is valid again).
+    validationMessage = Signal(str)
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setObjectName("StagedNameEditor")
+        row = index.row()
+        model = index.model()
+
+        def check(text: str) -> None:
+            message = model.validate_name(row, text.strip()) if hasattr(model, "validate_name") else None
+            editor.setProperty("invalid", bool(message))
+            editor.setToolTip(message or "")
+            editor.style().unpolish(editor)
+            editor.style().polish(editor)
+            self.validationMessage.emit(message or "")
+
+        editor.textEdited.connect(check)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QLineEdit)
+        editor.setText(index.data(Qt.ItemDataRole.EditRole) or "")
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        assert isinstance(editor, QLineEdit)
+        # An invalid name is refused by the model (editRejected tells the window why).
+        model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+        self.validationMessage.emit("")
+
+
+class LocationDelegate(QStyledItemDelegate):
+    """A combo box of the locations the staging model offers."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        combo = QComboBox(parent)
+        combo.addItems(list(getattr(index.model(), "locations", [])))
+        combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        at = editor.findText(index.data(Qt.ItemDataRole.EditRole) or "")
+        editor.setCurrentIndex(max(at, 0))
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+
+
+class StagingView(QTableView):
+    """The staged components, one per row, editable in place."""
+
+    #: ``rows``: the artist asked to remove these staged rows.
+    removeRequested = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StagingView")
+        self.name_delegate = NameDelegate(self)
+        self.location_delegate = LocationDelegate(self)
+        self.setItemDelegateForColumn(sm.NAME, self.name_delegate)
+        self.setItemDelegateForColumn(sm.LOCATION, self.location_delegate)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                             | QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(24)
+        self.clicked.connect(self._clicked)
+
+    def setModel(self, model: Any) -> None:  # type: ignore[override]
+        super().setModel(model)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(sm.SOURCE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(sm.REMOVE, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(sm.NAME, 130)
+        header.resizeSection(sm.FRAMES, 90)
+        header.resizeSection(sm.HOLES, 60)
+        header.resizeSection(sm.SIZE, 70)
+        header.resizeSection(sm.LOCATION, 120)
+        header.resizeSection(sm.REMOVE, 28)
+
+    def selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []
+
+    def remove_selected(self) -> None:
+        """Ask to remove the selected rows (the Delete shortcut)."""
+        rows = self.selected_rows()
+        if not rows and self.currentIndex().isValid():
+            rows = [self.currentIndex().row()]
+        if rows:
+            self.removeRequested.emit(rows)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == sm.REMOVE:
+            self.removeRequested.emit([index.row()])

@@ -1,0 +1,144 @@
+"""The versions table of the selected context with its filter box. GUI thread only.
+
+The filter narrows the loaded rows at once (the proxy) and, after a pause in typing, asks the
+controller to filter on the server too (:attr:`VersionsPanel.serverFilterChanged`), so a filter
+over 100,000 versions does not need them all loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QTableView, QVBoxLayout, QWidget)
+
+from publisher.ui import icons, roles
+from publisher.ui import version_model as vm
+from publisher.ui.version_model import VersionModel
+from publisher.ui.version_proxy import VersionProxy
+
+FILTER_DELAY_MS = 300
+
+
+class VersionsPanel(QWidget):
+    """Versions of one context; emits :attr:`versionSelected` with the ``VersionRow``."""
+
+    versionSelected = Signal(object)
+    serverFilterChanged = Signal(str)
+
+    def __init__(self, model: VersionModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = VersionProxy(self)
+        self.proxy.setSourceModel(model)
+
+        self.title = QLabel("Versions")
+        self.title.setObjectName("PanelTitle")
+        self.count = QLabel("")
+        self.count.setObjectName("Muted")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter versions (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.addAction(icons.icon("filter"), QLineEdit.ActionPosition.LeadingPosition)
+        self.review = QComboBox()
+        self.review.addItem("All reviews", None)
+        for state in ("playable", "encoding", "failed", "none"):
+            self.review.addItem(icons.icon(state), state if state != "none" else "no review", state)
+        self.review.currentIndexChanged.connect(lambda _i: self.proxy.set_review_state(self.review.currentData()))
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(FILTER_DELAY_MS)
+        self._debounce.timeout.connect(lambda: self.serverFilterChanged.emit(self.filter.text()))
+        self.filter.textChanged.connect(self._filter_typed)
+
+        self.view = QTableView()
+        self.view.setObjectName("VersionView")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # server order (newest first) until asked
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setIconSize(QSize(64, 36))
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().setDefaultSectionSize(42)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((vm.THUMB, 74), (vm.VERSION, 64), (vm.STATUS, 110), (vm.USER, 120),
+                              (vm.DATE, 128), (vm.COMPONENTS, 86), (vm.REVIEW, 96)):
+            header.resizeSection(column, width)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._update_count)
+
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addWidget(self.count, 1)
+        top.addWidget(self.review)
+        top.addWidget(self.filter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+
+    def _filter_typed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._debounce.start()
+
+    def _update_count(self, *_args: Any) -> None:
+        model = self.model
+        if model.context_id is None:
+            self.count.setText("")
+        elif model.is_loading() and not model.loaded():
+            self.count.setText("loading…")
+        else:
+            shown = self.proxy.rowCount()
+            text = f"{model.total} version{'s' if model.total != 1 else ''}"
+            if model.loaded() < model.total:
+                text += f" ({model.loaded()} loaded)"
+            if shown != model.loaded():
+                text += f", {shown} shown"
+            self.count.setText(text)
+
+    def set_context_title(self, label: str) -> None:
+        self.title.setText(f"Versions of {label}")
+        self._update_count()
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.data(roles.ROW) if current.isValid() else None
+        if row is not None:
+            self.versionSelected.emit(row)
+
+    def row_at(self, pos: Any) -> Any:
+        """The ``VersionRow`` under viewport position ``pos`` or ``None``."""
+        index = self.view.indexAt(pos)
+        return index.data(roles.ROW) if index.isValid() else None
+
+    def select_id(self, version_id: str) -> bool:
+        """Select the row of ``version_id`` if it is loaded."""
+        source_row = self.model.row_for_id(version_id)
+        if source_row < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source_row, 0))
+        if not index.isValid():
+            return False
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.view.scrollTo(index)
+        return True
+
+    def select_first(self) -> None:
+        if self.proxy.rowCount() and not self.view.selectionModel().hasSelection():
+            index = self.proxy.index(0, 0)
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)

@@ -1,0 +1,277 @@
+"""The publisher's main widget and the standalone main window around it. GUI thread only.
+
+:class:`PublisherWidget` is a plain ``QWidget`` a DCC can dock: the context browser, the versions
+of the selected context, the selected version's details and the staging list with the publish
+controls. It wires the views' intent signals to the :class:`~publisher.ui.controller.Controller`.
+:class:`MainWindow` adds a status bar saying which server and user are in use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from publisher.ui import icons, theme
+from publisher.ui.browser_panel import ContextBrowser
+from publisher.ui.controller import Controller
+from publisher.ui.details_panel import DetailsPanel
+from publisher.ui.drop_zone import DropTarget, DropZone
+from publisher.ui.error_banner import ErrorBanner
+from publisher.ui.new_version_dialog import NewVersionDialog
+from publisher.ui.publish_panel import StagingPanel
+from publisher.ui.versions_panel import VersionsPanel
+
+
+class PublisherWidget(QWidget):
+    """Everything the artist works with, in one dockable widget."""
+
+    #: ``text``: news for a status bar (the host's, or :class:`MainWindow`'s).
+    statusMessage = Signal(str)
+
+    def __init__(self, session: Any, parent: QWidget | None = None, *, follow_host: bool = False,
+                 controller: Controller | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PublisherWidget")
+        self.controller = controller or Controller(session, self)
+        c = self.controller
+
+        self.banner = ErrorBanner()
+        self.refresh_button = QToolButton()
+        self.refresh_button.setIcon(icons.icon("refresh"))
+        self.refresh_button.setToolTip("Refresh (F5)")
+        self.refresh_button.setAutoRaise(True)
+        self.refresh_button.clicked.connect(c.refresh)
+        self.browser = ContextBrowser(c.context_model)
+        self.versions = VersionsPanel(c.version_model)
+        self.details = DetailsPanel()
+        self.staging = StagingPanel()
+        self.staging.view.setModel(c.staging_model)
+        self.dialog: NewVersionDialog | None = None
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_head = QHBoxLayout()
+        projects = QLabel("Projects")
+        projects.setObjectName("PanelTitle")
+        left_head.addWidget(projects, 1)
+        left_head.addWidget(self.refresh_button)
+        left_layout.addLayout(left_head)
+        left_layout.addWidget(self.browser, 1)
+
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.details)
+        self.right.addWidget(self.staging)
+        self.right.setStretchFactor(0, 1)
+        self.right.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.versions)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([240, 640, 520])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+
+        # Drops: on a version row, on a task in the browser, on the details or staging panel.
+        self.version_drop = DropZone(self.versions.view.viewport(), self._version_target, self.versions.view)
+        self.context_drop = DropZone(self.browser.view.viewport(), self._context_target, self.browser.view)
+        self.details_drop = DropZone(self.details, lambda _p: DropTarget("current"))
+        self.staging_drop = DropZone(self.staging, lambda _p: DropTarget("current"))
+        for zone in (self.version_drop, self.context_drop, self.details_drop, self.staging_drop):
+            zone.dropped.connect(c.drop)
+
+        # Views -> controller (intent)
+        self.browser.contextSelected.connect(c.select_context)
+        self.versions.versionSelected.connect(c.select_version)
+        self.versions.serverFilterChanged.connect(c.set_text_filter)
+        self.staging.view.removeRequested.connect(c.remove_staged)
+        self.staging.newVersionRequested.connect(c.request_new_version)
+        self.staging.publish.publishRequested.connect(self._publish)
+        self.staging.publish.cancelRequested.connect(c.cancel_publish)
+
+        # Controller -> views
+        c.errorRaised.connect(self.banner.show_error)
+        c.statusMessage.connect(self.statusMessage)
+        c.contextChanged.connect(self._context_changed)
+        c.contextRestored.connect(self.browser.select_id)
+        c.versionsLoaded.connect(lambda _n: self.versions.select_first())
+        c.detailsLoaded.connect(self._details_loaded)
+        c.targetChanged.connect(self.staging.set_target_text)
+        c.stagingMessages.connect(self.staging.set_messages)
+        c.staging_model.stagingChanged.connect(self._staging_changed)
+        c.publishStarted.connect(lambda: self.staging.publish.set_running(True))
+        c.publishProgress.connect(self.staging.publish.set_progress)
+        c.publishFinished.connect(self._publish_finished)
+        c.publishFailed.connect(self._publish_failed)
+        c.versionPublished.connect(self.versions.select_id)
+        c.newVersionListsLoaded.connect(self._open_new_version_dialog)
+        c.thumbnails.thumbnailReady.connect(self._thumbnail_ready)
+        self.staging.view.name_delegate.validationMessage.connect(self._name_feedback)
+
+        self._shortcuts()
+        theme.apply(self, follow_host=follow_host)
+        self._staging_changed()
+
+    def _shortcuts(self) -> None:
+        c = self.controller
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+
+        def add(keys: Any, slot: Any, widget: QWidget | None = None) -> QShortcut:
+            shortcut = QShortcut(QKeySequence(keys), widget or self)
+            shortcut.setContext(context)
+            shortcut.activated.connect(slot)
+            return shortcut
+
+        self.shortcut_refresh = add(QKeySequence.StandardKey.Refresh, c.refresh)
+        add(Qt.Key.Key_F5, c.refresh)
+        self.shortcut_filter = add(QKeySequence.StandardKey.Find, self._focus_filter)
+        add("Ctrl+L", lambda: self.browser.filter.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.shortcut_remove = add(QKeySequence.StandardKey.Delete, self.staging.view.remove_selected, self.staging.view)
+        add("Backspace", self.staging.view.remove_selected, self.staging.view)
+        self.shortcut_publish = add("Ctrl+Return", self._publish)
+        add("Ctrl+Enter", self._publish)
+        add("Ctrl+N", c.request_new_version)
+        add("Escape", self.banner.dismiss)
+
+    def _focus_filter(self) -> None:
+        self.versions.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.versions.filter.selectAll()
+
+    # Drop targets ---------------------------------------------------------------------------
+    def _version_target(self, pos: QPoint) -> DropTarget | None:
+        from PySide6.QtWidgets import QApplication
+
+        row = self.versions.row_at(pos)
+        if row is not None:
+            if QApplication.keyboardModifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
+                # Shift/Alt: a new version of the row's asset rather than more on this version.
+                return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name)
+            return DropTarget("version", row.id, label=f"{row.asset_name} v{row.version:03d}")
+        ctx = self.controller.context
+        if ctx is not None:
+            return DropTarget("context", ctx.id, label=ctx.name)
+        return None
+
+    def _context_target(self, pos: QPoint) -> DropTarget | None:
+        row = self.browser.row_at(pos)
+        if row is None:
+            return None
+        return DropTarget("context", row.id, label=row.name)
+
+    # Reactions ------------------------------------------------------------------------------
+    def _context_changed(self, row: Any) -> None:
+        self.versions.set_context_title(row.name)
+        if self.controller.details is None or self.controller.details.row.context_id != row.id:
+            self.details.clear()
+
+    def _details_loaded(self, details: Any) -> None:
+        self.details.set_details(details)
+        if details.row.thumbnail_id:
+            self.details.set_thumbnail(self.controller.thumbnails.pixmap(details.row.thumbnail_id))
+
+    def _thumbnail_ready(self, thumbnail_id: str) -> None:
+        d = self.details.details
+        if d is not None and d.row.thumbnail_id == thumbnail_id:
+            self.details.set_thumbnail(self.controller.thumbnails.pixmap(thumbnail_id))
+
+    def _staging_changed(self) -> None:
+        model = self.controller.staging_model
+        has_rows = model.rowCount() > 0
+        self.staging.show_list(has_rows)
+        problems = model.errors()
+        ready = has_rows and not problems and not self.controller.publishing()
+        self.staging.publish.publish_button.setEnabled(ready)
+        if has_rows:
+            total = sum(c.size for c in model.components())
+            from publisher.ui.formatting import format_size
+
+            text = f"{model.rowCount()} component{'s' if model.rowCount() != 1 else ''}, {format_size(total)}"
+            if problems:
+                text += f" — {len(problems)} name{'s' if len(problems) != 1 else ''} to fix before publishing"
+            self.staging.publish.set_status(text)
+        elif not self.controller.publishing():
+            self.staging.publish.set_status("")
+
+    def _name_feedback(self, message: str) -> None:
+        self.staging.publish.set_status(message or "")
+        if not message:
+            self._staging_changed()
+
+    def _publish(self) -> None:
+        if self.controller.publish(self.staging.publish.comment.text().strip()):
+            self.staging.publish.publish_button.setEnabled(False)
+
+    def _publish_finished(self, result: Any) -> None:
+        self.staging.publish.set_running(False)
+        self.staging.publish.comment.clear()
+        n = len(result.component_ids)
+        self.staging.publish.set_status(f"Published {n} component{'s' if n != 1 else ''}.")
+        self._staging_changed()
+
+    def _publish_failed(self, message: str) -> None:
+        self.staging.publish.set_running(False)
+        self._staging_changed()
+        self.staging.publish.set_status("The publish failed; the staged components are kept. Fix the cause and publish again.")
+
+    def _open_new_version_dialog(self, payload: tuple) -> None:
+        context_id, label, types, assets, draft = payload
+        self.dialog = NewVersionDialog(context_id, label, types, assets,
+                                       asset_name=draft.asset_name if draft else "",
+                                       comment=draft.comment if draft else "", parent=self)
+        dialog = self.dialog
+        dialog.accepted.connect(lambda d=dialog: self.controller.set_new_version(d.choice()))
+        dialog.open()
+
+    # Lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the projects and the last context."""
+        self.controller.start()
+
+    def shutdown(self) -> None:
+        self.controller.shutdown()
+
+
+class MainWindow(QMainWindow):
+    """The standalone window: :class:`PublisherWidget` plus a status bar."""
+
+    closed = Signal()
+
+    def __init__(self, session: Any, parent: QWidget | None = None, *, server_label: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("ftrack publisher")
+        self.setWindowIcon(icons.icon("publish"))
+        self.widget = PublisherWidget(session, self)
+        self.setCentralWidget(self.widget)
+        c = self.widget.controller
+        where = server_label or c.server_url
+        self.identity = QLabel()
+        self.identity.setText(f"  {where}  ·  {c.api_user}  ")
+        self.identity.setToolTip(f"Server: {c.server_url}\nUser: {c.api_user}")
+        server_icon = QLabel()
+        server_icon.setPixmap(icons.icon("server").pixmap(14, 14))
+        self.statusBar().addPermanentWidget(server_icon)
+        self.statusBar().addPermanentWidget(self.identity)
+        self.widget.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.resize(1440, 860)
+
+    @property
+    def controller(self) -> Controller:
+        return self.widget.controller
+
+    def start(self) -> None:
+        self.widget.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.widget.shutdown()
+        self.closed.emit()
+        super().closeEvent(event)
