@@ -48,6 +48,7 @@ X264_OPTIONS: dict[str, str] = {"preset": "veryfast", "crf": "20"}
 PIXEL_FORMAT = "yuv420p"
 #: Frame rate of image sequences when the caller gives none.
 DEFAULT_FRAME_RATE = Fraction(24)
+_MIN_RATE, _MAX_RATE = 1, 240
 #: Longest side of the review MP4; larger sources are scaled down (browser decoder limits).
 MAX_VIDEO_SIDE = 4096
 #: Longest side of the review JPEG.
@@ -328,14 +329,18 @@ def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.Vid
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     stream.codec_context.thread_count = threads or 0
-    rate = stream.average_rate or stream.guessed_rate
+    # A time base (GIF: 1/100) is not a frame rate: only trust plausible rates.
+    rate = stream.average_rate
+    if not (rate and _MIN_RATE <= rate <= _MAX_RATE):
+        tick_rate = 1 / stream.time_base if stream.time_base else None
+        rate = stream.guessed_rate
+        if not (rate and _MIN_RATE <= rate <= _MAX_RATE) or rate == tick_rate:
+            rate = None
     total = stream.frames
-    if not total and stream.duration and stream.time_base and rate:
+    if not total and rate and stream.duration and stream.time_base:
         total = int(stream.duration * stream.time_base * rate)
-    elif not total and container.duration and rate:
+    elif not total and rate and container.duration:
         total = int(container.duration / av.time_base * rate)
-    if rate is not None and not rate > 0:
-        rate = None
 
     def frames() -> Iterator[av.VideoFrame]:
         try:

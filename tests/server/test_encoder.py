@@ -146,6 +146,17 @@ def test_single_image_becomes_one_frame_mp4_and_jpeg(tmp_path: Path, fmt: str) -
     assert abs(float(pixels.mean()) - float(_picture().mean())) < 8
 
 
+@pytest.mark.parametrize("fmt", ["BMP", "GIF", "WEBP"])
+def test_other_still_formats_are_probed(tmp_path: Path, fmt: str) -> None:
+    image = _save_pillow(tmp_path / "still", fmt)
+    result, mp4, jpeg = _run([str(image)], tmp_path)
+    # A GIF's 1/100 s time base must not become a 100 fps review.
+    assert result.video_meta == {"frameIn": 0, "frameOut": 0, "frameRate": pytest.approx(24.0, abs=1.01),
+                                 "width": W, "height": H}
+    _check_mp4(mp4, 1, W, H, result.video_meta["frameRate"])
+    _check_jpeg(jpeg, result)
+
+
 @pytest.mark.parametrize("threads", [None, 1, 2])
 def test_png_sequence_with_frame_rate(tmp_path: Path, threads: int | None) -> None:
     frames = _png_sequence(tmp_path / "seq", 8)
