@@ -19,8 +19,8 @@ temporary folder between runs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import base64
+import hashlib
 import json
 import os
 import statistics
@@ -29,6 +29,7 @@ import tempfile
 import time
 import uuid
 from fractions import Fraction
+from io import BytesIO
 from pathlib import Path
 
 import av
@@ -189,20 +190,36 @@ class ServerBench:
         self.call(ops)
         return seq_id, version_id
 
-    def encode(self, component_id: str, version_id: str, timeout: float = 1800) -> float:
-        """Seconds from the encode_media request to the Job reading done."""
+    def encode(self, component_id: str, version_id: str, timeout: float = 1800) -> tuple[float, str]:
+        """(seconds from the encode_media request to the Job reading done, job id)."""
         start = time.perf_counter()
         job_id = self.call([{"action": "encode_media", "component_id": component_id,
                              "version_id": version_id, "keep_original": True}])[0]["job_id"]
         while True:
             job = self.query(f"select status, data from Job where id is {job_id}")[0]
             if job["status"] == "done":
-                return time.perf_counter() - start
+                return time.perf_counter() - start, job_id
             if job["status"] == "failed":
                 raise RuntimeError(f"encode job failed: {job.get('data')}")
             if time.perf_counter() - start > timeout:
                 raise RuntimeError(f"encode job not done after {timeout} s: {job}")
             time.sleep(0.05)
+
+    def check_outputs(self, job_id: str, frames: int) -> str:
+        """Download the job's MP4 and describe it, to prove the job really encoded."""
+        job = self.query(f"select data from Job where id is {job_id}")[0]
+        outputs = {o["format"]: o["component_id"] for o in json.loads(job["data"])["output"]}
+        response = self.http.get(f"{self.server.url}/component/get", timeout=120, params={
+            "id": outputs["video/mp4"], "username": self.server.api_user, "apiKey": self.server.api_key})
+        response.raise_for_status()
+        with av.open(BytesIO(response.content)) as container:
+            stream = container.streams.video[0]
+            count = sum(1 for _ in container.decode(stream))
+            described = (f"{stream.codec_context.name} {stream.codec_context.pix_fmt} "
+                         f"{stream.width}x{stream.height} {count} frames, {len(response.content) / 1e6:.1f} MB")
+        if count != frames:
+            raise RuntimeError(f"the job's MP4 has {count} frames, not {frames}: {described}")
+        return described
 
     def close(self) -> None:
         self.server.stop()
@@ -248,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
             times["b"].append(time.perf_counter() - t0)
             if server is not None and sequence is not None:
                 try:
-                    times["c"].append(server.encode(*sequence))
+                    seconds, job_id = server.encode(*sequence)
+                    times["c"].append(seconds)
+                    if run == 0:
+                        print(f"job output: {server.check_outputs(job_id, len(paths))}", flush=True)
                 except Exception as exc:
                     print(f"(c) failed: {type(exc).__name__}: {exc}", flush=True)
                     server.close()
