@@ -1,0 +1,457 @@
+"""The ``POST /api`` actions: a batch of operations applied in order in one transaction.
+
+A batch either succeeds as a whole (one result per operation, in order) or fails at its first
+bad operation and changes nothing. Work that must wait for the commit (starting an encode,
+removing stored files) is queued as ``after_commit`` callbacks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from publisher.server import auth
+from publisher.server.entities import OBJECT_TYPE_IDS, SYSTEM_TYPES, Model, TypeModel, load_schemas
+from publisher.server.errors import IntegrityError, InvalidAction, NotFoundError, ValidationError
+from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
+from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
+from publisher.server.query_compiler import compile_expression
+from publisher.server.storage import Storage, utcnow
+from publisher.server.values import to_column
+
+SERVER_VERSION = "4.13.8"
+SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
+DEFAULT_PRIORITY_ID = "9661b320-3a0c-11e2-81c1-0800200c9a66"
+#: Version and task status a new entity gets when the client names none ("Not started").
+DEFAULT_STATUS_ID = "44dd9fb2-4164-11df-9218-0019bb4983d8"
+JOB_STATUSES = ("queued", "running", "done", "failed")
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query"}
+
+#: Rows that go with a deleted row: table -> [(child table, column pointing at the parent id)].
+CASCADE = {
+    "component": [("component", "container_id"), ("component_location", "component_id"),
+                  ("job_component", "component_id"), ("metadata", "parent_id")],
+    "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id")],
+    "asset": [("asset_version", "asset_id"), ("metadata", "parent_id")],
+    "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id")],
+    "job": [("job_component", "job_id")],
+    "note": [("note", "in_reply_to_id"), ("metadata", "parent_id")],
+    "users": [("metadata", "parent_id"), ("api_key", "user_id")],
+}
+
+
+def schema_hash(schemas: list[dict]) -> str:
+    """The hash the stock client compares with its schema cache (its own recipe)."""
+    return hashlib.md5(json.dumps(schemas, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Batch:
+    """State of one batch being applied."""
+
+    ctx: RequestContext
+    user: dict
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Api:
+    """Applies operation batches to one data folder."""
+
+    def __init__(self, storage: Storage, store: ContentStore, jobs=None) -> None:
+        self.storage = storage
+        self.model: Model = storage.model
+        self.store = store
+        self.jobs = jobs
+        self.schemas = load_schemas()
+        self.schema_hash = schema_hash(self.schemas)
+
+    # Batch -------------------------------------------------------------------------------
+    def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str) -> list:
+        """Authenticate, apply ``operations`` in one transaction and return their results."""
+        if not isinstance(operations, list):
+            raise ValidationError("The request body must be a JSON list of operations.")
+        for i, op in enumerate(operations):
+            if not isinstance(op, dict) or not isinstance(op.get("action"), str):
+                raise ValidationError(f"Operation {i + 1} must be an object with an 'action' name.")
+        conn = self.storage.connection()
+        user = auth.authenticate(conn, headers_user, headers_key)
+        write = any(op["action"] not in READ_ONLY_ACTIONS for op in operations)
+        ctx = RequestContext(conn, self.model, base_url, user["username"], headers_key, user["id"])
+        batch = Batch(ctx, user)
+        results = []
+        with self.storage.transaction(write=write):
+            for i, op in enumerate(operations):
+                handler = getattr(self, "do_" + op["action"], None)
+                if handler is None:
+                    raise InvalidAction(op["action"])
+                try:
+                    results.append(handler(batch, op))
+                except sqlite3.IntegrityError as exc:
+                    raise IntegrityError(f"Operation {i + 1} ({op['action']}) breaks a rule of the database: {exc}.") from None
+                except (ValidationError, NotFoundError, IntegrityError) as exc:
+                    if len(operations) > 1:
+                        exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
+                    raise
+        for callback in batch.after_commit:
+            callback()
+        return results
+
+    # Read actions ------------------------------------------------------------------------
+    def do_query_server_information(self, batch: Batch, op: dict) -> dict:
+        return {
+            "version": SERVER_VERSION,
+            "schema_hash": self.schema_hash,
+            "storage_scenario": {"scenario": "ftrack.automatic", "data": {}},
+            "is_timezone_support_enabled": False,
+        }
+
+    def do_query_schemas(self, batch: Batch, op: dict) -> list:
+        return self.schemas
+
+    def do_query(self, batch: Batch, op: dict) -> dict:
+        compiled, query = compile_expression(self.model, op.get("expression"))
+        tm = compiled.type_model
+        tree = projection_tree(query.projections or list(tm.schema.get("default_projections", ["id"])))
+        validate_tree(self.model, tm, tree)
+        rows = [dict(r) for r in batch.ctx.conn.execute(compiled.sql, compiled.params)]
+        next_offset = None
+        if compiled.limit is not None and len(rows) > compiled.limit:
+            rows = rows[: compiled.limit]
+            next_offset = compiled.offset + compiled.limit
+        return {"action": "query", "data": build(batch.ctx, tm, rows, tree), "metadata": {"next": {"offset": next_offset}}}
+
+    # Write actions -----------------------------------------------------------------------
+    def _type(self, op: dict) -> TypeModel:
+        tm = self.model.get(op.get("entity_type"))
+        if tm is None:
+            raise ValidationError(f"Unknown entity type '{op.get('entity_type')}'. Check the spelling against query_schemas.")
+        return tm
+
+    def _key(self, tm: TypeModel, op: dict) -> dict:
+        key = op.get("entity_key")
+        if isinstance(key, (str, int)):
+            key = [key]
+        if not isinstance(key, list) or len(key) != len(tm.primary_key):
+            raise ValidationError(f"entity_key must list the {len(tm.primary_key)} primary key value(s) of {tm.name}: {', '.join(tm.primary_key)}.")
+        return {k: str(v) for k, v in zip(tm.primary_key, key)}
+
+    def _find(self, conn: sqlite3.Connection, tm: TypeModel, key: dict) -> dict:
+        where = " AND ".join(f'"{k}" = ?' for k in key)
+        row = conn.execute(f'SELECT * FROM "{tm.table}" WHERE {where}', list(key.values())).fetchone()
+        if row is None or self.model.concrete_type(tm, dict(row)) not in tm.concrete:
+            shown = ", ".join(key.values())
+            raise NotFoundError(f"There is no {tm.name} with key {shown}.")
+        return dict(row)
+
+    def _ref_value(self, conn: sqlite3.Connection, target_name: str, value: Any, attr: str) -> str | None:
+        """The id a reference attribute points at, checked to exist."""
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            value = value.get("id")
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ValidationError(f"'{attr}' must be a reference with an id or an id string.")
+        value = str(value)
+        target = self.model.types[target_name]
+        row = conn.execute(f'SELECT * FROM "{target.table}" WHERE "id" = ?', (value,)).fetchone()
+        if row is None or self.model.concrete_type(target, dict(row)) not in target.concrete:
+            raise NotFoundError(f"'{attr}' refers to {target_name} {value}, which does not exist.")
+        return value
+
+    def _apply(self, batch: Batch, tm: TypeModel, data: Any, row: dict, creating: bool) -> dict[str, Any]:
+        """Copy ``data`` (entity_data) onto ``row``; returns collection updates to make after."""
+        conn = batch.ctx.conn
+        if not isinstance(data, dict):
+            raise ValidationError("entity_data must be an object of attribute values.")
+        declared = data.get("__entity_type__")
+        if declared is not None and declared != tm.name and declared not in tm.concrete:
+            raise ValidationError(f"entity_data says {declared} but the operation is for {tm.name}.")
+        fk_relations = {rel.local: rel for rel in tm.relations.values() if rel.kind == "ref"}
+        collections: dict[str, Any] = {}
+        for attr, value in data.items():
+            if attr == "__entity_type__":
+                continue
+            if attr not in tm.attributes:
+                raise ValidationError(f"'{tm.name}' has no attribute '{attr}'.")
+            if attr in tm.primary_key and not creating:
+                if str(value) != str(row.get(attr)):
+                    raise ValidationError(f"'{attr}' of {tm.name} cannot be changed.")
+                continue
+            if attr in tm.scalars:
+                stored = to_column(tm.scalars[attr], value, attr)
+                if attr in fk_relations and stored is not None:
+                    stored = self._ref_value(conn, fk_relations[attr].target, stored, attr)
+                row[attr] = stored
+            elif attr in tm.relations:
+                rel = tm.relations[attr]
+                if rel.kind == "ref":
+                    row[rel.local] = self._ref_value(conn, rel.target, value, attr)
+                elif rel.kind == "coll":
+                    if not isinstance(value, list):
+                        raise ValidationError(f"'{attr}' is a collection and takes a list of references.")
+                    collections[attr] = value
+                else:
+                    raise ValidationError(f"'{attr}' of {tm.name} is computed by the server and cannot be set.")
+            else:
+                raise ValidationError(f"'{attr}' of {tm.name} is computed by the server and cannot be set.")
+        return collections
+
+    def _set_collection(self, batch: Batch, tm: TypeModel, row: dict, attr: str, refs: list) -> None:
+        """Make the listed entities members of the collection (set membership)."""
+        conn = batch.ctx.conn
+        rel = tm.relations[attr]
+        target = self.model.types[rel.target]
+        ids = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                raise ValidationError(f"'{attr}' must be a list of entity references.")
+            key = {k: ref.get(k) for k in target.primary_key}
+            if any(v is None for v in key.values()):
+                raise ValidationError(f"A reference in '{attr}' lacks its key {', '.join(target.primary_key)}.")
+            found = self._find(conn, target, {k: str(v) for k, v in key.items()})
+            if found.get(rel.remote) != row[rel.local]:
+                where = " AND ".join(f'"{k}" = ?' for k in key)
+                conn.execute(f'UPDATE "{target.table}" SET "{rel.remote}" = ? WHERE {where}',
+                             [row[rel.local], *[str(v) for v in key.values()]])
+            if "id" in key:
+                ids.append(str(key["id"]))
+        if attr in ("members", "children"):
+            # Members left out of the new list leave the container.
+            marks = ", ".join("?" * len(ids))
+            sql = f'UPDATE "{target.table}" SET "{rel.remote}" = NULL WHERE "{rel.remote}" = ?'
+            if ids:
+                sql += f' AND "id" NOT IN ({marks})'
+            conn.execute(sql, [row[rel.local], *ids])
+
+    def _result(self, batch: Batch, action: str, tm: TypeModel, key: dict) -> dict:
+        row = self._find(batch.ctx.conn, tm, key)
+        concrete = self.model.types[self.model.concrete_type(tm, row)]
+        payload = build(batch.ctx, concrete, [row], full_tree(concrete))[0]
+        return {"action": action, "data": payload}
+
+    def do_create(self, batch: Batch, op: dict) -> dict:
+        tm = self._type(op)
+        if tm.is_abstract and tm.name != "ContainerComponent":
+            raise ValidationError(f"{tm.name} is abstract; create one of {', '.join(tm.concrete)}.")
+        data = op.get("entity_data")
+        if data is None:
+            data = {}
+        row: dict[str, Any] = {}
+        collections = self._apply(batch, tm, data, row, creating=True)
+        key = op.get("entity_key")
+        if tm.primary_key == ["id"]:
+            if row.get("id") is None:
+                row["id"] = str(key[0]) if isinstance(key, list) and len(key) == 1 else str(uuid.uuid4())
+            if not ID_RE.match(row["id"]):
+                raise ValidationError(f"The id '{row['id'][:80]}' is not valid: use a UUID.")
+            if batch.ctx.conn.execute(f'SELECT 1 FROM "{tm.table}" WHERE "id" = ?', (row["id"],)).fetchone():
+                raise IntegrityError(f"A {tm.name} with id {row['id']} already exists.")
+        self._defaults(batch, tm, row)
+        for name in tm.primary_key:
+            if row.get(name) in (None, ""):
+                raise ValidationError(f"A new {tm.name} needs '{name}'.")
+        if tm.name == "Metadata":
+            batch.ctx.conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (row["parent_id"], row["key"]))
+        self.storage.insert(batch.ctx.conn, tm.table, row)
+        for attr, refs in collections.items():
+            self._set_collection(batch, tm, row, attr, refs)
+        return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key})
+
+    def do_update(self, batch: Batch, op: dict) -> dict:
+        tm = self._type(op)
+        key = self._key(tm, op)
+        row = self._find(batch.ctx.conn, tm, key)
+        concrete = self.model.types[self.model.concrete_type(tm, row)]
+        before = dict(row)
+        collections = self._apply(batch, concrete, op.get("entity_data") or {}, row, creating=False)
+        self._validate(concrete, row)
+        changed = [c for c in row if row[c] != before.get(c)]
+        if changed:
+            where = " AND ".join(f'"{k}" = ?' for k in key)
+            sets = ", ".join(f'"{c}" = ?' for c in changed)
+            batch.ctx.conn.execute(f'UPDATE "{tm.table}" SET {sets} WHERE {where}', [row[c] for c in changed] + list(key.values()))
+        for attr, refs in collections.items():
+            self._set_collection(batch, concrete, row, attr, refs)
+        return self._result(batch, "update", tm, key)
+
+    def do_delete(self, batch: Batch, op: dict) -> dict:
+        tm = self._type(op)
+        key = self._key(tm, op)
+        self._find(batch.ctx.conn, tm, key)
+        removed: list[str] = []
+        if tm.primary_key == ["id"]:
+            self._delete_tree(batch.ctx.conn, tm.table, key["id"], removed)
+        else:
+            where = " AND ".join(f'"{k}" = ?' for k in key)
+            batch.ctx.conn.execute(f'DELETE FROM "{tm.table}" WHERE {where}', list(key.values()))
+        if removed:
+            batch.after_commit.append(lambda: [self.store.remove(c) for c in removed if _is_uuid(c)])
+        return {"action": "delete", "data": True}
+
+    def _delete_tree(self, conn: sqlite3.Connection, table: str, row_id: str, removed: list[str]) -> None:
+        for child_table, column in CASCADE.get(table, []):
+            if child_table in CASCADE and child_table not in ("metadata",):
+                for (child_id,) in conn.execute(f'SELECT "id" FROM "{child_table}" WHERE "{column}" = ?', (row_id,)).fetchall():
+                    self._delete_tree(conn, child_table, child_id, removed)
+            else:
+                conn.execute(f'DELETE FROM "{child_table}" WHERE "{column}" = ?', (row_id,))
+        conn.execute(f'DELETE FROM "{table}" WHERE "id" = ?', (row_id,))
+        if table == "component":
+            removed.append(row_id)
+            conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (row_id,))
+
+    # Defaults ----------------------------------------------------------------------------
+    def _defaults(self, batch: Batch, tm: TypeModel, row: dict) -> None:
+        conn = batch.ctx.conn
+        now = utcnow()
+        for attr, prop in tm.schema["properties"].items():
+            if attr in tm.scalars and row.get(attr) is None and "default" in prop and prop["default"] != "{uid}":
+                row[attr] = to_column(tm.scalars[attr], prop["default"], attr)
+        name = tm.name
+        if tm.table == "context":
+            row["entity_type"] = name
+            row.setdefault("created_at", now)
+            row.setdefault("created_by_id", batch.user["id"])
+            if name == "Project":
+                row["context_type"] = "show"
+                row["project_id"] = row["id"]
+                row.setdefault("full_name", row.get("name"))
+                if row.get("status") is None:
+                    row["status"] = "active"
+                if row.get("project_schema_id") is None:
+                    first = conn.execute('SELECT "id" FROM "project_schema" ORDER BY rowid LIMIT 1').fetchone()
+                    row["project_schema_id"] = first[0] if first else None
+            else:
+                row["context_type"] = "task"
+                row["object_type_id"] = row.get("object_type_id") or OBJECT_TYPE_IDS[name]
+                row["priority_id"] = row.get("priority_id") or DEFAULT_PRIORITY_ID
+                if row.get("parent_id") is None:
+                    raise ValidationError(f"A new {name} needs a parent (a project or another context).")
+                parent = conn.execute('SELECT "project_id" FROM "context" WHERE "id" = ?', (row["parent_id"],)).fetchone()
+                row["project_id"] = parent[0] if parent else None
+                if row.get("status_id") is None:
+                    row["status_id"] = DEFAULT_STATUS_ID
+        elif tm.table == "component":
+            row["entity_type"] = name
+            row["system_type"] = SYSTEM_TYPES[name]
+            for attr in ("name", "file_type"):
+                value = row.get(attr)
+                if isinstance(value, str) and ("/" in value or "\\" in value or ".." in value or "\x00" in value):
+                    raise ValidationError(
+                        f"The component {attr} '{value[:80]}' must not contain folders or '..'; use a plain name such as 'main'."
+                    )
+        elif name == "AssetVersion":
+            if row.get("asset_id") is None:
+                raise ValidationError("A new AssetVersion needs an asset.")
+            if row.get("version") is None:
+                (top,) = conn.execute('SELECT MAX("version") FROM "asset_version" WHERE "asset_id" = ?', (row["asset_id"],)).fetchone()
+                row["version"] = (top or 0) + 1
+            row.setdefault("date", now)
+            if row.get("date") is None:
+                row["date"] = now
+            if row.get("user_id") is None:
+                row["user_id"] = batch.user["id"]
+            if row.get("status_id") is None:
+                row["status_id"] = DEFAULT_STATUS_ID
+            asset = conn.execute('SELECT "project_id" FROM "asset" WHERE "id" = ?', (row["asset_id"],)).fetchone()
+            row["project_id"] = asset[0] if asset else None
+        elif name == "Asset":
+            if row.get("context_id") is None:
+                raise ValidationError("A new Asset needs a parent context.")
+            ctx_row = conn.execute('SELECT "project_id" FROM "context" WHERE "id" = ?', (row["context_id"],)).fetchone()
+            row["project_id"] = ctx_row[0] if ctx_row else None
+        elif name == "Job":
+            row.setdefault("created_at", now)
+            if row.get("created_at") is None:
+                row["created_at"] = now
+            if row.get("user_id") is None:
+                row["user_id"] = batch.user["id"]
+        elif name == "Note":
+            if row.get("date") is None:
+                row["date"] = now
+            if row.get("user_id") is None:
+                row["user_id"] = batch.user["id"]
+        elif name == "ComponentLocation":
+            if row.get("component_id") is None or row.get("location_id") is None:
+                raise ValidationError("A new ComponentLocation needs a component and a location.")
+            if conn.execute('SELECT 1 FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
+                            (row["component_id"], row["location_id"])).fetchone():
+                raise IntegrityError(f"Component {row['component_id']} is already in location {row['location_id']}.")
+        elif name == "User":
+            if not row.get("username"):
+                raise ValidationError("A new User needs a username.")
+        self._validate(tm, row)
+
+    def _validate(self, tm: TypeModel, row: dict) -> None:
+        if tm.name == "Job" and row.get("status") not in JOB_STATUSES:
+            raise ValidationError(f"Job status must be one of {', '.join(JOB_STATUSES)}, not '{row.get('status')}'.")
+
+    # Files, encoding, keys --------------------------------------------------------------
+    def do_get_upload_metadata(self, batch: Batch, op: dict) -> dict:
+        component_id = check_component_id(op.get("component_id"))
+        file_name = check_file_name(op.get("file_name"))
+        size = op.get("file_size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValidationError("file_size must be the file's size in bytes (a whole number, 0 or more).")
+        checksum = op.get("checksum")
+        if checksum is not None:
+            parse_checksum(checksum)
+        token = secrets.token_urlsafe(24)
+        batch.ctx.conn.execute(
+            'INSERT OR REPLACE INTO "upload" ("component_id", "size", "checksum", "token", "created_at") VALUES (?, ?, ?, ?, ?)',
+            (component_id, size, checksum or "", token, utcnow()),
+        )
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        if checksum:
+            headers["Content-MD5"] = checksum
+        return {
+            "url": f"{batch.ctx.base_url}/file/{component_id}?token={token}",
+            "headers": headers,
+            "component_id": component_id,
+            "file_name": file_name,
+        }
+
+    def do_encode_media(self, batch: Batch, op: dict) -> dict:
+        if self.jobs is None:
+            raise ValidationError("This server cannot encode media.")
+        component_id = check_component_id(op.get("component_id"))
+        version_id = op.get("version_id")
+        keep = op.get("keep_original", False)
+        if not isinstance(keep, bool):
+            raise ValidationError("keep_original must be true or false.")
+        return {"job_id": self.jobs.create(batch, component_id, version_id, keep)}
+
+    def do_reset_remote(self, batch: Batch, op: dict) -> dict:
+        if op.get("reset_type") != "api_key":
+            raise ValidationError(f"reset_type '{op.get('reset_type')}' is not supported; this server resets 'api_key'.")
+        key = op.get("entity_key", batch.user["id"])
+        if isinstance(key, list):
+            key = key[0] if key else None
+        if op.get("entity_type", "User") != "User":
+            raise ValidationError("reset_remote api_key works on a User.")
+        user = batch.ctx.conn.execute('SELECT "id" FROM "users" WHERE "id" = ?', (str(key),)).fetchone()
+        if user is None:
+            raise NotFoundError(f"There is no User with id {key}.")
+        if user[0] != batch.user["id"]:
+            raise ValidationError("You can only reset your own API key.")
+        return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        check_component_id(value)
+        return True
+    except ValidationError:
+        return False
+
+
+def md5_base64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()

@@ -1,0 +1,203 @@
+"""The WSGI application: ``POST /api``, the upload ``PUT /file/<id>`` and the
+``/component/get|thumbnail|remove`` file endpoints. Every answer, errors included, is JSON
+(or the file asked for); an unexpected exception becomes a JSON ``ServerError``, never HTML.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import logging
+import mimetypes
+import re
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from publisher.server import auth
+from publisher.server.actions import Api
+from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
+from publisher.server.files import check_component_id, parse_checksum
+from publisher.server.record import Recorder
+
+log = logging.getLogger(__name__)
+
+_STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 404: "404 Not Found",
+                405: "405 Method Not Allowed", 409: "409 Conflict", 413: "413 Payload Too Large",
+                500: "500 Internal Server Error"}
+_FILE_ROUTE = re.compile(r"^/file/(?P<id>[^/]*)$")
+_MAX_API_BODY = 256 * 1024 * 1024
+
+
+def _json(start_response: Callable, status: int, obj: Any, extra: list | None = None) -> list[bytes]:
+    body = json.dumps(obj).encode()
+    start_response(_STATUS_TEXT.get(status, f"{status} Error"),
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *(extra or [])])
+    return [body]
+
+
+class Application:
+    """The embedded server's WSGI callable."""
+
+    def __init__(self, api: Api, recorder: Recorder | None = None) -> None:
+        self.api = api
+        self.store = api.store
+        self.storage = api.storage
+        self.recorder = recorder
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        strict = environ.get("HTTP_FTRACK_STRICT_API", "").strip().lower() == "true"
+        try:
+            if path == "/api":
+                if method != "POST":
+                    raise ServerError("Use POST for /api.", exception="MethodNotAllowed", status=405)
+                return self._api(environ, start_response)
+            if self.recorder is not None and (path.startswith("/component/") or path.startswith("/file/")):
+                self.recorder.write({"method": method, "path": path})
+            match = _FILE_ROUTE.match(path)
+            if match:
+                if method != "PUT":
+                    raise ServerError("Use PUT to upload a file.", exception="MethodNotAllowed", status=405)
+                return self._put(environ, start_response, match["id"])
+            if path in ("/component/get", "/component/thumbnail", "/component/remove"):
+                if method not in ("GET", "HEAD"):
+                    raise ServerError(f"Use GET for {path}.", exception="MethodNotAllowed", status=405)
+                return getattr(self, "_" + path.rsplit("/", 1)[1])(environ, start_response)
+            if path in ("", "/"):
+                return _json(start_response, 200, {"server": "ftrack-publisher embedded server", "api": "/api"})
+            raise NotFoundError(f"Nothing is served at {path}.")
+        except ServerError as exc:
+            status = exc.status if (strict or path != "/api") else 200
+            return _json(start_response, status, exc.payload())
+        except Exception as exc:  # a bug: still answer JSON the clients can read
+            log.exception("request %s %s failed", method, path)
+            error = ServerError(f"The server failed to handle the request: {type(exc).__name__}: {exc}")
+            status = 500 if (strict or path != "/api") else 200
+            return _json(start_response, status, error.payload())
+
+    # POST /api ----------------------------------------------------------------------------
+    def _api(self, environ: dict, start_response: Callable) -> list[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ValidationError("Content-Length is not a number.") from None
+        if length > _MAX_API_BODY:
+            raise ServerError("The request body is too large for /api.", exception="ValidationError", status=413)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            operations = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            if self.recorder is not None:
+                self.recorder.write({"method": "POST", "path": "/api", "operations": None})
+            raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
+        if self.recorder is not None:
+            self.recorder.write({"method": "POST", "path": "/api", "operations": operations})
+        results = self.api.handle(
+            operations, environ.get("HTTP_FTRACK_USER"), environ.get("HTTP_FTRACK_API_KEY"), self._base_url(environ)
+        )
+        return _json(start_response, 200, results)
+
+    @staticmethod
+    def _base_url(environ: dict) -> str:
+        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+        return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+    # Files --------------------------------------------------------------------------------
+    def _query(self, environ: dict) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+
+    def _authenticate(self, params: dict[str, str]) -> dict:
+        return auth.authenticate(self.storage.connection(), params.get("username"), params.get("apiKey"))
+
+    def _put(self, environ: dict, start_response: Callable, raw_id: str) -> list[bytes]:
+        component_id = check_component_id(raw_id)
+        params = self._query(environ)
+        conn = self.storage.connection()
+        upload = conn.execute('SELECT * FROM "upload" WHERE "component_id" = ?', (component_id,)).fetchone()
+        token = params.get("token", "")
+        if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
+            raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
+        length_text = environ.get("CONTENT_LENGTH")
+        if not length_text or not length_text.isdigit():
+            raise ValidationError("The upload needs a Content-Length header.")
+        length = int(length_text)
+        if length != upload["size"]:
+            raise ValidationError(
+                f"The upload is {length} bytes but get_upload_metadata announced {upload['size']}; the file was not stored."
+            )
+        announced = upload["checksum"] or None
+        header_md5 = environ.get("HTTP_CONTENT_MD5")
+        if header_md5 and announced and header_md5 != announced:
+            raise ValidationError("The Content-MD5 header differs from the checksum given to get_upload_metadata.")
+        checksum = announced or header_md5
+        expected = parse_checksum(checksum) if checksum else None
+        size = self.store.receive(component_id, environ["wsgi.input"], length, expected)
+        return _json(start_response, 200, {"component_id": component_id, "size": size})
+
+    def _component(self, params: dict[str, str]) -> tuple[str, dict | None]:
+        self._authenticate(params)
+        component_id = check_component_id(params.get("id"), "id")
+        row = self.storage.connection().execute('SELECT * FROM "component" WHERE "id" = ?', (component_id,)).fetchone()
+        return component_id, (dict(row) if row else None)
+
+    def _get(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        component_id, row = self._component(self._query(environ))
+        path = self.store.path(component_id)
+        if not path.is_file():
+            raise NotFoundError(f"The server holds no file for component {component_id}.")
+        file_type = (row or {}).get("file_type") or ""
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{(row or {}).get('name') or component_id}{file_type}")
+        mime = mimetypes.guess_type("x" + file_type)[0] or "application/octet-stream"
+        size = path.stat().st_size
+        start_response("200 OK", [("Content-Type", mime), ("Content-Length", str(size)),
+                                  ("Content-Disposition", f'attachment; filename="{name}"')])
+        fh = open(path, "rb")
+        wrapper = environ.get("wsgi.file_wrapper")
+        return wrapper(fh, 1 << 20) if wrapper else iter(lambda: fh.read(1 << 20), b"")
+
+    def _thumbnail(self, environ: dict, start_response: Callable) -> list[bytes]:
+        params = self._query(environ)
+        component_id, _row = self._component(params)
+        path = self.store.path(component_id)
+        if not path.is_file():
+            raise NotFoundError(f"The server holds no thumbnail file for component {component_id}.")
+        size_text = params.get("size")
+        if size_text:
+            if not size_text.isdigit() or not 0 < int(size_text) <= 8192:
+                raise ValidationError(f"size must be a whole number of pixels from 1 to 8192, not '{size_text}'.")
+            data = _scaled(str(path), int(size_text))
+        else:
+            data = path.read_bytes()
+        start_response("200 OK", [("Content-Type", "image/jpeg"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _remove(self, environ: dict, start_response: Callable) -> list[bytes]:
+        component_id, _row = self._component(self._query(environ))
+        removed = self.store.remove(component_id)
+        return _json(start_response, 200, {"component_id": component_id, "removed": removed})
+
+
+def _scaled(path: str, size: int) -> bytes:
+    """JPEG bytes of the image at ``path`` with its longest side ``size`` pixels."""
+    try:
+        from publisher.server.encoder import EncodeError, make_thumbnail
+    except ImportError:
+        make_thumbnail = None
+    if make_thumbnail is not None:
+        try:
+            return make_thumbnail(path, size)
+        except EncodeError as exc:
+            raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            image.thumbnail((size, size))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=88)
+            return out.getvalue()
+    except OSError as exc:
+        raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None

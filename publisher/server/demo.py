@@ -1,0 +1,159 @@
+"""The demo project a new data folder gets, so a fresh install has something to publish to:
+project "Demo: Lighthouse" with sequences, shots, tasks, assets and a few versions with
+statuses, users and small generated thumbnails. Also the fixed rows every server holds
+(locations with ftrack's ids, statuses, types, object types, priorities, project schemas).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import json
+import sqlite3
+import uuid
+from datetime import datetime, timedelta
+
+from publisher.server.entities import DATA_DIR, OBJECT_TYPE_IDS
+from publisher.server.files import ContentStore
+from publisher.server.storage import Storage
+
+NAMESPACE = uuid.UUID("6b2f6f7e-3c55-4d1b-9a0e-6c1d2f0a9b11")
+DEMO_USERNAME = "demo"
+
+LOCATIONS = [
+    ("ce9b348f-8809-11e3-821c-20c9d081909b", "ftrack.origin", "Origin", "Where files come from before a transfer."),
+    ("cb268ecc-8809-11e3-a7e2-20c9d081909b", "ftrack.unmanaged", "Unmanaged", "Files registered where they are."),
+    ("cd41be70-8809-11e3-b98a-20c9d081909b", "ftrack.review", "Review", "Review media registered where it is."),
+    ("3a372bde-05bc-11e4-8908-20c9d081909b", "ftrack.server", "Server", "Files stored on this server."),
+    ("07b82a97-8cf9-11e3-9383-20c9d081909b", "ftrack.connect", "Connect", "Unused by this server."),
+]
+SERVER_LOCATION_ID = LOCATIONS[3][0]
+
+ASSET_TYPES = [("Upload", "upload"), ("Compositing", "comp"), ("Plate", "plate"),
+               ("Render", "render"), ("Geometry", "geo"), ("Image Sequence", "img")]
+
+STATUS_IDS = {
+    "Not started": "44dd9fb2-4164-11df-9218-0019bb4983d8",
+    "In progress": "44ddd0fe-4164-11df-9218-0019bb4983d8",
+    "Pending Review": "44dded64-4164-11df-9218-0019bb4983d8",
+    "Approved": "44de097a-4164-11df-9218-0019bb4983d8",
+    "Revise": "2286947e-a2d4-11e9-825d-d27cf242b68b",
+}
+TASK_TYPES = {"Compositing": "44dd23b6-4164-11df-9218-0019bb4983d8",
+              "Lighting": "44dd08fe-4164-11df-9218-0019bb4983d8",
+              "Animation": "44dc3636-4164-11df-9218-0019bb4983d8"}
+
+SHOTS = {"sq010": ["sh010", "sh020", "sh030"], "sq020": ["sh040", "sh050"]}
+# asset name, asset type short, task that publishes it, versions (status, user, comment)
+ASSETS = [
+    ("plate", "plate", "Compositing", [("Approved", "sam", "Scanned plate, graded to ACEScg.")]),
+    ("lighting", "render", "Lighting", [("Revise", "alex", "First lighting pass."),
+                                        ("Pending Review", "alex", "Warmer key light, beam through the fog.")]),
+    ("comp", "comp", "Compositing", [("Revise", "demo", "Slap comp."),
+                                     ("In progress", "demo", "Added rain and lens flare.")]),
+]
+
+
+def uid(*parts: str) -> str:
+    """A stable id for a demo row, so every demo data folder names its rows alike."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def _thumbnail(hue: float, label: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 180))
+    draw = ImageDraw.Draw(image)
+    for y in range(180):
+        r, g, b = colorsys.hsv_to_rgb(hue, 0.55, 0.25 + 0.6 * y / 180)
+        draw.line([(0, y), (320, y)], fill=(int(r * 255), int(g * 255), int(b * 255)))
+    draw.polygon([(150, 60), (170, 60), (178, 150), (142, 150)], fill=(235, 235, 225))
+    draw.text((10, 10), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def seed_reference(storage: Storage, conn: sqlite3.Connection) -> None:
+    """Rows every server holds: locations, statuses, states, types, object types, priorities."""
+    with open(DATA_DIR / "seed.json", encoding="utf-8") as fh:
+        seed = json.load(fh)
+    tables = {"State": "state", "Status": "status", "ObjectType": "object_type", "Priority": "priority",
+              "Type": "type", "ProjectSchema": "project_schema"}
+    for type_name, table in tables.items():
+        for row in seed[type_name]:
+            storage.insert(conn, table, {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items()})
+    for lid, name, label, description in LOCATIONS:
+        storage.insert(conn, "location", {"id": lid, "name": name, "label": label, "description": description})
+    for name, short in ASSET_TYPES:
+        storage.insert(conn, "asset_type", {"id": uid("asset_type", short), "name": name, "short": short, "component": "main"})
+
+
+def seed(storage: Storage, store: ContentStore) -> None:
+    """Fill a new database with the reference rows, the demo users and the demo project."""
+    now = datetime(2026, 1, 12, 9, 30)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    files: list[tuple[str, bytes]] = []
+    with storage.transaction() as conn:
+        seed_reference(storage, conn)
+        users = {}
+        for username, first, last in [(DEMO_USERNAME, "Demo", "Artist"), ("alex", "Alex", "Lighter"), ("sam", "Sam", "Compositor")]:
+            users[username] = uid("user", username)
+            storage.insert(conn, "users", {
+                "id": users[username], "username": username, "first_name": first, "last_name": last,
+                "email": f"{username}@lighthouse.example", "is_active": 1, "resource_type": "user",
+                "require_details_update": 0, "is_otp_enabled": 0, "is_totp_enabled": 0,
+            })
+        project = uid("project", "lighthouse")
+        storage.insert(conn, "context", {
+            "id": project, "entity_type": "Project", "context_type": "show", "name": "lighthouse",
+            "full_name": "Demo: Lighthouse", "project_id": project, "status": "active", "is_global": 0,
+            "is_private": 0, "root": "", "project_schema_id": "caddd816-acb5-11e1-8668-f23c91df1211",
+            "created_at": now.strftime(fmt), "created_by_id": users[DEMO_USERNAME], "color": "#2f6fb0",
+        })
+
+        def context(kind: str, name: str, parent: str, key: str, **extra) -> str:
+            cid = uid(kind, key)
+            storage.insert(conn, "context", {
+                "id": cid, "entity_type": kind, "context_type": "task", "name": name, "parent_id": parent,
+                "project_id": project, "object_type_id": OBJECT_TYPE_IDS[kind],
+                "priority_id": "9661b320-3a0c-11e2-81c1-0800200c9a66", "status_id": STATUS_IDS["In progress"],
+                "created_at": now.strftime(fmt), "created_by_id": users[DEMO_USERNAME], **extra,
+            })
+            return cid
+
+        hue = 0.0
+        for seq_name, shots in SHOTS.items():
+            seq = context("Sequence", seq_name, project, seq_name)
+            for shot_name in shots:
+                shot = context("Shot", shot_name, seq, shot_name, description=f"Lighthouse shot {shot_name}")
+                tasks = {t: context("Task", t, shot, f"{shot_name}/{t}", type_id=type_id)
+                         for t, type_id in TASK_TYPES.items()}
+                for asset_name, type_short, task_name, versions in ASSETS:
+                    asset = uid("asset", shot_name, asset_name)
+                    storage.insert(conn, "asset", {"id": asset, "name": asset_name, "context_id": shot,
+                                                   "project_id": project, "type_id": uid("asset_type", type_short)})
+                    for number, (status, user, comment) in enumerate(versions, start=1):
+                        version = uid("version", shot_name, asset_name, str(number))
+                        thumb = uid("thumbnail", shot_name, asset_name, str(number))
+                        hue = (hue + 0.13) % 1.0
+                        files.append((thumb, _thumbnail(hue, f"{shot_name} {asset_name} v{number:03d}")))
+                        storage.insert(conn, "component", {
+                            "id": thumb, "entity_type": "FileComponent", "system_type": "file", "name": "thumbnail",
+                            "file_type": ".jpg", "size": len(files[-1][1]), "version_id": version,
+                        })
+                        storage.insert(conn, "component_location", {
+                            "id": uid("location", thumb), "component_id": thumb,
+                            "location_id": SERVER_LOCATION_ID, "resource_identifier": thumb,
+                        })
+                        storage.insert(conn, "asset_version", {
+                            "id": version, "asset_id": asset, "version": number, "comment": comment,
+                            "date": (now + timedelta(days=number, hours=len(files))).strftime(fmt),
+                            "is_published": 1, "project_id": project, "status_id": STATUS_IDS[status],
+                            "task_id": tasks[task_name], "user_id": users[user], "thumbnail_id": thumb,
+                        })
+        storage.set_meta(conn, "seeded", now.strftime(fmt))
+    for component_id, data in files:
+        path = store.path(component_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)

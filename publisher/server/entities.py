@@ -1,0 +1,200 @@
+"""The type model: which table and columns each served entity type maps to, its relations,
+computed attributes and polymorphism (Context/TypedContext -> Project/Folder/Sequence/Shot/Task,
+Component -> FileComponent/ContainerComponent/SequenceComponent).
+
+Built once from ``data/schemas.json`` (a subset of a real ftrack server's schemas, nothing
+renamed). No SQL is run here; :mod:`storage` uses it to make the DDL, :mod:`query_compiler` to
+resolve attribute paths.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+
+#: Concrete types stored in one table, told apart by the ``entity_type`` column.
+CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task"]
+COMPONENT_TYPES = ["FileComponent", "ContainerComponent", "SequenceComponent"]
+
+#: Types that name several concrete types (a query on them returns the concrete ones).
+ABSTRACT: dict[str, list[str]] = {
+    "Context": CONTEXT_TYPES,
+    "TypedContext": ["Folder", "Sequence", "Shot", "Task"],
+    "Component": COMPONENT_TYPES,
+    "ContainerComponent": ["ContainerComponent", "SequenceComponent"],
+}
+
+TABLES: dict[str, str] = {
+    **{t: "context" for t in ["Context", "TypedContext", *CONTEXT_TYPES]},
+    **{t: "component" for t in ["Component", *COMPONENT_TYPES]},
+    "Asset": "asset",
+    "AssetType": "asset_type",
+    "AssetVersion": "asset_version",
+    "ComponentLocation": "component_location",
+    "Location": "location",
+    "Job": "job",
+    "JobComponent": "job_component",
+    "User": "users",
+    "Status": "status",
+    "State": "state",
+    "Type": "type",
+    "ObjectType": "object_type",
+    "Priority": "priority",
+    "ProjectSchema": "project_schema",
+    "Note": "note",
+    "Metadata": "metadata",
+}
+
+POLYMORPHIC_TABLES = {"context", "component"}
+
+#: Foreign-key columns that are not ``<relation>_id``.
+REF_COLUMNS = {("Asset", "parent"): "context_id"}
+
+#: Collections: relation name -> column on the target table that points back at this entity.
+COLLECTION_BACKREFS = {
+    "children": "parent_id",
+    "notes": "parent_id",
+    "versions": "asset_id",
+    "components": "version_id",
+    "component_locations": "component_id",
+    "members": "container_id",
+    "location_components": "location_id",
+    "job_components": "job_id",
+    "replies": "in_reply_to_id",
+    "metadata": "parent_id",
+}
+BACKREF_BY_TYPE = {("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id"}
+
+#: Scalar attributes computed when asked for (never stored, not usable in ``where``).
+COMPUTED_SCALARS = {"link", "thumbnail_url", "url"}
+#: Attributes computed from stored rows, usable as relations in projections.
+VIRTUAL_RELATIONS = {"latest_version", "ancestors", "descendants"}
+
+OBJECT_TYPE_IDS = {
+    "Folder": "3c133785-51cb-11e3-980a-20c9d0831e59",
+    "Sequence": "e5139355-61da-4c8f-9db4-3abc870166bc",
+    "Shot": "bad911de-3bd6-47b9-8b46-3476e237cb36",
+    "Task": "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c",
+}
+SYSTEM_TYPES = {"FileComponent": "file", "ContainerComponent": "container", "SequenceComponent": "sequence"}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``target_table.remote = this_table.local``; ``kind`` is ref, coll or virtual."""
+
+    name: str
+    kind: str
+    target: str
+    local: str
+    remote: str
+
+
+@dataclass
+class TypeModel:
+    """One served entity type."""
+
+    name: str
+    table: str
+    concrete: list[str]
+    schema: dict
+    primary_key: list[str]
+    scalars: dict[str, str] = field(default_factory=dict)  # attribute -> column kind
+    relations: dict[str, Relation] = field(default_factory=dict)
+    computed: set[str] = field(default_factory=set)
+
+    @property
+    def is_abstract(self) -> bool:
+        return self.concrete != [self.name]
+
+    @property
+    def attributes(self) -> set[str]:
+        return set(self.scalars) | set(self.relations) | self.computed
+
+
+def column_kind(prop: dict) -> str:
+    """The storage kind of a scalar schema property."""
+    kind = prop.get("type")
+    if kind == "string" and prop.get("format") == "date-time":
+        return "datetime"
+    if kind in ("integer", "number", "boolean"):
+        return kind
+    return "string"
+
+
+class Model:
+    """All served types, looked up by name."""
+
+    def __init__(self, schemas: list[dict]) -> None:
+        self.schemas = schemas
+        self.types: dict[str, TypeModel] = {}
+        by_id = {s["id"]: s for s in schemas}
+        for name, schema in by_id.items():
+            table = TABLES[name]
+            tm = TypeModel(name, table, ABSTRACT.get(name, [name]), schema, list(schema["primary_key"]))
+            for attr, prop in schema["properties"].items():
+                ref = prop.get("$ref") or (prop.get("items") or {}).get("$ref")
+                kind = prop.get("type")
+                if attr in COMPUTED_SCALARS:
+                    tm.computed.add(attr)
+                elif attr == "is_latest_version":
+                    tm.computed.add(attr)
+                elif attr in VIRTUAL_RELATIONS:
+                    tm.relations[attr] = Relation(attr, "virtual", ref, "id", "id")
+                elif kind in ("array", "mapped_array"):
+                    backref = BACKREF_BY_TYPE.get((name, attr)) or BACKREF_BY_TYPE.get(
+                        ("Context", attr) if table == "context" else (None, None)
+                    ) or COLLECTION_BACKREFS[attr]
+                    tm.relations[attr] = Relation(attr, "coll", ref, "id", backref)
+                elif ref and not kind:
+                    tm.relations[attr] = Relation(attr, "ref", ref, REF_COLUMNS.get((name, attr), f"{attr}_id"), "id")
+                else:
+                    tm.scalars[attr] = column_kind(prop)
+            self.types[name] = tm
+        self.table_columns: dict[str, dict[str, str]] = {}
+        for tm in self.types.values():
+            cols = self.table_columns.setdefault(tm.table, {})
+            for attr, kind in tm.scalars.items():
+                cols.setdefault(attr, kind)
+            for rel in tm.relations.values():
+                if rel.kind == "ref":
+                    cols.setdefault(rel.local, "string")
+            if tm.table in POLYMORPHIC_TABLES:
+                cols.setdefault("entity_type", "string")
+        self.table_columns["status"].setdefault("state_id", "string")
+
+    def get(self, name: object) -> TypeModel | None:
+        return self.types.get(name) if isinstance(name, str) else None
+
+    def concrete_type(self, tm: TypeModel, row: dict) -> str:
+        """The concrete type of a stored row read through ``tm``."""
+        if tm.table in POLYMORPHIC_TABLES:
+            return row["entity_type"]
+        return tm.name
+
+    def union_attribute(self, tm: TypeModel, attr: str) -> tuple[TypeModel, str] | None:
+        """Find ``attr`` on ``tm`` or, for abstract types, on one of its concrete types."""
+        if attr in tm.attributes:
+            return tm, attr
+        for sub in tm.concrete:
+            st = self.types[sub]
+            if attr in st.attributes:
+                return st, attr
+        return None
+
+
+@lru_cache(maxsize=1)
+def load_schemas() -> list[dict]:
+    """The schemas ``query_schemas`` returns, exactly as stored in the package."""
+    with open(DATA_DIR / "schemas.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The shared, immutable type model."""
+    return Model(load_schemas())
