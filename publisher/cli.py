@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish files, folders and image sequences to ftrack.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--screenshot", metavar="FILE", type=Path, default=None,
+                        help="render the main window on the demo project to this PNG without showing it, then exit")
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
     return parser
@@ -65,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_server(args)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    # Until the window lands, the app is the embedded server with the demo project.
-    args = parser.parse_args(["server"])
-    return run_server(args)
+    # The window: on FTRACK_SERVER when set, else on the embedded server with the demo project.
+    from publisher.ui.app import run
+
+    return run(screenshot=args.screenshot)
 
 
 if __name__ == "__main__":

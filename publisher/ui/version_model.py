@@ -21,8 +21,11 @@ Index = QModelIndex | QPersistentModelIndex
 
 PAGE_SIZE = 200
 
-COLUMNS = ["", "Asset", "Version", "Status", "Published by", "Date", "Components", "Review"]
+COLUMNS = ["", "Asset", "Version", "Status", "Published by", "Date", "Files", "Review"]
 THUMB, ASSET, VERSION, STATUS, USER, DATE, COMPONENTS, REVIEW = range(len(COLUMNS))
+
+HEADER_TIPS = ["Thumbnail", "Asset", "Version number", "Status", "Who published it", "When",
+               "Number of components", "Review media: playable, encoding, failed or none"]
 
 REVIEW_TEXT = {"none": "—", "encoding": "encoding", "playable": "playable", "failed": "failed"}
 
@@ -164,9 +167,11 @@ class VersionModel(QAbstractTableModel):
         self.pageRequested.emit(self.context_id, len(self._rows), self.page_size, self.generation)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(COLUMNS):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return HEADER_TIPS[section]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -192,9 +197,7 @@ class VersionModel(QAbstractTableModel):
                     self.thumbnailRequested.emit(row.thumbnail_id)
                 return icons.icon("version")
             if col == REVIEW:
-                return icons.icon(row.review_state if row.review_state in REVIEW_TEXT else "none")
-            if col == USER:
-                return icons.icon("user") if row.user_name else None
+                return icons.icon(row.review_state) if row.review_state in ("playable", "encoding", "failed") else None
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and row.status_color:
             return QBrush(QColor(row.status_color))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from publisher.ui import icons, roles
 from publisher.ui import version_model as vm
+from publisher.ui.version_delegate import ThumbnailDelegate
 from publisher.ui.version_model import VersionModel
 from publisher.ui.version_proxy import VersionProxy
 
@@ -64,7 +65,9 @@ class VersionsPanel(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
-        self.view.setIconSize(QSize(64, 36))
+        self.view.setIconSize(QSize(16, 16))
+        self.thumbnail_delegate = ThumbnailDelegate(self.view)
+        self.view.setItemDelegateForColumn(vm.THUMB, self.thumbnail_delegate)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(42)
@@ -73,8 +76,8 @@ class VersionsPanel(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((vm.THUMB, 74), (vm.VERSION, 64), (vm.STATUS, 110), (vm.USER, 120),
-                              (vm.DATE, 128), (vm.COMPONENTS, 86), (vm.REVIEW, 96)):
+        for column, width in ((vm.THUMB, 74), (vm.VERSION, 58), (vm.STATUS, 92), (vm.USER, 100),
+                              (vm.DATE, 118), (vm.COMPONENTS, 44), (vm.REVIEW, 86)):
             header.resizeSection(column, width)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,

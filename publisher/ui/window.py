@@ -33,10 +33,10 @@ class PublisherWidget(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, session: Any, parent: QWidget | None = None, *, follow_host: bool = False,
-                 controller: Controller | None = None) -> None:
+                 controller: Controller | None = None, settings: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("PublisherWidget")
-        self.controller = controller or Controller(session, self)
+        self.controller = controller or Controller(session, self, settings=settings)
         c = self.controller
 
         self.banner = ErrorBanner()
@@ -246,11 +246,12 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, session: Any, parent: QWidget | None = None, *, server_label: str = "") -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None, *, server_label: str = "",
+                 settings: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("ftrack publisher")
         self.setWindowIcon(icons.icon("publish"))
-        self.widget = PublisherWidget(session, self)
+        self.widget = PublisherWidget(session, self, settings=settings)
         self.setCentralWidget(self.widget)
         c = self.widget.controller
         where = server_label or c.server_url
