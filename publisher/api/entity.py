@@ -186,26 +186,35 @@ class Entity(MutableMapping):
 
     def values(self) -> list[Any]:  # type: ignore[override]
         """Every attribute value; values not fetched yet are fetched in one request."""
-        self._populate_unset_scalars()
+        self._populate_unset()
         return [self[name] for name in self]
 
     def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
         """``(name, value)`` for every attribute; missing values are fetched in one request."""
-        self._populate_unset_scalars()
+        self._populate_unset()
         return [(name, self[name]) for name in self]
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        """The value of ``name``; if it is ``NOT_SET`` (neither set nor on the server), set it
+        to ``default`` first. Unknown names raise ``KeyError`` (entities have fixed keys)."""
+        value = self[name]
+        if value is NOT_SET:
+            self[name] = default
+            return default
+        return value
 
     def clear(self) -> None:
         """Reset all locally modified attribute values (nothing is sent to the server)."""
         for name in list(self._local):
             del self[name]
 
-    def _populate_unset_scalars(self) -> None:
+    def _populate_unset(self) -> None:
+        """Fetch every attribute that is neither set nor known, in one request."""
         if self._created or self.session is None:
             return
-        missing = [a.name for a in self.attributes
-                   if a.kind == SCALAR and self._raw(a.name) is NOT_SET]
+        missing = [a for a in self.attributes if self._raw(a.name) is NOT_SET]
         if missing:
-            self.session.populate([self], ", ".join(missing))
+            self.session.populate([self], ", ".join(self.session._projection(a) for a in missing))
 
     # Modification state -----------------------------------------------------------------
     def local_values(self) -> dict[str, Any]:

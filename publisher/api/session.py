@@ -304,12 +304,15 @@ class Session:
                                     page_size=max(len(batch), 1))
                 result.all()
 
-    def _fetch_attribute(self, entity: Entity, attribute) -> None:
-        projection = attribute.name
+    def _projection(self, attribute) -> str:
+        """What to select to fetch ``attribute``: a reference brings its default projections."""
         if attribute.kind == REFERENCE and attribute.entity_type in self._registry.classes:
             target = self._registry.classes[attribute.entity_type]
-            projection = ", ".join(f"{attribute.name}.{p}" for p in target.default_projections)
-        self.populate([entity], projection)
+            return ", ".join(f"{attribute.name}.{p}" for p in target.default_projections)
+        return attribute.name
+
+    def _fetch_attribute(self, entity: Entity, attribute) -> None:
+        self.populate([entity], self._projection(attribute))
 
     # Recording and committing ------------------------------------------------------------
     def _record_create(self, entity: Entity, values: dict[str, Any]) -> None:
