@@ -120,7 +120,8 @@ class ServerAccessor(Accessor):
             item.headers = dict(result.get("headers") or {})
         try:
             transfer.upload_files(items, timeout=session.timeout, server_label=f"the ftrack server at {session.server_url}",
-                                  progress=progress, cancel=cancel, workers=self.workers)
+                                  progress=progress, cancel=cancel, workers=self.workers,
+                                  count_requests=getattr(session, "count_request", None))
         except BaseException:
             self.undo(location, entries)
             raise
@@ -216,6 +217,12 @@ def configure_location(name: str, accessor: Accessor) -> None:
     """Use ``accessor`` for the location named ``name`` in every session of this process."""
     with _CONFIGURED_LOCK:
         _CONFIGURED[name] = accessor
+
+
+def forget_location(name: str) -> None:
+    """Drop this process's configuration of the location ``name`` (back to its built-in accessor)."""
+    with _CONFIGURED_LOCK:
+        _CONFIGURED.pop(name, None)
 
 
 def accessor_for(name: str) -> Accessor:
@@ -351,7 +358,8 @@ class LocationMixin:
             return [self._add_to_origin(component, source) for component, source in zip(components, sources)]
 
         entries = self._plan(components, sources, recursive)
-        existing = [entry.component_id for entry in entries if not isinstance(entry.component, ComponentSpec)]
+        existing = [entry.component_id for entry in entries
+                    if not isinstance(entry.component, ComponentSpec) and not getattr(entry.component, "_created", False)]
         if existing:
             present = self._registered(existing)
             if present:
@@ -543,5 +551,5 @@ class LocationMixin:
 
 __all__ = [
     "Accessor", "DiskAccessor", "LocationMixin", "NoAccessor", "OriginAccessor", "ServerAccessor",
-    "UnmanagedAccessor", "accessor_for", "configure_disk_location", "configure_location",
+    "UnmanagedAccessor", "accessor_for", "configure_disk_location", "configure_location", "forget_location",
 ]

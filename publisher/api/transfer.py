@@ -15,7 +15,7 @@ import os
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import requests
 
@@ -143,6 +143,7 @@ class _Uploader:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        self.requests_made = 0
 
     def _http(self) -> requests.Session:
         http = getattr(self._local, "http", None)
@@ -158,6 +159,8 @@ class _Uploader:
         body = FileBody(item.source, item.size, meter, cancel)
         headers = dict(item.headers)
         headers["Content-Length"] = str(item.size)
+        with self._lock:
+            self.requests_made += 1
         try:
             response = self._http().put(item.target, data=body if item.size else b"",
                                         headers=headers, timeout=self.timeout)
@@ -236,10 +239,10 @@ def checksum_files(paths: Sequence[str], cancel: threading.Event | None = None,
 
 def upload_files(items: Sequence[FileTransfer], *, timeout: float, server_label: str,
                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
-                 workers: int = DEFAULT_WORKERS) -> None:
+                 workers: int = DEFAULT_WORKERS, count_requests: Callable[[int], None] | None = None) -> None:
     """PUT each item's ``source`` to its ``target`` URL with its ``headers``, in parallel.
 
-    Raises :class:`TransferCancelled` when ``cancel`` is set and :class:`AccessorError` when
+    ``count_requests(n)`` is told how many PUTs were sent (for request accounting). Raises :class:`TransferCancelled` when ``cancel`` is set and :class:`AccessorError` when
     the server cannot be reached or refuses a file.
     """
     meter = ProgressMeter(sum(item.size for item in items), progress)
@@ -248,6 +251,8 @@ def upload_files(items: Sequence[FileTransfer], *, timeout: float, server_label:
         run_parallel(lambda item: uploader.put(item, meter, cancel), items, workers, cancel)
     finally:
         uploader.close()
+        if count_requests is not None:
+            count_requests(uploader.requests_made)
 
 
 def copy_files(items: Sequence[FileTransfer], *, progress: ProgressCallback | None = None,

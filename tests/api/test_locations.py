@@ -1,0 +1,191 @@
+"""Locations against a real embedded server: lookup, picking, availability, server, disk, origin."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from publisher.api import Session
+from publisher.api.exceptions import (
+    AccessorError,
+    ComponentInLocationError,
+    ComponentNotInLocationError,
+    LocationError,
+)
+from publisher.api.location import DiskAccessor, configure_disk_location, forget_location
+from publisher.api.symbol import (
+    ORIGIN_LOCATION_ID,
+    REVIEW_LOCATION_ID,
+    SERVER_LOCATION_ID,
+    UNMANAGED_LOCATION_ID,
+)
+
+
+@pytest.fixture
+def session(embedded_server):
+    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
+                 schema_cache_path=False) as s:
+        yield s
+
+
+@pytest.fixture
+def version(session):
+    tag = uuid.uuid4().hex[:8]
+    schema = session.query("ProjectSchema").first()
+    project = session.create("Project", {"name": f"loc_{tag}", "full_name": f"Locations {tag}",
+                                         "project_schema": schema})
+    asset_type = session.query("AssetType").first() or session.create(
+        "AssetType", {"name": "Upload", "short": "upload"})
+    shot = session.create("Shot", {"name": "sh010", "parent": project, "project": project})
+    asset = session.create("Asset", {"name": f"Plate {tag}", "parent": shot, "type": asset_type})
+    version = session.create("AssetVersion", {"asset": asset})
+    session.commit()
+    return version
+
+
+def test_builtin_locations_by_name(session):
+    assert session.get_location("ftrack.server")["id"] == SERVER_LOCATION_ID
+    assert session.get_location("ftrack.unmanaged")["id"] == UNMANAGED_LOCATION_ID
+    assert session.get_location("ftrack.origin")["id"] == ORIGIN_LOCATION_ID
+    assert session.get_location("ftrack.review")["id"] == REVIEW_LOCATION_ID
+
+
+def test_unknown_location_lists_the_known_ones(session):
+    with pytest.raises(LocationError, match="ftrack.server"):
+        session.get_location("studio.nowhere")
+
+
+def test_pick_location_prefers_unmanaged_then_where_the_data_is(session, version, tmp_path):
+    assert session.pick_location()["name"] == "ftrack.unmanaged"
+    path = tmp_path / "a.mov"
+    path.write_bytes(b"a" * 10)
+    component = version.create_component(str(path), location=session.get_location("ftrack.server"))
+    assert session.pick_location(component)["name"] == "ftrack.server"
+    loose = version.create_component(str(path), location=None)
+    session.commit()
+    assert session.pick_location(loose) is None
+
+
+def test_availability_of_a_partly_registered_sequence_is_the_member_average(session, version, tmp_path):
+    for frame in (1, 2, 3, 4):
+        (tmp_path / f"p.{frame:04d}.exr").write_bytes(b"e")
+    container = version.create_component(f"{tmp_path}/p.%04d.exr [1-4]", location=None)
+    session.commit()
+    unmanaged = session.get_location("ftrack.unmanaged")
+    members = session.query(f'select id, name from FileComponent where container_id is "{container["id"]}"').all()
+    unmanaged.add_component(members[0], str(tmp_path / "p.0001.exr"), recursive=False)
+    availability = session.get_component_availability(container)
+    assert availability[UNMANAGED_LOCATION_ID] == 25.0
+    assert availability[SERVER_LOCATION_ID] == 0.0
+    assert unmanaged.get_component_availability(members[0]) == 100.0
+    both = session.get_component_availabilities([container, members[0]], [unmanaged])
+    assert both == [{UNMANAGED_LOCATION_ID: 25.0}, {UNMANAGED_LOCATION_ID: 100.0}]
+
+
+def test_adding_twice_is_refused(session, version, tmp_path):
+    path = tmp_path / "twice.mov"
+    path.write_bytes(b"t")
+    unmanaged = session.get_location("ftrack.unmanaged")
+    component = version.create_component(str(path), location=unmanaged)
+    with pytest.raises(ComponentInLocationError):
+        unmanaged.add_component(component, str(path))
+
+
+def test_server_urls_download_and_remove(session, version, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "still.png"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(path)
+    server = session.get_location("ftrack.server")
+    component = version.create_component(str(path), location=server)
+    url = server.get_url(component)
+    assert url.startswith(f"{session.server_url}/component/get?id={component['id']}")
+    assert requests.get(url, timeout=30).content == path.read_bytes()
+    assert component.get_url() == url
+    thumb = server.get_thumbnail_url(component, size=32)
+    assert "/component/thumbnail?" in thumb and "size=32" in thumb
+    assert requests.get(thumb, timeout=30).status_code == 200
+    assert server.get_resource_identifier(component) == component["id"]
+
+    server.remove_component(component)
+    assert server.get_component_availability(component) == 0.0
+    assert requests.get(url, timeout=30).status_code == 404
+    with pytest.raises(ComponentNotInLocationError):
+        server.remove_component(component)
+
+
+def test_get_url_is_for_the_server_only(session, version, tmp_path):
+    path = tmp_path / "u.mov"
+    path.write_bytes(b"u")
+    unmanaged = session.get_location("ftrack.unmanaged")
+    component = version.create_component(str(path), location=unmanaged)
+    with pytest.raises(AccessorError, match="ftrack.server only"):
+        unmanaged.get_url(component)
+    assert unmanaged.get_filesystem_path(component) == str(path)
+
+
+def test_origin_never_hits_the_server(session, version, tmp_path):
+    path = tmp_path / "o.mov"
+    path.write_bytes(b"o")
+    origin = session.get_location("ftrack.origin")
+    before = session.request_count
+    component = version.create_component(str(path), location=origin)
+    assert origin.get_resource_identifier(component) == str(path)
+    assert component.origin_path == str(path)
+    assert session.request_count == before
+
+
+@pytest.fixture
+def disk_name():
+    name = f"studio.disk.{uuid.uuid4().hex[:6]}"
+    yield name
+    forget_location(name)  # other tests must keep picking ftrack.unmanaged
+
+
+def test_disk_location_copies_into_a_standard_layout(session, version, tmp_path, disk_name):
+    root = tmp_path / "studio"
+    root.mkdir()
+    name = disk_name
+    disk = configure_disk_location(session, name, root)
+    assert isinstance(disk.accessor, DiskAccessor)
+    assert session.pick_location()["name"] == name, "a configured disk location is preferred"
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "model.abc").write_bytes(b"m" * 300)
+    for frame in (1001, 1002):
+        (source / f"render.{frame}.exr").write_bytes(b"r" * frame)
+    single = version.create_component(str(source / "model.abc"), {"name": "model"}, location=disk)
+    sequence = version.create_component(f"{source}/render.%04d.exr [1001-1002]", {"name": "beauty"},
+                                        location=disk)
+
+    project = version["asset"]["parent"]["project"]["name"] if "project" in version["asset"]["parent"].keys() else None
+    asset_folder = version["asset"]["name"].lower().replace(" ", "_")
+    expected_single = Path(disk.get_filesystem_path(single))
+    assert expected_single.relative_to(root).parts[-3:] == (asset_folder, "v001", "model.abc")
+    assert expected_single.relative_to(root).parts[1] == "sh010"
+    if project:
+        assert expected_single.relative_to(root).parts[0] == project
+    assert expected_single.read_bytes() == b"m" * 300
+    pattern = disk.get_resource_identifier(sequence)
+    assert pattern.endswith(f"{asset_folder}/v001/beauty.%04d.exr")
+    member_files = sorted(p.name for p in expected_single.parent.glob("beauty.*.exr"))
+    assert member_files == ["beauty.1001.exr", "beauty.1002.exr"]
+    assert (source / "model.abc").exists(), "a copy, not a move"
+    assert session.get_component_availability(sequence)[disk["id"]] == 100.0
+
+    # A second session (another thread) sees the same configuration.
+    other = session.clone()
+    assert other.get_location(name).get_filesystem_path(other.get("FileComponent", single["id"])) == str(expected_single)
+
+
+def test_disk_location_with_missing_root_says_so(session, version, tmp_path, disk_name):
+    name = disk_name
+    disk = configure_disk_location(session, name, tmp_path / "studio")
+    (tmp_path / "f.txt").write_text("f")
+    with pytest.raises(AccessorError, match="does not exist or is not mounted"):
+        version.create_component(str(tmp_path / "f.txt"), location=disk)
+    assert session.pending_operations == 0
