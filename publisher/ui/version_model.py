@@ -79,21 +79,24 @@ class VersionModel(QAbstractTableModel):
         if generation != self.generation:
             return
         self.total = total
-        self._loading = False
+        # Still "loading" while rows go in: a view reacting to rowsInserted may call fetchMore,
+        # which must see the new rows, not ask for the same page again.
         self._append(list(rows))
+        self._loading = False
 
     def add_page(self, generation: int, offset: int, rows: Iterable[Any]) -> None:
         """A page loaded after ``pageRequested``; stale or out-of-order pages are ignored."""
         if generation != self.generation:
             return
-        self._loading = False
         if offset != len(self._rows):
+            self._loading = False
             return
         rows = list(rows)
         if not rows:
             self.total = len(self._rows)  # the server has fewer than it counted: stop asking
-            return
-        self._append(rows)
+        else:
+            self._append(rows)
+        self._loading = False
 
     def page_failed(self, generation: int) -> None:
         """A page could not be loaded; the next scroll retries it."""
