@@ -1,0 +1,23 @@
+"""Fixtures of the server tests: a raw HTTP client on the shared embedded server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from server_http import Raw, create, ref
+
+
+@pytest.fixture
+def raw(embedded_server) -> Raw:
+    return Raw(embedded_server.url, embedded_server.api_user, embedded_server.api_key)
+
+
+@pytest.fixture
+def fresh_asset(raw: Raw) -> dict:
+    """A new Asset (own name) under shot sh020 of the demo project, with its ids."""
+    shot = raw.one('select id from Shot where name is "sh020"')
+    task = raw.one(f'select id from Task where name is "Compositing" and parent_id is "{shot["id"]}"')
+    asset_id = str(uuid.uuid4())
+    raw.ok([create("Asset", {"id": asset_id, "name": f"test_{asset_id[:8]}", "parent": ref("Shot", shot["id"])})])
+    return {"asset": asset_id, "shot": shot["id"], "task": task["id"]}
