@@ -142,7 +142,7 @@ class Transport:
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(attempt)
                 continue
-            return self._read(response, len(operations))
+            return self._read(response, len(operations), unconfirmed=not retry)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _sleep(self, attempt: int) -> None:
@@ -165,11 +165,21 @@ class Transport:
                         "They are kept in the session; check the server before committing again.")
         return exceptions.ServerConnectionError(message, server_url=self.server_url)
 
-    def _read(self, response: requests.Response, expected: int) -> list[Any]:
+    def _read(self, response: requests.Response, expected: int, *, unconfirmed: bool = False) -> list[Any]:
         url = f"{self.server_url}/api"
         try:
             data = decode(response.text)
         except ValueError:
+            if response.status_code in RETRY_STATUSES:
+                message = (
+                    f"The ftrack server at {self.server_url} is unavailable (HTTP {response.status_code}: "
+                    "a proxy could not reach it or it is overloaded). Try again in a moment; if it "
+                    "lasts, check that the server is running."
+                )
+                if unconfirmed:
+                    message += (" The changes were not confirmed: they may or may not have been saved. "
+                                "They are kept in the session; check the server before committing again.")
+                raise exceptions.ServerConnectionError(message, server_url=self.server_url)
             snippet = response.text[:200].strip().replace("\n", " ")
             raise exceptions.ServerResponseError(
                 f"The server at {self.server_url} did not answer like an ftrack server "
