@@ -2,7 +2,7 @@
 
 The server's job worker calls :func:`encode_review` from a worker thread for an
 ``encode_media`` job, and :func:`make_thumbnail` when ``/component/thumbnail?size=N`` asks for
-a smaller picture. No Qt, no server imports: plain PyAV, numpy-free hot loop, Pillow only for
+a smaller picture. No Qt, no server imports: PyAV for decoding and encoding, Pillow only for
 the JPEG files.
 
 Decisions (documented here because the server and the tests rely on them):
@@ -23,6 +23,11 @@ Decisions (documented here because the server and the tests rely on them):
   decoder (``apply_trc``) and then clamped to 0..1 by the conversion to 8 bits: a simple,
   viewable rendering, not a colour-managed one (no OCIO view transform).
 - The JPEG shows the middle frame, at most :data:`JPEG_MAX_SIDE` on its longest side.
+- Speed: the loop is the plain decode -> reformat (one cached swscale context) -> libx264 ->
+  mux loop, plus decoding the next image files in two background threads (FFmpeg releases the
+  GIL), so an image sequence encodes faster than a plain single-threaded-decode loop.
+- Not handled: alpha is dropped (no comp over a background), pixel aspect ratio and rotation
+  metadata are ignored, variable-frame-rate movies are re-timed at their average rate.
 - Outputs are written next to their destination under a temporary name and renamed into place
   only when everything succeeded, so a failure or a cancel never leaves a partial file.
 """
@@ -118,15 +123,19 @@ def encode_review(
     """Encode a movie, a still image or an image sequence into a review MP4 and a JPEG.
 
     ``sources`` is one movie, one image, or the ordered frames of an image sequence.
-    ``threads`` bounds decoder and libx264 threads (``None``: FFmpeg chooses). ``progress``
+    ``threads`` is the libx264 and movie-decoder thread count (``None``: FFmpeg chooses); image
+    sequences are also decoded two files ahead in background threads unless ``threads`` is 1.
+    ``progress``
     receives fractions from 0 to 1 (1.0 once both files are in place); ``cancelled`` is
     polled between frames. Raises :class:`EncodeError`; on any failure neither output file is
     left behind. Safe to call from any thread; one call per output pair at a time.
     """
     if not sources:
         raise EncodeError("No files were given to encode.")
-    if frame_rate is not None and not frame_rate > 0:
-        raise EncodeError(f"The frame rate must be a positive number, not {frame_rate}.")
+    if frame_rate is not None and not _MIN_RATE <= frame_rate <= _MAX_RATE:
+        raise EncodeError(
+            f"The frame rate must be between {_MIN_RATE} and {_MAX_RATE} frames per second, not {frame_rate}."
+        )
     detected = [_detect(path) for path in sources]
     if len(detected) > 1:
         for source in detected:

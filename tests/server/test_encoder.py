@@ -368,7 +368,7 @@ def test_bad_input_gives_clear_error_and_no_files(tmp_path: Path, case: str) -> 
     assert list(mp4.parent.iterdir()) == [], "partial output left behind"
 
 
-@pytest.mark.parametrize("rate", [0, -24.0, float("nan")])
+@pytest.mark.parametrize("rate", [0, -24.0, float("nan"), float("inf"), 10_000])
 def test_bad_frame_rate(tmp_path: Path, rate: float) -> None:
     image = _save_pillow(tmp_path / "s", "PNG")
     mp4, jpeg = _outputs(tmp_path)
