@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import threading
 import time
 from typing import Any, Callable
 
@@ -77,6 +78,7 @@ class Transport:
         self.backoff = backoff
         self._encode_entity = encode_entity
         self.request_count = 0
+        self._count_lock = threading.Lock()
         self.http = requests.Session()
         # Counted in a hook so that uploads and downloads made through ``http`` count too.
         self.http.hooks["response"].append(self._count_response)
@@ -84,11 +86,13 @@ class Transport:
 
     # Counting ---------------------------------------------------------------------------
     def _count_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.request_count += 1
+        with self._count_lock:
+            self.request_count += 1
 
     def count_request(self, n: int = 1) -> None:
-        """Count requests made outside ``http`` (for example by another HTTP library)."""
-        self.request_count += n
+        """Count requests made outside ``http`` (from any thread, e.g. upload workers)."""
+        with self._count_lock:
+            self.request_count += n
 
     # Encoding ---------------------------------------------------------------------------
     def _default(self, value: Any) -> Any:
