@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from publisher.server.errors import NotFoundError, ValidationError
 from publisher.server.storage import utcnow
@@ -34,8 +34,19 @@ _PROGRESS_INTERVAL = 0.25
 class JobRunner:
     """Runs encode jobs on a small thread pool inside the server process."""
 
-    def __init__(self, api: "Api", *, workers: int = 1, encode_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        api: "Api",
+        *,
+        workers: int = 1,
+        encode_threads: int | None = None,
+        progress_interval: float = _PROGRESS_INTERVAL,
+        on_progress: Callable[[str, int], None] | None = None,
+    ) -> None:
+        """``on_progress(job_id, percent)`` is called from the worker after each progress write."""
         self.api = api
+        self.progress_interval = progress_interval
+        self.on_progress = on_progress
         self.storage = api.storage
         self.store = api.store
         self.encode_threads = encode_threads
@@ -169,9 +180,11 @@ class JobRunner:
         def progress(fraction: float) -> None:
             pct = max(0, min(99, int(fraction * 100)))
             now = time.monotonic()
-            if pct > last["pct"] and now - last["at"] >= _PROGRESS_INTERVAL:
+            if pct > last["pct"] and now - last["at"] >= self.progress_interval:
                 last.update(pct=pct, at=now)
                 self._write(job_id, data={"progress": pct})
+                if self.on_progress is not None:
+                    self.on_progress(job_id, pct)
 
         try:
             try:
