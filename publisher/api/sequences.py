@@ -41,350 +41,27 @@ Result order: items sorted by folder, then by display name (``File`` names and `
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import re
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Iterable, Union
+from typing import Any, Iterable
+
+from ._sequence_grouping import assemble, sort_key, utf8_problem
+from ._sequence_items import SEPS, File, Item, ScanError, Sequence, split_folder
 
 __all__ = [
     "File",
+    "Item",
+    "MAX_PARSED_FRAMES",
     "ScanError",
     "Sequence",
     "detect",
-    "scan",
-    "parse",
     "looks_like_sequence",
+    "parse",
+    "scan",
 ]
-
-# Folder separators: on Windows both slashes separate folders, elsewhere only "/".
-_SEPS = "/\\" if os.name == "nt" else "/"
-_SEP_CLASS = "[/\\\\]" if os.name == "nt" else "/"
-_NOT_SEP = "[^/\\\\]" if os.name == "nt" else "[^/]"
-
-# Name rules as one expression. The head ends with "." or "_", or with a "-" that does not itself
-# follow a separator (so in "f.-0002" the "-" is the frame's sign, not the separator).
-_HEAD = rf"{_NOT_SEP}*(?:[._]|(?<![._-])-)"
-_FRAME = r"-?[0-9]+"
-_EXT = r"(?:\.[A-Za-z][A-Za-z0-9]*){0,2}"
-# A name (no folder part): head, frame, tail.
-_NAME_RE = re.compile(rf"(?!\._)({_HEAD})({_FRAME})({_EXT})")
-# A whole path: folder (with its trailing separator, or empty), head, frame, tail.
-_PATH_RE = re.compile(rf"((?:.*{_SEP_CLASS})?)(?!\._)({_HEAD})({_FRAME})({_EXT})")
-
-_IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "thumbs.db", "Thumbs.DB", "THUMBS.DB"})
 
 # parse() refuses more frames than this: a typo like "[1-100000000]" must not eat all memory.
 MAX_PARSED_FRAMES = 10_000_000
-
-
-def _is_ignored(name: str) -> bool:
-    return name in _IGNORED_NAMES or name.startswith("._") or name.lower() == "thumbs.db"
-
-
-def _split_folder(path: str) -> tuple[str, str]:
-    """Return (folder with trailing separator or '', base name)."""
-    cut = max(path.rfind(sep) for sep in _SEPS)
-    return path[: cut + 1], path[cut + 1 :]
-
-
-def _strip_folder(prefix: str) -> str:
-    """Folder from a prefix ending in a separator ('' stays '', '/' stays '/')."""
-    if len(prefix) > 1 and prefix[-1] in _SEPS:
-        return prefix[:-1]
-    return prefix
-
-
-def _member(frame: int, padding: int) -> str:
-    """The frame as it appears in a file name: zero-filled digits after an optional sign."""
-    if frame < 0:
-        return "-" + str(-frame).zfill(padding)
-    return str(frame).zfill(padding)
-
-
-def _ranges_text(frames: Iterable[int]) -> str:
-    parts: list[str] = []
-    start = prev = None
-    for frame in frames:
-        if start is None:
-            start = prev = frame
-        elif frame == prev + 1:
-            prev = frame
-        else:
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-            start = prev = frame
-    if start is not None:
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-    return ", ".join(parts)
-
-
-def _utf8_problem(path: str, what: str = "file name") -> str | None:
-    """A message if ``path`` cannot be written as UTF-8 (undecodable bytes from the OS)."""
-    if path.isascii():
-        return None
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        raw = path.encode("utf-8", "surrogateescape")
-        return (
-            f"{what} is not valid UTF-8 ({raw!r}); rename it with valid UTF-8 characters "
-            "to publish it"
-        )
-    return None
-
-
-@dataclass(frozen=True)
-class File:
-    """A single file that is not part of any sequence (``path`` as given or as found)."""
-
-    path: str
-
-    @property
-    def folder(self) -> str:
-        return _strip_folder(_split_folder(self.path)[0])
-
-    @property
-    def name(self) -> str:
-        return _split_folder(self.path)[1]
-
-    def __str__(self) -> str:
-        return self.path
-
-
-@dataclass(frozen=True)
-class ScanError:
-    """An entry that could not be read or used; ``message`` says what went wrong and what to do."""
-
-    path: str
-    message: str
-
-    @property
-    def folder(self) -> str:
-        return _strip_folder(_split_folder(self.path)[0])
-
-    @property
-    def name(self) -> str:
-        return _split_folder(self.path)[1]
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """Numbered files ``{head}{frame padded to padding}{tail}``, e.g. ``/p/plate.1001.exr``.
-
-    ``head`` includes the folder (as in ftrack and clique). ``frames`` is a sorted tuple of
-    distinct ints (at least one). ``padding`` is the zero-filled digit count (0: unpadded ``%d``);
-    a minus sign is not counted. Immutable and hashable.
-    """
-
-    head: str
-    tail: str
-    padding: int
-    frames: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        frames = self.frames
-        if not isinstance(frames, tuple):
-            frames = tuple(frames)
-            object.__setattr__(self, "frames", frames)
-        if not frames:
-            raise ValueError("a Sequence needs at least one frame")
-        if any(b <= a for a, b in zip(frames, frames[1:])):
-            raise ValueError("Sequence frames must be sorted and distinct")
-        if not isinstance(self.padding, int) or self.padding < 0:
-            raise ValueError(f"padding must be an int >= 0, not {self.padding!r}")
-        if self.padding == 1:
-            # %01d and %d name exactly the same files: keep one spelling so equal sequences compare equal.
-            object.__setattr__(self, "padding", 0)
-
-    # --- what the issue asks for -----------------------------------------------------------
-    @functools.cached_property
-    def holes(self) -> tuple[int, ...]:
-        """Missing frames between the first and the last, sorted."""
-        frames = self.frames
-        if frames[-1] - frames[0] + 1 == len(frames):
-            return ()
-        present = set(frames)
-        return tuple(f for f in range(frames[0], frames[-1] + 1) if f not in present)
-
-    def format(self, pattern: str = "{head}{padding}{tail} [{ranges}]") -> str:
-        """ftrack's sequence string, e.g. ``/p/plate.%04d.exr [1001-1005, 1007-1010]``.
-
-        ``pattern`` may use ``{head}``, ``{padding}``, ``{tail}``, ``{ranges}``, ``{holes}``,
-        ``{folder}``, ``{name}``, ``{first}``, ``{last}`` (as clique's ``Collection.format``).
-        """
-        data: dict[str, Any] = {"head": self.head, "padding": self.padding_token, "tail": self.tail}
-        if "{ranges}" in pattern:
-            data["ranges"] = self.ranges
-        if "{holes}" in pattern:
-            data["holes"] = _ranges_text(self.holes)
-        if "{folder}" in pattern:
-            data["folder"] = self.folder
-        if "{name}" in pattern:
-            data["name"] = self.name
-        data["first"] = self.first
-        data["last"] = self.last
-        return pattern.format(**data)
-
-    # --- what the client and the GUI need --------------------------------------------------
-    @property
-    def padding_token(self) -> str:
-        """``%04d`` for padding 4, ``%d`` when unpadded."""
-        return f"%0{self.padding}d" if self.padding else "%d"
-
-    @property
-    def first(self) -> int:
-        return self.frames[0]
-
-    @property
-    def last(self) -> int:
-        return self.frames[-1]
-
-    @property
-    def ranges(self) -> str:
-        """Frames as ranges, e.g. ``1001-1005, 1007-1010``."""
-        return _ranges_text(self.frames)
-
-    @property
-    def folder(self) -> str:
-        return _strip_folder(_split_folder(self.head)[0])
-
-    @property
-    def name(self) -> str:
-        """Display name without the folder, e.g. ``plate.%04d.exr``."""
-        return _split_folder(self.head)[1] + self.padding_token + self.tail
-
-    def member_name(self, frame: int) -> str:
-        """The padded index ftrack names a sequence member by (``'1001'``, ``'-0002'``)."""
-        return _member(frame, self.padding)
-
-    def path(self, frame: int) -> str:
-        """The path that ``frame`` has (or, for a hole, would have)."""
-        return self.head + _member(frame, self.padding) + self.tail
-
-    def paths(self) -> list[str]:
-        """The full path of every frame, in frame order."""
-        head, tail, padding = self.head, self.tail, self.padding
-        return [head + _member(f, padding) + tail for f in self.frames]
-
-    def __len__(self) -> int:
-        return len(self.frames)
-
-    def __contains__(self, frame: object) -> bool:
-        if not isinstance(frame, int):
-            return False
-        frames = self.frames
-        lo, hi = 0, len(frames)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if frames[mid] < frame:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo < len(frames) and frames[lo] == frame
-
-    def __str__(self) -> str:
-        return self.format()
-
-    # --- clique interoperability -----------------------------------------------------------
-    def to_collection(self) -> Any:
-        """This sequence as a ``clique.Collection`` (clique 1.6 or 2.x)."""
-        import clique
-
-        return clique.Collection(self.head, self.tail, self.padding, indexes=set(self.frames))
-
-    @classmethod
-    def from_collection(cls, collection: Any) -> "Sequence":
-        """A ``Sequence`` from a non-empty ``clique.Collection``."""
-        frames = tuple(sorted(collection.indexes))
-        if not frames:
-            raise ValueError(f"clique collection {collection!r} has no frames")
-        return cls(collection.head, collection.tail, int(collection.padding), frames)
-
-
-Item = Union[Sequence, File, ScanError]
-
-
-# --- grouping ------------------------------------------------------------------------------
-
-def _resolve_group(prefix: str, tail: str, nums: list[str], out: list) -> None:
-    """Turn the frame strings found for one folder+head+tail into Sequences and Files.
-
-    ``prefix`` is folder + head. Appends to ``out``.
-    """
-    if len(nums) == 1:
-        out.append(File(prefix + nums[0] + tail))
-        return
-    unique = set(nums)
-    if len(unique) == 1:  # the same path given several times
-        out.append(File(prefix + nums[0] + tail))
-        return
-    widths = {len(s) for s in unique}
-    # Fast path, by far the most common case: no negative frames, all one width. Every frame then
-    # fits padding = that width, whether or not it shows a leading zero.
-    if len(widths) == 1 and min(unique)[0] != "-":
-        width = widths.pop()
-        out.append(Sequence(prefix, tail, width, tuple(sorted(map(int, unique)))))
-        return
-    _resolve_mixed(prefix, tail, unique, out)
-
-
-def _resolve_mixed(prefix: str, tail: str, nums: set[str], out: list) -> None:
-    # width -> {frame: original digits}; a zero-padded frame fixes its sequence's padding.
-    padded: dict[int, dict[int, str]] = {}
-    plain: list[tuple[int, int, str]] = []  # (digit count, frame, text): no leading zero
-    for text in nums:
-        digits = text[1:] if text[0] == "-" else text
-        frame = int(text)
-        if len(digits) > 1 and digits[0] == "0":
-            bucket = padded.setdefault(len(digits), {})
-            if frame in bucket:  # "-0000" next to "0000": the same frame twice
-                out.append(File(prefix + text + tail))
-            else:
-                bucket[frame] = text
-        else:
-            plain.append((len(digits), frame, text))
-
-    widths_desc = sorted(padded, reverse=True)
-    leftover: list[tuple[int, int, str]] = []
-    for width, frame, text in plain:
-        # A frame without leading zero fits any padding up to its own width: prefer the widest.
-        for padding in widths_desc:
-            if padding <= width and frame not in padded[padding]:
-                padded[padding][frame] = text
-                break
-        else:
-            leftover.append((width, frame, text))
-
-    groups: list[tuple[int, dict[int, str]]] = list(padded.items())
-    if leftover:
-        widths = {w for w, _, _ in leftover}
-        padding = widths.pop() if len(widths) == 1 else 0
-        bucket: dict[int, str] = {}
-        for _, frame, text in leftover:
-            if frame in bucket:  # "-0" next to "0"
-                out.append(File(prefix + text + tail))
-            else:
-                bucket[frame] = text
-        groups.append((padding, bucket))
-
-    for padding, bucket in groups:
-        if len(bucket) == 1:
-            (text,) = bucket.values()
-            out.append(File(prefix + text + tail))
-        else:
-            out.append(Sequence(prefix, tail, padding, tuple(sorted(bucket))))
-
-
-def _sort_key(item: Item) -> tuple[str, str, int]:
-    if type(item) is Sequence:
-        folder, name = _split_folder(item.head)
-        return (folder, name + item.padding_token + item.tail, 0)
-    folder, name = _split_folder(item.path)
-    return (folder, name, 1)
 
 
 def _fspath(path: Any) -> str:
@@ -401,46 +78,13 @@ def detect(paths: Iterable[str | os.PathLike[str] | bytes]) -> list[Item]:
     share a sequence. Ignored names (``.DS_Store``, ``Thumbs.db``, ``._*``) are dropped; a path
     whose name is not valid UTF-8 becomes a ``ScanError``; a path given twice counts once.
     """
-    match = _PATH_RE.fullmatch
-    groups: defaultdict[tuple[str, str, str], list[str]] = defaultdict(list)
+    names = [p if type(p) is str else _fspath(p) for p in paths]
     out: list[Item] = []
-    singles: set[str] = set()
-    for path in paths:
-        if type(path) is not str:
-            path = _fspath(path)
-        if not path.isascii():
-            problem = _utf8_problem(path)
-            if problem is not None:
-                out.append(ScanError(path, problem))
-                continue
-        m = match(path)
-        if m is None:
-            if not _is_ignored(_split_folder(path)[1]) and path:
-                singles.add(path)
-            continue
-        folder, head, num, tail = m.groups()
-        groups[folder, head, tail].append(num)
-    out.extend(File(p) for p in singles)
-    for (folder, head, tail), nums in groups.items():
-        _resolve_group(folder + head, tail, nums, out)
-    out.sort(key=_sort_key)
+    if not all(names):
+        names = [p for p in names if p]
+    assemble(names, "", True, out)
+    out.sort(key=sort_key)
     return out
-
-
-def _assemble_folder(prefix: str, names: list[str], out: list) -> None:
-    """Group the file names of one folder (``prefix`` = folder + separator)."""
-    match = _NAME_RE.fullmatch
-    groups: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
-    for name in names:
-        m = match(name)
-        if m is None:
-            if not _is_ignored(name):
-                out.append(File(prefix + name))
-            continue
-        head, num, tail = m.groups()
-        groups[head, tail].append(num)
-    for (head, tail), nums in groups.items():
-        _resolve_group(prefix + head, tail, nums, out)
 
 
 def _open_error(path: str, exc: OSError) -> str:
@@ -461,7 +105,7 @@ def scan(folder: str | os.PathLike[str], recursive: bool = False) -> list[Item]:
     listed an ``OSError`` naming it is raised. Paths are ``folder`` joined with the names found.
     """
     root = _fspath(folder)
-    problem = _utf8_problem(root, "folder name")
+    problem = utf8_problem(root, "folder name")
     if problem is not None:
         raise UnicodeError(f"cannot scan {root!r}: {problem}")
     try:
@@ -486,35 +130,45 @@ def scan(folder: str | os.PathLike[str], recursive: bool = False) -> list[Item]:
             except OSError as exc:
                 out.append(ScanError(path, _open_error(path, exc)))
                 continue
-        prefix = path if path.endswith(tuple(_SEPS)) else path + os.sep
-        names: list[str] = []
-        subfolders: list[str] = []
+        prefix = path if path.endswith(tuple(SEPS)) else path + os.sep
+        entries: list[os.DirEntry[str]] = []
         with iterator:
             try:
-                for entry in iterator:
-                    # d_type answers is_file()/is_dir() without a stat call on most file systems;
-                    # only symbolic links are followed, and a looping one raises here.
-                    try:
-                        if entry.is_file():
-                            names.append(entry.name)
-                        elif entry.is_dir():
-                            if recursive:
-                                subfolders.append(entry.name)
-                        elif entry.is_symlink():
-                            out.append(_broken_link(prefix + entry.name))
-                    except OSError:
-                        out.append(_broken_link(prefix + entry.name))
+                entries.extend(iterator)  # keeps what was read if the listing fails midway
             except OSError as exc:
-                out.append(ScanError(path, f"folder listing stopped early ({exc.strerror or exc})"))
-        bad = [n for n in names if not n.isascii() and _utf8_problem(n)]
-        if bad:
-            bad_set = set(bad)
-            names = [n for n in names if n not in bad_set]
-            out.extend(ScanError(prefix + n, _utf8_problem(n) or "") for n in bad)
-        _assemble_folder(prefix, names, out)
+                out.append(ScanError(path, f"folder listing stopped early ({exc.strerror or exc}); "
+                                           "the files after that point are missing"))
+        # d_type answers is_file() without a stat call on most file systems; only symbolic links
+        # are followed, and a looping one raises: then take the careful way, entry by entry.
+        try:
+            names = [entry.name for entry in entries if entry.is_file()]
+            rest = [entry for entry in entries if not entry.is_file()] \
+                if len(names) != len(entries) else []
+        except OSError:
+            names, rest = [], []
+            for entry in entries:
+                try:
+                    is_file = entry.is_file()
+                except OSError:
+                    is_file = False
+                if is_file:
+                    names.append(entry.name)
+                else:
+                    rest.append(entry)
+        subfolders: list[str] = []
+        for entry in rest:
+            try:
+                if entry.is_dir():
+                    if recursive:
+                        subfolders.append(entry.name)
+                elif entry.is_symlink():
+                    out.append(_broken_link(prefix + entry.name))
+            except OSError:
+                out.append(_broken_link(prefix + entry.name))
+        assemble(names, prefix, False, out)
         for name in subfolders:
             sub = prefix + name
-            problem = _utf8_problem(name, "folder name")
+            problem = utf8_problem(name, "folder name")
             if problem is not None:
                 out.append(ScanError(sub, problem + "; its files were not scanned"))
                 continue
@@ -530,7 +184,7 @@ def scan(folder: str | os.PathLike[str], recursive: bool = False) -> list[Item]:
                 continue
             seen.add(key)
             pending.append((sub, None))
-    out.sort(key=_sort_key)
+    out.sort(key=sort_key)
     return out
 
 
@@ -557,7 +211,7 @@ def looks_like_sequence(text: str) -> bool:
     if not isinstance(text, str):
         return False
     m = _RANGES_RE.fullmatch(text.strip())
-    return bool(m and _TOKEN_RE.search(_split_folder(m.group(1))[1]))
+    return bool(m and _TOKEN_RE.search(split_folder(m.group(1))[1]))
 
 
 def parse(text: str) -> Sequence:
@@ -580,7 +234,7 @@ def parse(text: str) -> Sequence:
             f"e.g. '{stripped} [1001-1050, 1052]'"
         )
     pattern, ranges = m.group(1), m.group(2)
-    folder, name = _split_folder(pattern)
+    folder, name = split_folder(pattern)
     tokens = list(_TOKEN_RE.finditer(name))
     if not tokens:
         raise ValueError(

@@ -1,0 +1,212 @@
+"""The grouping engine behind ``sequences.detect`` and ``sequences.scan``: names in, items out.
+
+Why it looks the way it does: a million names must group in about a second, and a scan must cost
+little more than listing the folder. Running the naming regular expression on every name costs
+about as much as the listing itself, so names are first *masked* (every digit 1-9 becomes 0, in
+one C-level ``str.translate`` over all names joined): all frames of a sequence share one mask
+(``sh010_beauty.0000.exr``), and the expression runs once per mask. Its match positions hold for
+every name with that mask, because masking keeps every character class the expression tests.
+The names of a mask are then cut at those positions by slicing, and grouped by (head, tail) with
+dictionaries: linear in the number of names, with no comparison between collections.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from operator import itemgetter
+from typing import Any
+
+from ._sequence_items import File, Item, ScanError, Sequence, split_folder, trusted_sequence
+
+_SEP_CLASS = "[/\\\\]" if os.name == "nt" else "/"
+_NOT_SEP = "[^/\\\\]" if os.name == "nt" else "[^/]"
+
+# The naming rules as one expression. The head ends with "." or "_", or with a "-" that does not
+# itself follow a separator (so in "f.-0002" the "-" is the frame's sign, not a separator). The
+# extension has at most two parts, each starting with a letter; "(?!\._)" leaves out AppleDouble.
+_HEAD = rf"{_NOT_SEP}*(?:[._]|(?<![._-])-)"
+_FRAME = r"-?[0-9]+"
+_EXT = r"(?:\.[A-Za-z][A-Za-z0-9]*){0,2}"
+NAME_RE = re.compile(rf"(?!\._){_HEAD}(?P<frame>{_FRAME}){_EXT}")
+PATH_RE = re.compile(rf"(?:.*{_SEP_CLASS})?(?!\._){_HEAD}(?P<frame>{_FRAME}){_EXT}")
+
+_MASK = str.maketrans("123456789", "000000000")
+_IGNORED_NAMES = frozenset({".DS_Store"})
+
+
+def is_ignored(name: str) -> bool:
+    """Desktop clutter that is never published: ``.DS_Store``, ``Thumbs.db``, ``._*``."""
+    return name in _IGNORED_NAMES or name.startswith("._") or name.lower() == "thumbs.db"
+
+
+def utf8_problem(path: str, what: str = "file name") -> str | None:
+    """A message if ``path`` cannot be written as UTF-8 (undecodable bytes from the OS)."""
+    if path.isascii():
+        return None
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "surrogateescape")
+        return (
+            f"{what} is not valid UTF-8 ({raw!r}); rename it with valid UTF-8 characters "
+            "to publish it"
+        )
+    return None
+
+
+def split_bad_utf8(names: list[str], prefix: str, out: list[Item]) -> list[str]:
+    """Names that are valid UTF-8; the others become ``ScanError`` items in ``out``."""
+    good = []
+    for name in names:
+        problem = utf8_problem(name)
+        if problem is None:
+            good.append(name)
+        else:
+            out.append(ScanError(prefix + name, problem))
+    return good
+
+
+def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -> None:
+    """Group ``names`` into Sequence and File items appended to ``out``.
+
+    ``whole_paths``: names are full paths (``detect``: folder is part of the head, duplicates are
+    dropped); otherwise they are the distinct names of the folder ``prefix`` (``scan``).
+    """
+    if not names:
+        return
+    joined = "\0".join(names)
+    if not joined.isascii():
+        good = split_bad_utf8(names, prefix, out)
+        if len(good) != len(names):
+            names = good
+            joined = "\0".join(names)
+    # No file name holds a NUL, but detect() takes any string: only trust the split if it fits.
+    if joined.count("\0") == len(names) - 1:
+        masked = joined.translate(_MASK).split("\0")
+    else:
+        masked = [name.translate(_MASK) for name in names]
+    del joined
+    by_mask: dict[str, list[str]] = {}
+    for mask, name in zip(masked, names):
+        members = by_mask.get(mask)
+        if members is None:
+            by_mask[mask] = [name]
+        else:
+            members.append(name)
+    del masked
+
+    match = (PATH_RE if whole_paths else NAME_RE).fullmatch
+    groups: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    singles: list[str] = []
+    for mask, members in by_mask.items():
+        m = match(mask)
+        if m is None:
+            singles.extend(members)
+            continue
+        start, end = m.span("frame")
+        if len(members) == 1:
+            name = members[0]
+            groups[name[:start], name[end:]].append(name[start:end])
+            continue
+        # Slicing through itemgetter runs in C; only the grouping below is a Python loop.
+        heads = list(map(itemgetter(slice(0, start)), members))
+        frames = list(map(itemgetter(slice(start, end)), members))
+        if "0" in mask[end:]:  # digits in the tail (".mp4"): tails may differ
+            tails = list(map(itemgetter(slice(end, None)), members))
+            for key in zip(heads, tails, frames):
+                groups[key[0], key[1]].append(key[2])
+            continue
+        tail = mask[end:]  # without digits, the tail is the same text in every name
+        distinct = dict.fromkeys(heads)
+        if len(distinct) == 1:
+            groups[heads[0], tail].extend(frames)
+            continue
+        by_head: dict[str, list[str]] = {head: [] for head in distinct}
+        for head, frame in zip(heads, frames):
+            by_head[head].append(frame)
+        for head, nums in by_head.items():
+            groups[head, tail].extend(nums)
+
+    if whole_paths:
+        singles = list(dict.fromkeys(singles))
+    for name in singles:
+        if not is_ignored(split_folder(name)[1] if whole_paths else name):
+            out.append(File(prefix + name))
+    for (head, tail), nums in groups.items():
+        resolve_group(prefix + head, tail, nums, whole_paths, out)
+
+
+def resolve_group(prefix: str, tail: str, nums: list[str], dedupe: bool, out: list[Any]) -> None:
+    """Turn the frame texts found for one folder + head + tail into Sequences and Files."""
+    if dedupe:
+        unique = set(nums)
+        if len(unique) != len(nums):
+            nums = list(unique)
+    if len(nums) == 1:
+        out.append(File(prefix + nums[0] + tail))
+        return
+    widths = set(map(len, nums))
+    # By far the most common case: no negative frame, all one width. Every frame then fits
+    # padding = that width, whether or not it shows a leading zero (1001-1010 is %04d).
+    if len(widths) == 1 and min(nums)[0] != "-":
+        out.append(trusted_sequence(prefix, tail, widths.pop(), tuple(sorted(map(int, nums)))))
+        return
+    _resolve_mixed(prefix, tail, nums, out)
+
+
+def _resolve_mixed(prefix: str, tail: str, nums: list[str], out: list[Any]) -> None:
+    # width -> {frame: text}: a zero-padded frame ("0042") fixes its sequence's padding.
+    padded: dict[int, dict[int, str]] = {}
+    plain: list[tuple[int, int, str]] = []  # (digit count, frame, text), no leading zero
+    for text in nums:
+        digits = text[1:] if text[0] == "-" else text
+        frame = int(text)
+        if len(digits) > 1 and digits[0] == "0":
+            bucket = padded.setdefault(len(digits), {})
+            if frame in bucket:  # "-0000" beside "0000": one frame twice
+                out.append(File(prefix + text + tail))
+            else:
+                bucket[frame] = text
+        else:
+            plain.append((len(digits), frame, text))
+
+    widest_first = sorted(padded, reverse=True)
+    leftover: list[tuple[int, int, str]] = []
+    for width, frame, text in plain:
+        # A frame without a leading zero fits any padding up to its own width ("1000" in %03d).
+        for padding in widest_first:
+            if padding <= width and frame not in padded[padding]:
+                padded[padding][frame] = text
+                break
+        else:
+            leftover.append((width, frame, text))
+
+    buckets: list[tuple[int, dict[int, str]]] = list(padded.items())
+    if leftover:
+        widths = {width for width, _, _ in leftover}
+        # Unpadded frames of one width pad to it; of several widths (8, 9, 10) they are %d.
+        padding = widths.pop() if len(widths) == 1 else 0
+        bucket = {}
+        for _, frame, text in leftover:
+            if frame in bucket:  # "-0" beside "0"
+                out.append(File(prefix + text + tail))
+            else:
+                bucket[frame] = text
+        buckets.append((padding, bucket))
+
+    for padding, bucket in buckets:
+        if len(bucket) == 1:
+            (text,) = bucket.values()
+            out.append(File(prefix + text + tail))
+        else:
+            out.append(trusted_sequence(prefix, tail, padding, tuple(sorted(bucket))))
+
+
+def sort_key(item: Item) -> tuple[str, str]:
+    """Order items by folder, then by display name."""
+    if type(item) is Sequence:
+        folder, name = split_folder(item.head)
+        return (folder, name + item.padding_token + item.tail)
+    return split_folder(item.path)
