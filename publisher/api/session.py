@@ -276,12 +276,14 @@ class Session:
         """Delete ``entity`` on the next :meth:`commit`."""
         self._operations.append(("delete", entity))
 
-    def populate(self, entities: Entity | Iterable[Entity], projections: str) -> None:
+    def populate(self, entities: Entity | Iterable[Entity], projections: str | Iterable[str]) -> None:
         """Fetch ``projections`` (e.g. ``'name, asset.name'``) for many entities at once.
 
         One query per entity type (and per ``POPULATE_BATCH`` entities), never one per entity.
         Entities not committed yet are skipped.
         """
+        if not isinstance(projections, str):
+            projections = ", ".join(projections)
         if isinstance(entities, Entity):
             entities = [entities]
         groups: dict[str, list[Entity]] = {}
@@ -293,7 +295,9 @@ class Session:
             names = cls.primary_key_attributes
             for start in range(0, len(group), POPULATE_BATCH):
                 batch = group[start:start + POPULATE_BATCH]
-                if len(names) == 1:
+                if len(names) == 1 and len(batch) == 1:
+                    criteria = f"{names[0]} is {_quote(batch[0]._raw(names[0]))}"
+                elif len(names) == 1:
                     ids = ", ".join(_quote(e._raw(names[0])) for e in batch)
                     criteria = f"{names[0]} in ({ids})"
                 else:
@@ -427,6 +431,15 @@ class Session:
                 del self._identity_map[entity.identity]
         for op in operations:
             op[1]._local.clear()
+
+    def reset(self) -> None:
+        """Forget pending edits and every entity held; later reads fetch fresh values.
+
+        Entity objects obtained before stay usable but are no longer the session's own: get
+        them again to have one object per entity.
+        """
+        self.rollback()
+        self._identity_map.clear()
 
     def merge(self, value: Any, merged: dict | None = None) -> Any:
         """``value`` with entities (possibly from another session) mapped to this session's."""

@@ -289,6 +289,17 @@ def test_populate_composite_primary_key(session):
         assert [i["value"] for i in items] == ["1", "2"]
 
 
+def test_reset_forgets_entities_and_edits(session):
+    asset = make_asset(session)
+    session.commit()
+    asset["name"] = "edited"
+    session.reset()
+    assert session.pending_operations == 0
+    again = session.get("Asset", asset["id"])
+    assert again is not asset and again["name"] == "plate"
+    assert session.get("Asset", asset["id"]) is again
+
+
 def test_call_sends_raw_operations_and_decodes_entities(session):
     results = session.call([{"action": "query", "expression": "select name from Status limit 1"}])
     assert results[0]["action"] == "query"
