@@ -526,6 +526,22 @@ def list_assets(session: Any, context_id: str) -> list[tuple[str, str]]:
     return sorted(((a["id"], a["name"]) for a in assets), key=lambda a: _natural_key(a[1]))
 
 
+def stage_location_names(session: Any) -> list[str]:
+    """The locations a staged component may target: ``STAGE_LOCATIONS`` plus the server's disk
+    locations that are set up on this machine (``publisher.api.location.configure_disk_location``).
+    """
+    from publisher.publish.staging import STAGE_LOCATIONS, stage_locations
+
+    usable = []
+    for location in _all(session, "select id, name from Location"):
+        name = location["name"]
+        if name in STAGE_LOCATIONS:
+            continue
+        if getattr(location, "accessible", False) and getattr(getattr(location, "accessor", None), "moves_data", False):
+            usable.append(name)
+    return stage_locations(usable)
+
+
 def job_outputs(data: str | None) -> list[str]:
     """The output component ids listed in a Job's ``data`` JSON (empty when it has none)."""
     try:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 
 class PublishError(Exception):
-    """A publish (or the staging before it) cannot go on; ``message`` says why and what to do."""
+    """A publish (or the staging before it) cannot go on; ``message`` says why and what to do.
 
-    def __init__(self, message: str) -> None:
+    When a failed publish left something on the server (no rollback, or a rollback that could
+    not finish), ``version_id`` and ``component_ids`` say what, so it can be resumed or cleaned.
+    """
+
+    def __init__(self, message: str, *, version_id: str | None = None,
+                 component_ids: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.version_id = version_id
+        self.component_ids = list(component_ids or [])
 
     def __str__(self) -> str:
         return self.message

@@ -297,9 +297,9 @@ def queue_review(session: Any, version: Any, review_path: str) -> str:
 
 # Rollback -----------------------------------------------------------------------------------------
 
-def roll_back(session: Any, state: PublishState) -> list[str]:
-    """Remove what this publish created; returns what could not be removed (empty when clean)."""
-    leftovers: list[str] = []
+def roll_back(session: Any, state: PublishState) -> list[tuple[str, str]]:
+    """Remove what this publish created; returns ``(what, why)`` for what could not be removed."""
+    leftovers: list[tuple[str, str]] = []
     try:
         session.rollback()
     except Exception:  # noqa: BLE001 - only pending local changes; nothing on the server
@@ -308,9 +308,14 @@ def roll_back(session: Any, state: PublishState) -> list[str]:
         try:
             _remove_component(session, component)
         except Exception as error:  # noqa: BLE001 - report, keep removing the rest
-            leftovers.append(f"component '{name}' ({error})")
+            leftovers.append((f"component '{name}'", _describe(error)))
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001
+                pass
     state.done.clear()
     if state.version_created and state.version is not None:
+        version_id = str(state.version["id"])
         try:
             session.delete(state.version)
             if state.asset_created and state.asset is not None:
@@ -323,8 +328,18 @@ def roll_back(session: Any, state: PublishState) -> list[str]:
                 session.rollback()
             except Exception:  # noqa: BLE001
                 pass
-            leftovers.append(f"the new version ({error})")
+            leftovers.append((f"the new version ({version_id})", _describe(error)))
     return leftovers
+
+
+def _leftover_text(leftovers: list[tuple[str, str]], main_reason: str) -> str:
+    things = [what for what, _ in leftovers]
+    listed = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
+    reasons = sorted({why for _, why in leftovers if not main_reason.startswith(why.split(". ")[0])})
+    because = f" ({'; '.join(reasons)})" if reasons else ""
+    return (f" What was already published could not be removed again{because}: {listed} may still be on "
+            "the server. Check that version when the server answers again, and remove it or publish "
+            "the remaining components onto it.")
 
 
 def _remove_component(session: Any, component: Any) -> None:
@@ -346,8 +361,16 @@ def _remove_component(session: Any, component: Any) -> None:
 # The whole publish --------------------------------------------------------------------------------
 
 def _describe(error: BaseException) -> str:
-    """The error's own message, without a final full stop (the runner adds a sentence after it)."""
-    return (str(error).strip() or type(error).__name__).rstrip(".")
+    """The error's own message, without a final full stop (the runner adds a sentence after it).
+
+    The client's advice about uncommitted changes kept in the session is dropped: the runner rolls
+    the session back and says itself what may be left on the server.
+    """
+    text = str(error).strip() or type(error).__name__
+    cut = text.find(" The changes were not confirmed")
+    if cut > 0:
+        text = text[:cut]
+    return text.rstrip(".")
 
 
 def run_publish(
@@ -370,7 +393,7 @@ def run_publish(
         _emit(on_event, PublishFailed(error.message))
         raise
     except FtrackError as error:
-        message = f"Could not check the publish with the server: {_describe(error)}"
+        message = f"Could not check the publish with the server: {_describe(error)}. Nothing was published."
         _emit(on_event, PublishFailed(message))
         raise PublishError(message) from error
 
@@ -411,22 +434,36 @@ def run_publish(
     except BaseException as error:
         cancelled = isinstance(error, (PublishCancelled, TransferCancelled)) or (
             cancel is not None and cancel.is_set())
+        version_id = str(state.version["id"]) if state.version is not None else None
+        version_was_new = state.version_created
+        published = {name: str(c["id"]) for name, c in state.done.items()}
         leftovers = roll_back(session, state) if rollback else []
+        if rollback:
+            left_things = {what for what, _ in leftovers}
+            left_components = [i for n, i in published.items() if f"component '{n}'" in left_things]
+            version_left = any(what.startswith("the new version") for what in left_things) or (
+                not version_was_new and bool(left_components))
+        else:
+            left_components = list(published.values())
+            version_left = version_id is not None and (version_was_new or bool(left_components))
+        left = {"version_id": version_id if version_left else None, "component_ids": left_components}
         if cancelled:
             message = "The publish was cancelled"
         else:
             message = f"The publish failed while {step}: {_describe(error)}"
+        reason = _describe(error)
         if rollback:
-            message += (". Nothing was published." if not leftovers else
-                        ". Some of it could not be removed again: " + "; ".join(leftovers) + ".")
+            message += "." + (" Nothing was published." if not leftovers else _leftover_text(leftovers, reason))
         else:
-            message += f". Components already published: {', '.join(state.done) or 'none'}."
+            done = ", ".join(published) or "none"
+            message += (f". Already published: {done}. Publish the remaining components onto version "
+                        f"{version_id} to finish." if version_id else f". Nothing was published.")
         _emit(on_event, PublishFailed(message))
         if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: keep their meaning
             raise
         if cancelled:
-            raise PublishCancelled(message) from error
-        raise PublishError(message) from error
+            raise PublishCancelled(message, **left) from error
+        raise PublishError(message, **left) from error
 
     version_id = str(state.version["id"])
     component_ids = [str(c["id"]) for c in state.done.values()]
@@ -444,7 +481,7 @@ def run_publish(
                 message = (f"The components were published, but the review media could not be sent for "
                            f"encoding: {_describe(error)}. Queue the review again from the version.")
             _emit(on_event, PublishFailed(message))
-            raise PublishError(message) from error
+            raise PublishError(message, version_id=version_id, component_ids=component_ids) from error
         _emit(on_event, EncodeQueued(state.job_id))
     number = None
     try:

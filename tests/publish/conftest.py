@@ -40,23 +40,40 @@ class Sandbox:
     asset_type_name: str
 
 
+def make_sandbox(s: Session) -> Sandbox:
+    """A new Sequence/Shot/Task under the demo project ``lighthouse``, named uniquely."""
+    project = s.query('select id, name from Project where name is "lighthouse"').one()
+    suffix = uuid.uuid4().hex[:6]
+    sequence = s.create("Sequence", {"name": f"zz_test_{suffix}", "parent": project})
+    shot = s.create("Shot", {"name": "sh010", "parent": sequence})
+    task_type = s.query('select id, name from Type where name is "Compositing"').first()
+    task_data = {"name": "comp", "parent": shot}
+    if task_type is not None:
+        task_data["type"] = task_type
+    task = s.create("Task", task_data)
+    s.commit()
+    asset_type = s.query("select id, name from AssetType").first()
+    assert asset_type is not None, "the demo server has no asset types"
+    return Sandbox(project["id"], shot["id"], task["id"], asset_type["id"], asset_type["name"])
+
+
 @pytest.fixture(scope="module")
 def sandbox(fresh_session) -> Sandbox:
-    """A new Sequence/Shot/Task under the demo project ``lighthouse``, named uniquely."""
+    """A private shot and task in the shared embedded server's demo project, for one test module."""
     s = fresh_session()
     try:
-        project = s.query('select id, name from Project where name is "lighthouse"').one()
-        suffix = uuid.uuid4().hex[:6]
-        sequence = s.create("Sequence", {"name": f"zz_test_{suffix}", "parent": project})
-        shot = s.create("Shot", {"name": "sh010", "parent": sequence})
-        task_type = s.query('select id, name from Type where name is "Compositing"').first()
-        task_data = {"name": "comp", "parent": shot}
-        if task_type is not None:
-            task_data["type"] = task_type
-        task = s.create("Task", task_data)
-        s.commit()
-        asset_type = s.query("select id, name from AssetType").first()
-        assert asset_type is not None, "the demo server has no asset types"
-        return Sandbox(project["id"], shot["id"], task["id"], asset_type["id"], asset_type["name"])
+        return make_sandbox(s)
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_maker():
+    """``make_sandbox`` for tests that start their own server (``server_factory``)."""
+    return make_sandbox
+
+
+@pytest.fixture(scope="session")
+def session_on():
+    """Opens a session on a given server (for tests with their own server)."""
+    return open_session

@@ -308,3 +308,100 @@ def test_review_media_that_is_gone_fails_the_check(session, sandbox, tmp_path):
     with pytest.raises(PublishError, match="review media .* does not exist any more"):
         run_publish(session, PublishRequest(stage_paths([str(movie)]).components, new_version=new_version(sandbox),
                                             review_path=str(tmp_path / "gone.mov")))
+
+
+def test_publish_into_a_disk_location_copies_the_files_there(session, fresh_session, sandbox, tmp_path):
+    from publisher.api.location import configure_disk_location
+
+    name = f"studio.disk_{uuid.uuid4().hex[:6]}"
+    root = tmp_path / "studio"
+    root.mkdir()
+    assert name not in browse.stage_location_names(session)
+    configure_disk_location(session, name, root)
+    offered = browse.stage_location_names(session)
+    assert offered[:2] == ["ftrack.server", "ftrack.unmanaged"] and name in offered
+    assert "ftrack.origin" not in offered and "ftrack.review" not in offered
+
+    movie, frames = make_files(tmp_path)
+    staged = stage_paths([str(movie), str(frames)]).components
+    for c in staged:
+        c.location = name
+    received = []
+    result = run_publish(session, PublishRequest(staged, new_version=new_version(sandbox)), on_event=received.append)
+    assert received[0].total_bytes == sum(c.size for c in staged)  # copies move bytes
+    copied = sorted(p for p in root.rglob("*") if p.is_file())
+    assert len(copied) == 1 + 4
+    assert sorted(p.read_bytes() for p in copied) == sorted(
+        [movie.read_bytes(), *[(frames / f"plate.{f}.exr").read_bytes() for f in (1001, 1002, 1003, 1005)]])
+    check = fresh_session()
+    comps = server_components(check, result.version_id)
+    assert {n: list(c["locations"]) for n, c in comps.items()} == {"edit": [name], "plate": [name]}
+    check.close()
+
+
+def test_server_down_before_the_publish_gives_a_clear_error(server_factory, session_on, sandbox_maker, tmp_path):
+    server = server_factory()
+    s = session_on(server)
+    box = sandbox_maker(s)
+    movie, _ = make_files(tmp_path)
+    staged = stage_paths([str(movie)]).components
+    server.kill()
+    received = []
+    with pytest.raises(PublishError) as info:
+        run_publish(s, PublishRequest(staged, new_version=new_version(box)), on_event=received.append)
+    message = str(info.value)
+    assert message.startswith("Could not check the publish with the server: ")
+    assert server.url in message
+    assert received == [events.PublishFailed(message)]
+    assert movie.exists()
+
+
+def test_server_dying_half_way_says_what_may_be_left(server_factory, session_on, sandbox_maker, tmp_path):
+    server = server_factory()
+    s = session_on(server)
+    box = sandbox_maker(s)
+    movie, frames = make_files(tmp_path)
+    staged = stage_paths([str(movie), str(frames)]).components
+
+    def on_event(event):
+        if isinstance(event, events.ComponentDone):
+            server.kill()
+
+    with pytest.raises(PublishError) as info:
+        run_publish(s, PublishRequest(staged, new_version=new_version(box)), on_event=on_event)
+    message = str(info.value)
+    assert message.startswith("The publish failed while publishing component 'plate': ")
+    assert "could not be reached" in message
+    assert "What was already published could not be removed again: component 'edit' and the new version (" in message
+    assert message.endswith("remove it or publish the remaining components onto it.")
+    assert info.value.version_id and info.value.component_ids and len(info.value.component_ids) == 1
+    # Restarted on the same data, the server shows what the message said was left.
+    again = server_factory(server.data_dir)
+    check = session_on(again)
+    rows = check.query(
+        f'select id, components.name from AssetVersion where asset.context_id is "{box.shot_id}"').all()
+    assert [[c["name"] for c in r["components"]] for r in rows] == [["edit"]]
+    check.close()
+
+
+def test_without_rollback_a_failed_publish_can_be_resumed_on_its_version(session, fresh_session, sandbox, tmp_path):
+    movie, frames = make_files(tmp_path)
+    staged = stage_paths([str(movie), str(frames)]).components
+
+    def on_event(event):
+        if isinstance(event, events.ComponentDone):
+            (frames / "plate.1003.exr").rename(tmp_path / "aside.exr")
+
+    with pytest.raises(PublishError) as info:
+        run_publish(session, PublishRequest(staged, new_version=new_version(sandbox)), on_event=on_event, rollback=False)
+    error = info.value
+    assert error.version_id and len(error.component_ids) == 1
+    assert f"Already published: edit. Publish the remaining components onto version {error.version_id} to finish." in str(error)
+    (tmp_path / "aside.exr").rename(frames / "plate.1003.exr")
+    rest = [c for c in staged if c.name == "plate"]
+    result = run_publish(session, PublishRequest(rest, version_id=error.version_id))
+    check = fresh_session()
+    comps = server_components(check, error.version_id)
+    assert set(comps) == {"edit", "plate"} and comps["edit"]["id"] == error.component_ids[0]
+    assert result.component_ids == [comps["plate"]["id"]]
+    check.close()
