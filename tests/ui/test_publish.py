@@ -1,0 +1,99 @@
+"""A full publish through the window against the embedded server, checked on the server after."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from publisher.api import Session
+from publisher.ui import roles
+
+
+def drop(widget, pos, paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+    assert event.isAccepted()
+
+
+def test_publish_new_version_then_add_to_it(qtbot, window, tmp_path, embedded_server, make_sequence):
+    c = window.controller
+    w = window.widget
+    task = c.context
+    assert task.entity_type == "Task"
+    asset = f"ui_{uuid.uuid4().hex[:8]}"
+    frames = [1, 2, 3, 5, 6]
+    make_sequence(tmp_path / "render", asset, frames, ".exr", size=4096)
+    movie = tmp_path / "preview.mov"
+    movie.write_bytes(b"m" * 20000)
+
+    # Drop onto the task in the browser: a new version there.
+    tree = w.browser.view
+    index = w.browser.proxy.mapFromSource(c.context_model.index_for_id(task.id))
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        drop(tree.viewport(), tree.visualRect(index).center(), [tmp_path / "render", movie])
+    assert c.target_new is not None and c.target_new.context_id == task.id
+    qtbot.waitUntil(lambda: bool(c.target_new.asset_type_id), timeout=20000)
+    c.target_new.asset_name = asset
+    staged = {r.name: r for r in c.staging_model.components()}
+    assert len(staged) == 2
+    seq_name = next(n for n, r in staged.items() if r.kind == "sequence")
+    assert staged[seq_name].holes == [4]
+
+    w.staging.publish.comment.setText("published from the window test")
+    assert w.staging.publish.publish_button.isEnabled()
+    progress: list[tuple[int, int]] = []
+    c.publishProgress.connect(lambda d, t, _s: progress.append((d, t)))
+    with qtbot.waitSignal(c.versionPublished, timeout=120000) as published:
+        qtbot.mouseClick(w.staging.publish.publish_button, Qt.MouseButton.LeftButton)
+        assert c.publishing() and w.staging.publish.progress.isVisible()
+    version_id = published.args[0]
+    assert progress and progress[-1][0] == progress[-1][1] > 0
+
+    # The window shows the result without a refresh: row in the list, selected, details, empty staging.
+    row = c.version_model.row_for_id(version_id)
+    assert row >= 0
+    assert c.version_model.index(row, 1).data() == asset
+    assert w.versions.view.currentIndex().data(roles.ID) == version_id
+    assert {comp.name for comp in c.details.components} >= set(staged)
+    assert c.staging_model.rowCount() == 0 and not c.publishing()
+    assert c.target_version is not None and c.target_version.id == version_id
+
+    # On the server: the version, its components, and the files in ftrack.server.
+    check = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key)
+    try:
+        version = check.get("AssetVersion", version_id)
+        assert version["asset"]["name"] == asset
+        assert version["task_id"] == task.id or version["asset"]["parent"]["id"] in (task.id, task.parent_id)
+        assert version["comment"] == "published from the window test"
+        components = {comp["name"]: comp for comp in check.query(
+            f'select name, size from Component where version_id is "{version_id}"').all()}
+        assert set(staged) <= set(components)
+        server = check.get_location("ftrack.server")
+        for name in staged:
+            assert check.get_component_availability(components[name], [server])[server["id"]] == 100.0
+        assert components[seq_name]["size"] == 4096 * len(frames)
+    finally:
+        check.close()
+
+    # A second drop onto the published version's row adds a component to it.
+    extra = tmp_path / "notes.txt"
+    extra.write_bytes(b"n" * 10)
+    view = w.versions.view
+    proxy_row = w.versions.proxy.mapFromSource(c.version_model.index(row, 1))
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        drop(view.viewport(), view.visualRect(proxy_row).center(), [extra])
+    assert c.target_version.id == version_id
+    with qtbot.waitSignal(c.versionPublished, timeout=120000):
+        assert c.publish("")
+    names = {comp.name for comp in c.details.components}
+    assert "notes" in names and set(staged) <= names
+    assert c.version_model.row_at(c.version_model.row_for_id(version_id)).component_count >= len(staged) + 1
