@@ -91,13 +91,16 @@ def run(
     url = f"http://{_url_host(host)}:{server.effective_port}"
 
     def stop(signum, frame):  # runs in the main thread, inside server.run()
+        # A second signal must not interrupt the clean-up below.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-    print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
     try:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
         server.run()
     except KeyboardInterrupt:
         pass
