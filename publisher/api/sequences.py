@@ -7,16 +7,24 @@ ftrack sequence string ``'{head}{padding}{tail} [{ranges}]'`` that ``Sequence.fo
 Public interface:
 
 - ``detect(paths)``: file paths (any mix, any folders) -> ``list[Sequence | File | ScanError]``.
-  Pure string work, no file system access; one regular expression per name and dictionary
-  grouping, so it runs in time linear in the number of names.
+  Pure string work, no file system access, linear in the number of names (see
+  ``_sequence_grouping`` for how: no collection is ever compared with another).
 - ``scan(folder, recursive=False)``: the files of a folder (``os.scandir``) -> the same list.
 - ``parse(text)``: a sequence string -> ``Sequence``; ``ValueError`` saying what is wrong.
+- ``Sequence`` (frozen, hashable): ``head``, ``tail``, ``padding``, ``frames``, ``holes``,
+  ``format()``, ``paths()``, ``path(frame)``, ``member_name(frame)``, ``padding_token``,
+  ``folder``, ``name``, ``ranges``, ``first``, ``last``, ``len()``; ``File``: ``path``;
+  ``ScanError``: ``path``, ``message``. ``Sequence.to_collection()`` / ``from_collection()``
+  convert to and from ``clique.Collection`` (clique 1.6 or 2.x). clique's own ``assemble`` is not
+  used: it compares every collection with every other and takes 1001-1010 for ``%d``.
 
 Errors: problems with *one entry* (a subfolder that cannot be read, a symbolic link loop or a
 broken link, a name that is not valid UTF-8) never abort a scan; they come back as ``ScanError``
 items (``path``, ``message``) in the result list, in the same place a file would be. Only when the
 folder given to ``scan`` itself cannot be listed does ``scan`` raise an ``OSError`` (the usual
-subclass, e.g. ``FileNotFoundError`` or ``NotADirectoryError``) whose ``filename`` is that folder.
+subclass, e.g. ``FileNotFoundError`` or ``NotADirectoryError``) whose ``filename`` is that folder,
+or ``UnicodeError`` (a ``ValueError``) naming it if its own path is not valid UTF-8. ``detect``
+never raises for a path: one that is not valid UTF-8 becomes a ``ScanError`` item too.
 
 Naming rules (what counts as a frame):
 
@@ -33,7 +41,7 @@ Naming rules (what counts as a frame):
   leading zero and all have the same width, that width is the padding (``1001-1010`` is ``%04d``);
   otherwise it is ``%d``. Only names that truly conflict split into separate sequences
   (``f.001.exr`` and ``f.0001.exr``). Padding 1 is written ``%d``: it names the same files.
-- ``.DS_Store``, ``Thumbs.db`` and AppleDouble ``._*`` files are ignored.
+- ``.DS_Store``, ``Thumbs.db`` (any case) and AppleDouble ``._*`` files are ignored.
 
 Result order: items sorted by folder, then by display name (``File`` names and ``Sequence.name``).
 """

@@ -117,6 +117,20 @@ CASES: list[tuple[str, list[str], list[str]]] = [
      ["a.0001.exr", "a.0002.exr", "sub/a.0001.exr", "sub/a.0002.exr", "sub/deeper/a.0003.exr"],
      ["a.%04d.exr [1-2]", "sub/a.%04d.exr [1-2]", "file:sub/deeper/a.0003.exr"]),
     ("dot-led hidden sequence", [".cache.0001.bin", ".cache.0002.bin"], [".cache.%04d.bin [1-2]"]),
+    ("digits in the extension",
+     ["clip.0001.mp4", "clip.0002.mp4", "clip.0001.mp3", "clip.0002.mp3", "clip.0003.mp3"],
+     ["clip.%04d.mp4 [1-2]", "clip.%04d.mp3 [1-3]"]),
+    ("shot numbers differ only in digits",
+     ["sh010_0001.exr", "sh010_0002.exr", "sh020_0001.exr", "sh020_0002.exr", "sh030_0007.exr"],
+     ["sh010_%04d.exr [1-2]", "sh020_%04d.exr [1-2]", "file:sh030_0007.exr"]),
+    ("an unpadded long frame joins the widest padding it fits",
+     ["f.001.exr", "f.002.exr", "f.0001.exr", "f.0002.exr", "f.12345.exr"],
+     ["f.%03d.exr [1-2]", "f.%04d.exr [1-2, 12345]"]),
+    ("zero-padded and unpadded negatives apart",
+     ["m.-0002.exr", "m.-0001.exr", "m.-3.exr", "m.-4.exr"],
+     ["m.%04d.exr [-2--1]", "m.%d.exr [-4--3]"]),
+    ("thumbs.db in any case", ["thumbs.db", "THUMBS.DB", "a.0001.png", "a.0002.png"],
+     ["a.%04d.png [1-2]"]),
 ]
 
 assert len(CASES) >= 40
@@ -176,6 +190,34 @@ def test_detect_accepts_pathlike_and_bytes_and_dedupes(tmp_path: Path) -> None:
     assert items == [File(str(tmp_path / "one.txt")), Sequence(str(tmp_path / "p."), ".exr", 4, (1, 2))]
     assert detect([]) == []
     assert detect(["/p/a.0001.exr", "/p/a.0001.exr"]) == [File("/p/a.0001.exr")]
+
+
+def test_detect_handles_names_with_nul_and_newline() -> None:
+    # No file system allows NUL in a name, but detect() takes any strings.
+    items = detect(["/p/a\0b.0001.exr", "/p/a\0b.0002.exr", "/p/line\nbreak.0001.exr",
+                    "/p/line\nbreak.0002.exr", "/p/x\0.txt"])
+    assert [str(i) for i in items] == ["/p/a\0b.%04d.exr [1-2]", "/p/line\nbreak.%04d.exr [1-2]",
+                                       "/p/x\0.txt"]
+
+
+def test_scan_handles_a_newline_in_a_name(tmp_path: Path) -> None:
+    _make(tmp_path, ["two\nlines.0001.exr", "two\nlines.0002.exr", "plain.txt"])
+    assert sorted(describe(scan(tmp_path), str(tmp_path))) == \
+        ["file:plain.txt", "two\nlines.%04d.exr [1-2]"]
+
+
+def test_detect_many_folders_and_shuffled_order() -> None:
+    import random
+
+    paths = [f"/show/sq{s:02d}/sh{h:03d}/{layer}.{f:04d}.exr"
+             for s in range(3) for h in range(0, 30, 10) for layer in ("beauty", "depth")
+             for f in range(1001, 1011) if f != 1005]
+    random.Random(7).shuffle(paths)
+    items = detect(paths)
+    assert len(items) == 3 * 3 * 2
+    assert all(isinstance(i, Sequence) and i.holes == (1005,) and i.padding == 4 for i in items)
+    assert items[0].format() == "/show/sq00/sh000/beauty.%04d.exr [1001-1004, 1006-1010]"
+    assert sorted(p for i in items for p in i.paths()) == sorted(paths)
 
 
 def test_detect_results_are_sorted_by_folder_then_name() -> None:
