@@ -66,11 +66,48 @@ def check_cancel(cancel: threading.Event | None, what: str = "transfer") -> None
         raise TransferCancelled(f"The {what} was cancelled.")
 
 
+#: (real path, size, mtime_ns, inode) -> base64 MD5 of files hashed in this process. A file
+#: published again (a retry after a failure) or hashed ahead of time (:func:`prehash`, e.g. while
+#: the artist is still writing the comment) is not read a second time. A change that kept size and
+#: mtime would be caught by the server, which checks Content-MD5 on the PUT.
+_CHECKSUMS: "dict[tuple, str]" = {}
+_CHECKSUMS_LOCK = threading.Lock()
+_CHECKSUMS_MAX = 50_000
+
+
+def _stat_key(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def forget_checksum(path: str) -> None:
+    """Drop any remembered checksum of ``path`` (the server refused it: hash it afresh)."""
+    real = os.path.realpath(path)
+    with _CHECKSUMS_LOCK:
+        for key in [k for k in _CHECKSUMS if k[0] == real]:
+            del _CHECKSUMS[key]
+
+
+def prehash(paths: Sequence[str], cancel: threading.Event | None = None) -> None:
+    """Checksum ``paths`` now so a later upload of them skips that read (any thread)."""
+    checksum_files(list(paths), cancel)
+
+
 def file_md5(path: str, cancel: threading.Event | None = None, chunk_size: int = CHUNK_SIZE) -> tuple[int, str]:
     """Return ``(size, checksum)`` of the file at ``path`` in one streaming read.
 
     ``checksum`` is the base64 MD5 digest as the ``Content-MD5`` header wants it (RFC 1864).
+    Unchanged files already hashed in this process are not read again.
     """
+    key = _stat_key(path)
+    if key is not None:
+        with _CHECKSUMS_LOCK:
+            known = _CHECKSUMS.get(key)
+        if known is not None:
+            return key[1], known
     digest = hashlib.md5()
     size = 0
     try:
@@ -90,7 +127,13 @@ def file_md5(path: str, cancel: threading.Event | None = None, chunk_size: int =
         raise IsADirectoryError(f"Cannot read {path}: it is a folder, not a file.") from None
     except PermissionError:
         raise PermissionError(f"Cannot read {path}: permission denied.") from None
-    return size, base64.b64encode(digest.digest()).decode("ascii")
+    checksum = base64.b64encode(digest.digest()).decode("ascii")
+    if key is not None and key[1] == size and _stat_key(path) == key:
+        with _CHECKSUMS_LOCK:
+            if len(_CHECKSUMS) >= _CHECKSUMS_MAX:
+                _CHECKSUMS.clear()
+            _CHECKSUMS[key] = checksum
+    return size, checksum
 
 
 class FileBody:
@@ -180,6 +223,7 @@ class _Uploader:
             raise TransferCancelled("The upload was cancelled.")
         if response.status_code >= 400:
             meter.add(-body.sent)
+            forget_checksum(item.source)
             raise AccessorError(
                 f"{self.server_label} refused the upload of {item.source}: HTTP "
                 f"{response.status_code} {_http_error_text(response)}"
@@ -356,5 +400,5 @@ def _remove_quietly(path: str) -> None:
 
 __all__ = [
     "CHUNK_SIZE", "FileBody", "FileTransfer", "ProgressMeter", "checksum_files", "copy_files",
-    "download", "file_md5", "run_parallel", "upload_files",
+    "download", "file_md5", "prehash", "run_parallel", "upload_files",
 ]

@@ -230,3 +230,17 @@ def test_file_changed_after_checksum_is_refused_and_not_registered(session, tmp_
         version.create_component(str(path), location=session.get_location("ftrack.server"))
     assert session.pending_operations == 0
     assert session.clone().query(f'select id from Component where version_id is "{version["id"]}"').all() == []
+
+    monkeypatch.setattr(transfer, "upload_files", real_upload)
+    component = version.create_component(str(path), location=session.get_location("ftrack.server"))
+    url = session.get_location("ftrack.server").get_url(component)
+    assert requests.get(url, timeout=30).content == path.read_bytes(), "a retry uploads the new bytes"
+
+
+def test_prehashed_file_uploads_the_same_bytes(session, tmp_path):
+    version = _make_version(session)
+    path = _write(tmp_path / "pre.mov", 2 * transfer.CHUNK_SIZE + 1)
+    transfer.prehash([str(path)])
+    server = session.get_location("ftrack.server")
+    component = version.create_component(str(path), location=server)
+    assert requests.get(server.get_url(component), timeout=30).content == path.read_bytes()
