@@ -136,13 +136,24 @@ def _unique_name(base: str, file_type: str, taken_lower: set[str]) -> str:
         n += 1
 
 
-def suggest_name(path: str, kind: str, taken: Iterable[str] = ()) -> str:
-    """A component name for ``path`` (a file path or a sequence's head), unique against ``taken``.
+def suggest_name(path: str, kind: str, taken: Iterable[str] = (), file_type: str | None = None) -> str:
+    """A component name for ``path`` (a file path, a sequence's head or its sequence string),
+    unique against ``taken`` (compared ignoring case).
 
-    ``plate.1001.exr`` frames give ``plate``; ``comp.mov`` gives ``comp``, or ``comp_mov`` when
-    ``comp`` is taken; a frame-only name like ``0001.exr`` takes its folder's name.
+    ``plate.1001.exr`` frames give ``plate`` (``plate_exr`` when ``plate`` is taken); ``comp.mov``
+    gives ``comp``, or ``comp_mov`` when ``comp`` is taken; then ``_2``, ``_3``... A head with no
+    name of its own (``_0001.exr``) takes its folder's name. ``file_type`` (e.g. ``.exr``) is the
+    extension to try for a sequence head; a file path or a sequence string carries its own.
     """
     taken_lower = {t.lower() for t in taken}
+    if kind == "sequence" and sequences.looks_like_sequence(path):
+        # A staged sequence's path ('/p/plate.%04d.exr [1-9]'): name it after its head.
+        try:
+            parsed = sequences.parse(path)
+            path = parsed.head
+            file_type = file_type or _file_type("x" + parsed.tail)
+        except ValueError:
+            pass
     folder, base = os.path.split(path)
     if kind == "sequence":
         stem = base  # the head: everything before the frame number
@@ -153,7 +164,8 @@ def suggest_name(path: str, kind: str, taken: Iterable[str] = ()) -> str:
         name = _clean_name(os.path.basename(folder)) or ("sequence" if kind == "sequence" else "file")
     if name[0] in ".-":
         name = name.lstrip(".-") or "file"
-    return _unique_name(name, os.path.splitext(base)[1] if kind == "file" else "", taken_lower)
+    ext = os.path.splitext(base)[1] if kind == "file" else (file_type or "")
+    return _unique_name(name, ext, taken_lower)
 
 
 # Paths ---------------------------------------------------------------------------------------
@@ -338,7 +350,7 @@ def _component_for(item: object, taken: set[str], errors: list[str]) -> StagedCo
         if size is None:
             return None
         tail = item.tail
-        name = suggest_name(item.head, "sequence", taken)
+        name = suggest_name(item.head, "sequence", taken, _file_type("x" + tail))
         return StagedComponent(
             name=name,
             kind="sequence",
@@ -346,7 +358,7 @@ def _component_for(item: object, taken: set[str], errors: list[str]) -> StagedCo
             size=size,
             frame_range=_frame_range(frames),
             holes=sorted(int(h) for h in item.holes),
-            file_type=_file_type(tail) or tail,
+            file_type=_file_type("x" + tail),  # "x": splitext sees no extension in ".exr" alone
             files=files,
         )
     path = str(item.path)

@@ -52,7 +52,7 @@ def test_a_sequence_folder_becomes_one_sequence_component_with_its_holes(tmp_pat
 def test_a_mixed_drop_keeps_drop_order_and_makes_names_unique(tmp_path):
     renders = tmp_path / "renders"
     make_sequence(renders, "comp.", range(1, 6))
-    write(renders / "comp.mov", 5)            # same stem as the sequence: gets the extension
+    write(renders / "comp.mov", 5)            # same stem as the sequence: one gets its extension
     loose = write(tmp_path / "notes.txt", 3)
     frames_dir = tmp_path / "loose_frames"
     make_sequence(frames_dir, "bg_", range(10, 13), tail=".png", padding=3)
@@ -65,7 +65,7 @@ def test_a_mixed_drop_keeps_drop_order_and_makes_names_unique(tmp_path):
     # loose files (grouped by detect) first, as the first dropped path was loose; then the folder.
     assert ("file", "notes_txt") in by_kind  # "Notes" exists on the version (compared ignoring case)
     assert ("sequence", "bg") in by_kind
-    assert ("sequence", "comp") in by_kind and ("file", "comp_mov") in by_kind
+    assert by_kind[2:] == [("sequence", "comp"), ("file", "comp_mov")]  # folder items in name order
     names = [c.name for c in result.components]
     assert len({n.lower() for n in names}) == len(names)
     for n in names:
@@ -239,3 +239,12 @@ def test_staged_component_is_editable():
     c.name = "b"
     c.location = "ftrack.unmanaged"
     assert (c.name, c.location) == ("b", "ftrack.unmanaged")
+
+
+def test_suggest_name_takes_a_file_path_a_sequence_head_or_a_sequence_string():
+    assert staging.suggest_name("/p/comp_v002.mov", "file") == "comp_v002"
+    assert staging.suggest_name("/p/plate.", "sequence") == "plate"
+    assert staging.suggest_name("/p/plate.%04d.exr [1001-1010, 1012]", "sequence") == "plate"
+    assert staging.suggest_name("/p/plate.%04d.exr [1001-1010]", "sequence", {"plate"}) == "plate_exr"
+    assert staging.suggest_name("/p/plate.", "sequence", {"plate", "plate_exr"}, ".exr") == "plate_2"
+    assert staging.suggest_name("/p/edit.mov", "file", {"EDIT"}) == "edit_mov"
