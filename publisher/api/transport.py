@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import threading
 import time
 from typing import Any, Callable
@@ -32,10 +33,16 @@ def encode_datetime(value: _dt.date) -> dict[str, str]:
     return {"__type__": "datetime", "value": value.isoformat()}
 
 
+_FRACTION_RE = re.compile(r"(\.\d+)")
+
+
 def decode_datetime(text: str) -> _dt.datetime:
     """An aware UTC datetime from the server's ISO text (naive text is UTC)."""
+    text = text.strip().replace(" ", "T", 1)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
+    # Python 3.10 only reads 3 or 6 fraction digits.
+    text = _FRACTION_RE.sub(lambda m: (m[1] + "000000")[:7], text, count=1)
     value = _dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
         return value.replace(tzinfo=_dt.timezone.utc)

@@ -169,3 +169,22 @@ def test_expression_helpers():
     assert split_paging("select a from T where b is 1 offset 5 limit 10") == ("select a from T where b is 1", 5, 10)
     assert split_paging("select a from T limit 10 offset 5") == ("select a from T", 5, 10)
     assert split_paging('select a from T where name is "limit 3"') == ('select a from T where name is "limit 3"', None, None)
+
+
+def test_datetime_wire_forms():
+    from publisher.api.transport import decode, encode_datetime
+
+    values = decode(json.dumps([
+        {"__type__": "datetime", "value": "2023-10-10T09:50:34"},
+        {"__type__": "datetime", "value": "2023-10-10T09:50:34Z"},
+        {"__type__": "datetime", "value": "2023-10-10T11:50:34.25+02:00"},
+        {"__type__": "date", "value": "2023-10-10"},
+    ]))
+    utc = dt.timezone.utc
+    assert values[0] == values[1] == dt.datetime(2023, 10, 10, 9, 50, 34, tzinfo=utc)
+    assert values[2] == dt.datetime(2023, 10, 10, 9, 50, 34, 250000, tzinfo=utc)
+    assert all(v.utcoffset() == dt.timedelta(0) for v in values[:3])
+    assert values[3] == dt.date(2023, 10, 10)
+    paris = dt.datetime(2026, 1, 2, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert encode_datetime(paris) == {"__type__": "datetime", "value": "2026-01-02T12:00:00+00:00"}
+    assert encode_datetime(dt.datetime(2026, 1, 2, 12, 0)) == {"__type__": "datetime", "value": "2026-01-02T12:00:00"}

@@ -272,6 +272,56 @@ def test_populate_fetches_many_entities_in_one_request(session):
         assert other.request_count == before + 1  # everything came in that one request
 
 
+def test_commit_merges_the_server_answer(session):
+    """Values the server fills in (the version number) come back with the commit."""
+    asset = make_asset(session)
+    first = session.create("AssetVersion", {"asset": asset})
+    second = session.create("AssetVersion", {"asset": asset})
+    session.commit()
+    before = session.request_count
+    assert (first["version"], second["version"]) == (1, 2)
+    assert session.request_count == before
+
+
+def test_populate_large_lists_in_batches(session, monkeypatch):
+    from publisher.api import session as session_module
+
+    asset = make_asset(session)
+    versions = [session.create("AssetVersion", {"asset": asset, "comment": str(i)}) for i in range(12)]
+    session.commit()
+    monkeypatch.setattr(session_module, "POPULATE_BATCH", 5)
+    with session.clone() as other:
+        fresh = other.query(f'AssetVersion where asset_id is "{asset["id"]}"').all()
+        assert len(fresh) == 12
+        before = other.request_count
+        other.populate(fresh, ["comment"])
+        assert other.request_count == before + 3  # 5 + 5 + 2
+        assert sorted(int(v["comment"]) for v in fresh) == list(range(12))
+        assert other.request_count == before + 3
+
+
+def test_lazy_fetch_expressions(session):
+    asset = make_asset(session)
+    session.commit()
+    asset["metadata"]["k"] = "v"
+    session.commit()
+    sent = []
+    with session.clone() as other:
+        other.http.hooks["response"].append(lambda r, *a, **k: sent.append(json.loads(r.request.body)[0]))
+        copy = other.get("Asset", asset["id"])
+        copy["name"]
+        item = other.types["Metadata"](other, {"parent_id": asset["id"], "key": "k"}, reconstructing=True)
+        other._identity_map[item.identity] = item
+        assert item["value"] == "v"
+        copy["type"]
+    expressions = [op["expression"] for op in sent]
+    assert expressions[1] == f'select name from Asset where id is "{asset["id"]}" offset 0 limit 1'
+    assert expressions[2] == (f'select value from Metadata where (parent_id is "{asset["id"]}" and key is "k") '
+                              "offset 0 limit 1")
+    type_projections = ", ".join(f"type.{p}" for p in other.types["AssetType"].default_projections)
+    assert expressions[3].startswith(f"select {type_projections} from Asset where id is")
+
+
 def test_populate_composite_primary_key(session):
     asset = make_asset(session)
     session.commit()
