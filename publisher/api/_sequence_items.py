@@ -7,6 +7,7 @@ Kept apart from the detection rules so that both ``sequences`` (public functions
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 from dataclasses import dataclass
@@ -115,18 +116,34 @@ class Sequence:
         if not isinstance(self.padding, int) or self.padding < 0:
             raise ValueError(f"padding must be an int >= 0, not {self.padding!r}")
         if self.padding == 1:
-            # %01d and %d name exactly the same files: keep one spelling so equal sequences compare equal.
+            # %01d and %d name the same files: one spelling, so equal sequences compare equal.
             object.__setattr__(self, "padding", 0)
 
     # --- what the issue asks for -----------------------------------------------------------
     @functools.cached_property
     def holes(self) -> tuple[int, ...]:
-        """Missing frames between the first and the last, sorted."""
+        """Missing frames between the first and the last, sorted.
+
+        This lists every missing frame: for display, ``hole_ranges`` and ``hole_count`` cost
+        only as much as the frames themselves, however far apart they are.
+        """
+        return tuple(f for first, last in self._gaps() for f in range(first, last + 1))
+
+    @property
+    def hole_count(self) -> int:
+        """How many frames are missing between the first and the last."""
+        return self.frames[-1] - self.frames[0] + 1 - len(self.frames)
+
+    @property
+    def hole_ranges(self) -> str:
+        """Missing frames as ranges, e.g. ``1006, 1011-1019`` ('' when complete)."""
+        return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in self._gaps())
+
+    def _gaps(self) -> list[tuple[int, int]]:
         frames = self.frames
         if frames[-1] - frames[0] + 1 == len(frames):
-            return ()
-        present = set(frames)
-        return tuple(f for f in range(frames[0], frames[-1] + 1) if f not in present)
+            return []
+        return [(a + 1, b - 1) for a, b in zip(frames, frames[1:]) if b - a > 1]
 
     def format(self, pattern: str = "{head}{padding}{tail} [{ranges}]") -> str:
         """ftrack's sequence string, e.g. ``/p/plate.%04d.exr [1001-1005, 1007-1010]``.
@@ -138,7 +155,7 @@ class Sequence:
         if "{ranges}" in pattern:
             data["ranges"] = self.ranges
         if "{holes}" in pattern:
-            data["holes"] = ranges_text(self.holes)
+            data["holes"] = self.hole_ranges
         if "{folder}" in pattern:
             data["folder"] = self.folder
         if "{name}" in pattern:
@@ -194,15 +211,8 @@ class Sequence:
     def __contains__(self, frame: object) -> bool:
         if not isinstance(frame, int):
             return False
-        frames = self.frames
-        lo, hi = 0, len(frames)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if frames[mid] < frame:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo < len(frames) and frames[lo] == frame
+        at = bisect.bisect_left(self.frames, frame)
+        return at < len(self.frames) and self.frames[at] == frame
 
     def __str__(self) -> str:
         return self.format()

@@ -231,6 +231,7 @@ def test_sequence_interface() -> None:
     assert (seq.head, seq.tail, seq.padding) == ("/p/plate.", ".exr", 4)
     assert seq.frames == (1001, 1002, 1003, 1005, 1008)
     assert seq.holes == (1004, 1006, 1007)
+    assert (seq.hole_count, seq.hole_ranges) == (3, "1004, 1006-1007")
     assert seq.format() == "/p/plate.%04d.exr [1001-1003, 1005, 1008]"
     assert seq.format("{name} missing {holes}") == "plate.%04d.exr missing 1004, 1006-1007"
     assert seq.ranges == "1001-1003, 1005, 1008"
@@ -255,6 +256,14 @@ def test_member_names_and_paths_for_unpadded_and_negative_frames() -> None:
     assert negative.format() == "/p/f.%04d.exr [-2-1]"
     assert parse(negative.format()) == negative
     assert parse("/p/f.%04d.exr [-5--3, 1]").frames == (-5, -4, -3, 1)
+
+
+def test_far_apart_frames_do_not_hang_hole_display() -> None:
+    (seq,) = detect(["/p/f.1.exr", "/p/f.1000000000.exr"])
+    assert (seq.padding, seq.frames) == (0, (1, 1000000000))
+    assert seq.hole_count == 999999998 and seq.hole_ranges == "2-999999999"
+    assert seq.format("{holes}") == "2-999999999"
+    assert Sequence("/p/f.", ".exr", 4, (1, 2)).hole_ranges == ""
 
 
 def test_sequence_rejects_invalid_values() -> None:
