@@ -52,6 +52,9 @@ class Entity(MutableMapping):
             for attribute in self.attributes:
                 if attribute.default is not NOT_SET:
                     values[attribute.name] = attribute.default_value()
+            # Key/value dicts for mapped collections become item entities once this one exists.
+            mapped = {name: data.pop(name) for name in list(data)
+                      if self._attribute(name).kind == MAPPED and isinstance(data[name], dict)}
             for name, value in data.items():
                 values[name] = self._coerce(self._attribute(name), value)
             self._local.update(values)
@@ -61,6 +64,8 @@ class Entity(MutableMapping):
                     f"Cannot create {self.entity_type} without {', '.join(missing)}: "
                     "give the primary key in the data.")
             session._record_create(self, values)
+            for name, items in mapped.items():
+                self[name].replace(items)
         post_init = getattr(self, "_post_init", None)
         if callable(post_init):
             post_init()

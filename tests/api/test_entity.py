@@ -351,6 +351,21 @@ def test_metadata_on_new_entity_in_same_commit(session, version):
     other.close()
 
 
+def test_metadata_given_as_dict_at_create(session, version):
+    component = session.create("FileComponent", {"name": "d", "version": version,
+                                                  "metadata": {"a": "1", "b": "2"}})
+    assert dict(component["metadata"]) == {"a": "1", "b": "2"}
+    session.commit()
+    other = session.clone()
+    assert dict(other.get("FileComponent", component["id"])["metadata"]) == {"a": "1", "b": "2"}
+    other.close()
+    component["metadata"] = {"b": "3"}  # replace: a goes, b changes
+    session.commit()
+    other = session.clone()
+    assert dict(other.get("FileComponent", component["id"])["metadata"]) == {"b": "3"}
+    other.close()
+
+
 def test_immutable_attribute_raises_once_persisted(session, version):
     with pytest.raises(ImmutableAttributeError, match="id"):
         version["id"] = str(uuid.uuid4())
