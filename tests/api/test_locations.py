@@ -189,3 +189,39 @@ def test_disk_location_with_missing_root_says_so(session, version, tmp_path, dis
     with pytest.raises(AccessorError, match="does not exist or is not mounted"):
         version.create_component(str(tmp_path / "f.txt"), location=disk)
     assert session.pending_operations == 0
+
+
+def test_server_add_component_from_another_location(session, version, tmp_path):
+    path = tmp_path / "moved.mov"
+    path.write_bytes(b"z" * 5000)
+    unmanaged = session.get_location("ftrack.unmanaged")
+    server = session.get_location("ftrack.server")
+    component = version.create_component(str(path), location=unmanaged)
+    fresh = session.clone()
+    same = fresh.get("FileComponent", component["id"])
+    fresh.get_location("ftrack.server").add_component(same, fresh.get_location("ftrack.unmanaged"))
+    assert requests.get(server.get_url(component), timeout=30).content == path.read_bytes()
+    availability = session.get_component_availability(component)
+    assert availability[SERVER_LOCATION_ID] == availability[UNMANAGED_LOCATION_ID] == 100.0
+
+
+def test_download_with_a_wrong_key_or_unknown_component_is_a_clear_error(session, version, tmp_path):
+    path = tmp_path / "secret.mov"
+    path.write_bytes(b"s" * 100)
+    server = session.get_location("ftrack.server")
+    component = version.create_component(str(path), location=server)
+    target = tmp_path / "out" / "secret.mov"
+    good_key = session.api_key
+    session.api_key = "not-the-key"
+    try:
+        with pytest.raises(AccessorError, match=r"HTTP 40[13]"):
+            server.download(component, target)
+    finally:
+        session.api_key = good_key
+    assert not target.exists() and not Path(str(target) + ".part").exists()
+    ghost = session.create("FileComponent", {"name": "ghost", "file_type": ".mov"})
+    with pytest.raises(AccessorError, match="HTTP 404"):
+        server.download(ghost, target)
+    session.rollback()
+    assert server.download(component, target) == str(target)
+    assert target.read_bytes() == path.read_bytes()

@@ -170,17 +170,28 @@ def test_sequence_upload_is_one_metadata_batch_and_one_put_per_file(server_facto
         assert availability[location["id"]] == 100.0
 
 
-def test_cancel_mid_upload_commits_nothing_and_removes_uploaded_files(session, tmp_path):
+def test_cancel_mid_upload_commits_nothing_and_removes_uploaded_files(session, tmp_path, monkeypatch):
     version = _make_version(session)
     frames = tmp_path / "frames"
     frames.mkdir()
-    for frame in range(1, 9):
-        _write(frames / f"shot.{frame:04d}.dpx", 3 * transfer.CHUNK_SIZE, seed=frame)
+    small = 64 * 1024
+    for frame in range(1, 7):
+        _write(frames / f"shot.{frame:04d}.dpx", small, seed=frame)
+    for frame in (7, 8):
+        _write(frames / f"shot.{frame:04d}.dpx", 12 * transfer.CHUNK_SIZE, seed=frame)
     before = {p.name: _md5_b64(p) for p in frames.iterdir()}
     cancel = threading.Event()
+    uploaded_ids: list[str] = []
+    real_upload = transfer.upload_files
+
+    def watch_upload(items, **kwargs):
+        uploaded_ids.extend(item.key for item in items)
+        return real_upload(items, **kwargs)
+
+    monkeypatch.setattr(transfer, "upload_files", watch_upload)
 
     def cancel_soon(done: int, total: int) -> None:
-        if done >= 4 * transfer.CHUNK_SIZE:
+        if done >= 6 * small + 2 * transfer.CHUNK_SIZE:
             cancel.set()
 
     with pytest.raises(TransferCancelled):
@@ -190,6 +201,12 @@ def test_cancel_mid_upload_commits_nothing_and_removes_uploaded_files(session, t
     session.commit()
     check = session.clone()
     assert check.query(f'select id from Component where version_id is "{version["id"]}"').all() == []
+    assert len(uploaded_ids) == 8
+    server = session.get_location("ftrack.server")
+    for component_id in uploaded_ids:
+        url = f"{session.server_url}/component/get"
+        params = {"id": component_id, "username": session.api_user, "apiKey": session.api_key}
+        assert requests.get(url, params=params, timeout=30).status_code == 404, "uploaded files are removed"
     assert {p.name: _md5_b64(p) for p in frames.iterdir()} == before, "the artist's files are untouched"
 
 
