@@ -139,6 +139,15 @@ def pick_location(session: Any, component: Any = None) -> Any:
 # Availability
 
 
+#: Ids per ``in (...)`` query: keeps each expression a reasonable size.
+ID_CHUNK = 1000
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start:start + ID_CHUNK]
+
+
 def _quoted_ids(ids: Iterable[str]) -> str:
     return ", ".join(f'"{i}"' for i in ids)
 
@@ -157,18 +166,16 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     if not ids:
         return []
     members: dict[str, list[str]] = {}
-    rows = session.query(
-        f"select id, container_id from Component where container_id in ({_quoted_ids(ids)})"
-    ).all() if ids else []
-    for row in rows:
-        members.setdefault(str(row["container_id"]), []).append(str(row["id"]))
+    for chunk in _chunks(ids):
+        for row in session.query(
+            f"select id, container_id from Component where container_id in ({_quoted_ids(chunk)})"
+        ).all():
+            members.setdefault(str(row["container_id"]), []).append(str(row["id"]))
     wanted = set(ids)
     for member_ids in members.values():
         wanted.update(member_ids)
     held: dict[str, set[str]] = {}
-    wanted_list = sorted(wanted)
-    for start in range(0, len(wanted_list), 1000):
-        chunk = wanted_list[start:start + 1000]
+    for chunk in _chunks(sorted(wanted)):
         for row in session.query(
             "select component_id, location_id from ComponentLocation where component_id in "
             f"({_quoted_ids(chunk)})"

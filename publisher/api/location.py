@@ -342,7 +342,14 @@ class LocationMixin:
     def add_components(self, components: Sequence[Any], sources: Any = None, recursive: bool = True, *,
                        progress: ProgressCallback | None = None,
                        cancel: threading.Event | None = None) -> list:
-        """Put several components' data in this location; see :meth:`add_component`."""
+        """Put several components' data in this location; see :meth:`add_component`.
+
+        Data is moved first, then one commit creates the ComponentLocation rows (and the
+        components themselves when they come from ``create_component``). When the transfer fails
+        or is cancelled nothing is committed and moved data is removed again; when the final
+        commit fails the session is rolled back (pending edits made before this call are
+        dropped with it, as the commit would have sent them together).
+        """
         session = self.session
         accessor = self.accessor
         if not accessor.accessible:
@@ -448,13 +455,17 @@ class LocationMixin:
             is_container=is_container,
         )
 
-    def _registered(self, component_ids: Iterable[str]) -> list[str]:
-        ids = ", ".join(f'"{i}"' for i in component_ids)
-        rows = self.session.query(
-            "select component_id, resource_identifier from ComponentLocation where "
-            f'location_id is "{self["id"]}" and component_id in ({ids})'
-        ).all()
-        return [str(row["component_id"]) for row in rows]
+    def _registered(self, component_ids: Sequence[str]) -> list[str]:
+        """Which of ``component_ids`` this location already holds (one query per 1000 ids)."""
+        found: list[str] = []
+        for start in range(0, len(component_ids), 1000):
+            ids = ", ".join(f'"{i}"' for i in component_ids[start:start + 1000])
+            rows = self.session.query(
+                "select component_id, resource_identifier from ComponentLocation where "
+                f'location_id is "{self["id"]}" and component_id in ({ids})'
+            ).all()
+            found.extend(str(row["component_id"]) for row in rows)
+        return found
 
     # ---------------------------------------------------------------- removing
     def remove_component(self, component: Any, recursive: bool = True) -> None:
