@@ -53,16 +53,18 @@ def _load_children(session: Any, parent_id: str | None) -> tuple[str | None, lis
     return parent_id, browse.list_children(session, parent_id)
 
 
-def _load_first_page(session: Any, context_id: str, text_filter: str, limit: int,
-                     generation: int) -> tuple[int, int, list[Any]]:
+def _load_first_page(session: Any, context_id: str, text_filter: str, limit: int, generation: int,
+                     order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
     total = browse.count_versions(session, context_id, text_filter)
-    rows = browse.list_versions(session, context_id, offset=0, limit=limit, text_filter=text_filter) if total else []
+    rows = browse.list_versions(session, context_id, offset=0, limit=limit, text_filter=text_filter,
+                                order_by=order[0], descending=order[1]) if total else []
     return generation, total, rows
 
 
 def _load_page(session: Any, context_id: str, offset: int, limit: int, text_filter: str,
-               generation: int) -> tuple[int, int, list[Any]]:
-    rows = browse.list_versions(session, context_id, offset=offset, limit=limit, text_filter=text_filter)
+               generation: int, order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
+    rows = browse.list_versions(session, context_id, offset=offset, limit=limit, text_filter=text_filter,
+                                order_by=order[0], descending=order[1])
     return generation, offset, rows
 
 
@@ -188,6 +190,7 @@ class Controller(QObject):
 
         self.context_model.childrenRequested.connect(self.load_children)
         self.version_model.pageRequested.connect(self.load_page)
+        self.version_model.orderRequested.connect(self._order_changed)
         self.staging_model.editRejected.connect(self.errorRaised)
 
     # Identity -----------------------------------------------------------------------------
@@ -264,7 +267,15 @@ class Controller(QObject):
         if self.target_new is None and not self.staging_model.rowCount():
             self._set_target(None, None)
         self._run(_load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
-                  on_result=self._first_page, on_error=lambda m, g=generation: self._page_failed(g, m))
+                  self._order(), on_result=self._first_page, on_error=lambda m, g=generation: self._page_failed(g, m))
+
+    def _order(self) -> tuple[str, bool]:
+        return self.version_model.order_by, self.version_model.descending
+
+    def _order_changed(self, _key: str, _descending: bool) -> None:
+        # Only a partly loaded table asks: reload its pages in the new order.
+        if self.context is not None:
+            self.select_context(self.context, force=True)
 
     def set_text_filter(self, text: str) -> None:
         """Filter the versions on the server (debounced by the view); the proxy filters as you type."""
@@ -287,7 +298,7 @@ class Controller(QObject):
 
     def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
         """Load the next page (from ``VersionModel.pageRequested``)."""
-        self._run(_load_page, context_id, offset, limit, self.text_filter, generation,
+        self._run(_load_page, context_id, offset, limit, self.text_filter, generation, self._order(),
                   on_result=lambda r: self.version_model.add_page(*r),
                   on_error=lambda m, g=generation: self._page_failed(g, m))
 

@@ -27,6 +27,9 @@ THUMB, ASSET, VERSION, STATUS, USER, DATE, COMPONENTS, REVIEW = range(len(COLUMN
 HEADER_TIPS = ["Thumbnail", "Asset", "Version number", "Status", "Who published it", "When",
                "Number of components", "Review media: playable, encoding, failed or none"]
 
+#: Columns the server can sort by (``browse.VERSION_ORDER`` keys).
+SERVER_ORDER = {THUMB: "date", ASSET: "asset", VERSION: "version", STATUS: "status", USER: "user", DATE: "date"}
+
 REVIEW_TEXT = {"none": "—", "encoding": "encoding", "playable": "playable", "failed": "failed"}
 
 
@@ -47,6 +50,8 @@ class VersionModel(QAbstractTableModel):
     pageRequested = Signal(str, int, int, int)
     #: ``thumbnail_id``: a visible row needs this thumbnail.
     thumbnailRequested = Signal(str)
+    #: ``(order_key, descending)``: the rows must come from the server in this order.
+    orderRequested = Signal(str, bool)
 
     def __init__(self, parent: Any = None, page_size: int = PAGE_SIZE) -> None:
         super().__init__(parent)
@@ -59,6 +64,8 @@ class VersionModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {}
         self._loading = False
         self.thumbnail_lookup: Callable[[str], QPixmap | None] | None = None
+        self.order_by = "date"
+        self.descending = True
 
     # Loading ------------------------------------------------------------------------------
     def set_context(self, context_id: str | None, text_filter: str = "") -> int:
@@ -135,6 +142,18 @@ class VersionModel(QAbstractTableModel):
             if row.thumbnail_id == thumbnail_id:
                 idx = self.index(i, THUMB)
                 self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def request_order(self, column: int, descending: bool) -> None:
+        """Sort by ``column``: when not every row is loaded, the server must order the pages.
+
+        Fully loaded tables are sorted by the proxy alone (no request).
+        """
+        key = SERVER_ORDER.get(column)
+        if key is None or (key == self.order_by and descending == self.descending):
+            return
+        self.order_by, self.descending = key, descending
+        if self.context_id is not None and len(self._rows) < self.total:
+            self.orderRequested.emit(key, descending)
 
     # Lookup -------------------------------------------------------------------------------
     def row_at(self, row: int) -> Any:

@@ -43,6 +43,13 @@ class VersionProxy(QSortFilterProxyModel):
             change()
             self.invalidateFilter()
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the loaded rows, and ask the source to load in that order when it is paged."""
+        source = self.sourceModel()
+        if column >= 0 and hasattr(source, "request_order"):
+            source.request_order(column, order == Qt.SortOrder.DescendingOrder)
+        super().sort(column, order)
+
     def filter_text(self) -> str:
         return " ".join(self._words)
 

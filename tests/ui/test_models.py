@@ -286,3 +286,44 @@ def test_staging_model_names_locations_removal(qtmodeltester, qtbot):
     assert [c.name for c in model.components()] == ["comp_v2"]
     model.clear()
     assert model.rowCount() == 0
+
+
+def test_paged_view_of_100000_versions(qtbot):
+    """A view over 100,000 versions holds one page at a time and asks for the next on scroll."""
+    from PySide6.QtWidgets import QTableView
+
+    model = VersionModel(page_size=200)
+    proxy = VersionProxy()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    view.resize(600, 400)
+    view.show()
+    pages: list[tuple] = []
+
+    def serve(context_id: str, offset: int, limit: int, generation: int) -> None:
+        pages.append((offset, limit))
+        model.add_page(generation, offset, [version(i) for i in range(offset, min(offset + limit, 100_000))])
+
+    model.pageRequested.connect(serve)
+    gen = model.set_context("big")
+    model.set_first_page(gen, 100_000, [version(i) for i in range(200)])
+    assert model.rowCount() == 200
+    for _ in range(3):
+        before = model.rowCount()
+        view.scrollToBottom()
+        qtbot.waitUntil(lambda n=before: model.rowCount() > n, timeout=5000)
+    assert pages[:3] == [(200, 200), (400, 200), (600, 200)]
+    assert model.rowCount() < 100_000
+
+    # sorting a partly loaded table asks the server for that order; a fully loaded one does not
+    orders: list[tuple[str, bool]] = []
+    model.orderRequested.connect(lambda k, d: orders.append((k, d)))
+    proxy.sort(vm.VERSION, Qt.SortOrder.AscendingOrder)
+    assert orders == [("version", False)]
+    gen = model.set_context("small")
+    model.set_first_page(gen, 3, [version(i) for i in range(3)])
+    proxy.sort(vm.ASSET, Qt.SortOrder.DescendingOrder)
+    assert orders == [("version", False)]
+    assert model.order_by == "asset" and model.descending
