@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from publisher.api import Session, transfer
-from publisher.api.exceptions import AccessorError, TransferCancelled
+from publisher.api.exceptions import AccessorError, ServerError, TransferCancelled
 
 
 def _write(path: Path, size: int, seed: int = 1) -> Path:
@@ -261,3 +261,28 @@ def test_prehashed_file_uploads_the_same_bytes(session, tmp_path):
     server = session.get_location("ftrack.server")
     component = version.create_component(str(path), location=server)
     assert requests.get(server.get_url(component), timeout=30).content == path.read_bytes()
+
+
+def test_commit_refused_after_upload_removes_the_files_and_leaves_nothing_pending(session, tmp_path, monkeypatch):
+    """The version disappears while the files upload: the server refuses the commit."""
+    version = _make_version(session)
+    path = _write(tmp_path / "orphan.mov", 300_000)
+    uploaded_ids: list[str] = []
+    real_upload = transfer.upload_files
+
+    def upload_then_delete_version(items, **kwargs):
+        uploaded_ids.extend(item.key for item in items)
+        result = real_upload(items, **kwargs)
+        other = session.clone()
+        other.delete(other.get("AssetVersion", version["id"]))
+        other.commit()
+        return result
+
+    monkeypatch.setattr(transfer, "upload_files", upload_then_delete_version)
+    with pytest.raises(ServerError) as raised:
+        version.create_component(str(path), location=session.get_location("ftrack.server"))
+    assert version["id"] in str(raised.value)
+    assert session.pending_operations == 0
+    for component_id in uploaded_ids:
+        params = {"id": component_id, "username": session.api_user, "apiKey": session.api_key}
+        assert requests.get(f"{session.server_url}/component/get", params=params, timeout=30).status_code == 404
