@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -111,9 +111,10 @@ class TypeModel:
     def is_abstract(self) -> bool:
         return self.concrete != [self.name]
 
-    @property
-    def attributes(self) -> set[str]:
-        return set(self.scalars) | set(self.relations) | self.computed
+    @cached_property
+    def attributes(self) -> frozenset[str]:
+        """Every attribute name (set once the model is built; the model never changes)."""
+        return frozenset(self.scalars) | frozenset(self.relations) | frozenset(self.computed)
 
 
 def column_kind(prop: dict) -> str:

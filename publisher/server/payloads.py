@@ -100,8 +100,9 @@ def build(ctx: RequestContext, tm: TypeModel, rows: list[dict], tree: dict[str, 
     model = ctx.model
     payloads = []
     types = []
+    polymorphic = "entity_type" in model.table_columns[tm.table]
     for row in rows:
-        concrete = model.types[model.concrete_type(tm, row)]
+        concrete = model.types[row["entity_type"]] if polymorphic else tm
         types.append(concrete)
         payload = {"__entity_type__": concrete.name}
         for key in concrete.primary_key:

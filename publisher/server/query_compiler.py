@@ -21,13 +21,25 @@ _SQL_OPS = {"<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 @dataclass
 class CompiledQuery:
-    """SQL selecting every column (``t0.*``) of the matching rows, page included."""
+    """The parts of the SQL selecting every column (``t0.*``) of the matching rows."""
 
     type_model: TypeModel
-    sql: str
+    from_sql: str
+    where_sql: str
     params: list[Any]
+    order_sql: str
     offset: int
     limit: int | None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The page query; it asks for one row more than the page to tell if there is a next one."""
+        sql = f"SELECT t0.* FROM {self.from_sql}{self.where_sql} ORDER BY {self.order_sql} LIMIT ? OFFSET ?"
+        return sql, [*self.params, -1 if self.limit is None else self.limit + 1, self.offset]
+
+    def probe(self, at_most: int) -> tuple[str, list[Any]]:
+        """A count of the matching rows that stops at ``at_most`` (cheap either way)."""
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.from_sql}{self.where_sql} LIMIT ?)"
+        return sql, [*self.params, at_most]
 
 
 @dataclass
@@ -67,8 +79,11 @@ def tm_table_types(tm: TypeModel) -> dict[str, None]:
 class Compiler:
     """Turns a :class:`query_language.Query` into a :class:`CompiledQuery` for one model."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, *, ordered_scan: bool = False) -> None:
+        """``ordered_scan`` keeps the where clause off the indexes of the queried table, so
+        SQLite walks the index of the ORDER BY and stops at the page end (many matches)."""
         self.model = model
+        self.ordered_scan = ordered_scan
         self._n = 0
 
     def alias(self) -> str:
@@ -83,7 +98,6 @@ class Compiler:
         self._n = 0
         base = "t0"
         joins = _Joins(self)
-        params: list[Any] = []
         conditions: list[str] = []
         where_params: list[Any] = []
         flt = type_filter(tm, base, where_params)
@@ -101,15 +115,9 @@ class Compiler:
         limit = query.limit
         if offset < 0 or (limit is not None and limit < 0):
             raise QueryError("offset and limit must not be negative.")
-        sql = f"SELECT {base}.* FROM {q(tm.table)} {base} {' '.join(joins.clauses)}"
-        if conditions:
-            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
-        sql += " ORDER BY " + ", ".join(order_sql)
-        params.extend(where_params)
-        # One row more than asked tells whether there is a next page.
-        sql += " LIMIT ? OFFSET ?"
-        params.extend([-1 if limit is None else limit + 1, offset])
-        return CompiledQuery(tm, sql, params, offset, limit)
+        from_sql = f"{q(tm.table)} {base} {' '.join(joins.clauses)}"
+        where_sql = (" WHERE " + " AND ".join(f"({c})" for c in conditions)) if conditions else ""
+        return CompiledQuery(tm, from_sql, where_sql, where_params, ", ".join(order_sql), offset, limit)
 
     # Paths -----------------------------------------------------------------------------
     def _attribute(self, tm: TypeModel, name: str, path: str):
@@ -199,6 +207,19 @@ class Compiler:
                 if rest == ["id"]:
                     return self._condition(f"{alias}.{q(rel.local)}", "string", cmp, params)
                 target = self.model.types[rel.target]
+                if _positive(cmp):
+                    # fk IN (SELECT id ... WHERE ...) lets SQLite use the indexes of both tables.
+                    sub = self.alias()
+                    sub_joins = _Joins(self)
+                    sub_params: list[Any] = []
+                    conds = [self._comparison(cmp, rest, target, sub, sub_joins, sub_params)]
+                    flt = type_filter(target, sub, sub_params)
+                    if flt:
+                        conds.insert(0, flt)
+                    params.extend(sub_params)
+                    column = self._indexed(f"{alias}.{q(rel.local)}")
+                    return (f"{column} IN (SELECT {sub}.\"id\" FROM {q(target.table)} {sub} "
+                            f"{' '.join(sub_joins.clauses)} WHERE {' AND '.join(conds)})")
                 alias = joins.ref(alias, tm, part, rel.local, target)
                 tm = target
                 continue
@@ -221,8 +242,13 @@ class Compiler:
             raise QueryError(f"'{path}' is a collection: use '{path} any (...)' to filter on its members.")
         raise QueryError(f"'{path}' is computed by the server and cannot be used in a where clause.")
 
+    def _indexed(self, column: str) -> str:
+        """``column`` as written in a condition: ``+t0.x`` when the ordered scan is wanted."""
+        return f"+{column}" if self.ordered_scan and column.startswith("t0.") else column
+
     def _condition(self, column: str, kind: str, cmp: ql.Comparison, params: list[Any]) -> str:
         op, value = cmp.op, cmp.value
+        column = self._indexed(column)
         attr = cmp.path
 
         def coerce(v: Any) -> Any:
@@ -266,7 +292,16 @@ class Compiler:
         raise QueryError(f"Unknown operator '{op}' in the condition on '{attr}'.")
 
 
-def compile_expression(model: Model, expression: str) -> CompiledQuery:
+def _positive(cmp: ql.Comparison) -> bool:
+    """True when a row without the related entity can never match (so a semi-join is exact)."""
+    if cmp.op in ("is", "like", "<", ">", "<=", ">="):
+        return cmp.value is not None
+    if cmp.op == "in":
+        return isinstance(cmp.value, list) and None not in cmp.value
+    return False
+
+
+def compile_expression(model: Model, expression: str, *, ordered_scan: bool = False):
     """Parse and compile one query expression; raises QueryError / ValidationError."""
     if not isinstance(expression, str) or not expression.strip():
         raise QueryError("The query expression is missing or empty.")
@@ -274,4 +309,4 @@ def compile_expression(model: Model, expression: str) -> CompiledQuery:
         query = ql.parse(expression)
     except ql.QuerySyntaxError as exc:
         raise QueryError(str(exc)) from None
-    return Compiler(model).compile(query), query
+    return Compiler(model, ordered_scan=ordered_scan).compile(query), query

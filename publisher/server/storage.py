@@ -25,6 +25,8 @@ _PRIMARY_KEYS = {"metadata": ("parent_id", "key"), "job_component": ("component_
 INDEXES = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "ix_version_asset" ON "asset_version" ("asset_id", "version")',
     'CREATE INDEX IF NOT EXISTS "ix_version_task" ON "asset_version" ("task_id")',
+    # Newest-first version lists walk this index and stop at the end of the page.
+    'CREATE INDEX IF NOT EXISTS "ix_version_date" ON "asset_version" ("date", "id")',
     'CREATE INDEX IF NOT EXISTS "ix_asset_context" ON "asset" ("context_id")',
     'CREATE INDEX IF NOT EXISTS "ix_context_parent" ON "context" ("parent_id")',
     'CREATE INDEX IF NOT EXISTS "ix_context_project" ON "context" ("project_id")',
@@ -92,6 +94,17 @@ class Storage:
             conn.execute(
                 'INSERT OR IGNORE INTO "server_meta" ("key", "value") VALUES (?, ?)', ("schema_version", SCHEMA_VERSION)
             )
+
+    def leading_index_columns(self) -> set[tuple[str, str]]:
+        """(table, column) pairs that some index starts with: orders SQLite can read pre-sorted."""
+        conn = self.connection()
+        out = set()
+        for table in self.model.table_columns:
+            for index in conn.execute(f"PRAGMA index_list({q(table)})").fetchall():
+                info = conn.execute(f"PRAGMA index_info({q(index[1])})").fetchall()
+                if info:
+                    out.add((table, min(info, key=lambda r: r[0])[2]))
+        return out
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (autocommit; transactions are explicit)."""
