@@ -107,7 +107,8 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
 
         window = open_window(session, server_label=label, show=screenshot is None, settings=settings)
         if screenshot is not None:
-            return save_screenshot(window, Path(screenshot))
+            assert scratch is not None
+            return save_screenshot(window, Path(screenshot), drop_paths=example_drop(Path(scratch.name) / "drop"))
         window.closed.connect(lambda: server.stop() if server is not None else None)
         status = app.exec() if owns_app else 0
         return int(status)
@@ -118,17 +119,46 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             scratch.cleanup()
 
 
-def save_screenshot(window: Any, path: Path, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> int:
+def example_drop(folder: Path) -> list[str]:
+    """Files as an artist would drop them: a render with a missing frame and a movie.
+
+    Sparse files, so they look real in the staging list without using the disk.
+    """
+    render = folder / "comp_v003"
+    render.mkdir(parents=True, exist_ok=True)
+    for frame in range(1001, 1049):
+        if frame == 1017:
+            continue  # a hole, shown highlighted in the staging list
+        with open(render / f"comp_v003.{frame:04d}.exr", "wb") as handle:
+            handle.truncate(12_400_000)
+    movie = folder / "comp_v003_preview.mov"
+    with open(movie, "wb") as handle:
+        handle.truncate(38_700_000)
+    return [str(render), str(movie)]
+
+
+def save_screenshot(window: Any, path: Path, timeout_ms: int = SCREENSHOT_TIMEOUT_MS,
+                    drop_paths: list[str] | None = None) -> int:
     """Render ``window`` to ``path`` once its data has loaded; 0 on success. Main thread.
 
-    Waits on the controller's signals (versions, details, thumbnails) in the application's event
-    loop, never on sleeps.
+    With ``drop_paths``, they are dropped on the details panel first and the staged result is in
+    the picture. Waits on the controller's signals (versions, details, staging, thumbnails) in
+    an event loop, never on sleeps.
     """
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+    from publisher.ui.drop_zone import DropTarget
+
     controller = window.controller
-    state = {"versions": False, "details": False, "grabbed_once": False, "done": False, "timeout": False}
+    state = {"versions": False, "details": False, "grabbed_once": False, "done": False, "timeout": False,
+             "dropped": not drop_paths, "staged": not drop_paths}
     loop = QEventLoop()
+
+    def on_staged(_result: Any) -> None:
+        state["staged"] = True
+        check()
+
+    controller.staged.connect(on_staged)
 
     def check(*_args: Any) -> None:
         if state["done"]:
@@ -137,6 +167,12 @@ def save_screenshot(window: Any, path: Path, timeout_ms: int = SCREENSHOT_TIMEOU
             return
         total = controller.version_model.total
         if total and not state["details"]:
+            return
+        if not state["dropped"]:
+            state["dropped"] = True
+            controller.drop(list(drop_paths or []), DropTarget("current"))
+            return
+        if not state["staged"]:
             return
         if not state["grabbed_once"]:
             # A first render asks for the visible thumbnails; the second one shows them.

@@ -69,7 +69,7 @@ class ComponentModel(QAbstractTableModel):
             if col == NAME:
                 return row.name
             if col == KIND:
-                return f"{row.kind} {row.file_type}".strip()
+                return f"{row.kind} ({row.file_type})" if row.file_type else row.kind
             if col == FRAMES:
                 return row.frame_range or ""
             if col == HOLES:

@@ -100,7 +100,6 @@ class DetailsPanel(QFrame):
         when = details.date or row.date
         if when:
             bits.append(format_date(when))
-        bits.append(f"{len(details.components)} component{'s' if len(details.components) != 1 else ''}")
         self.subtitle.setText("  ·  ".join(bits))
         self.comment.setText(details.comment or row.comment or "No comment.")
         self.components.set_rows(details.components)

@@ -8,6 +8,7 @@ editable and checked live (unique within the version, valid characters) with the
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -29,6 +30,12 @@ def _default_validator(name: str, taken: set[str]) -> str | None:
     from publisher.publish.staging import validate_name
 
     return validate_name(name, taken)
+
+
+def source_label(row: Any) -> str:
+    """The file name (a sequence without its frame list, which has its own column)."""
+    text = row.path.split(" [", 1)[0] if row.kind == "sequence" else row.path
+    return os.path.basename(text.rstrip("/\\")) or text
 
 
 def default_locations() -> list[str]:
@@ -154,7 +161,7 @@ class StagingModel(QAbstractTableModel):
             if col == NAME:
                 return row.name
             if col == SOURCE:
-                return row.path
+                return source_label(row) if role == Qt.ItemDataRole.DisplayRole else row.path
             if col == FRAMES:
                 return row.frame_range or ""
             if col == HOLES:

@@ -104,12 +104,13 @@ class StagingView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(sm.SOURCE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(sm.REMOVE, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(sm.NAME, 130)
-        header.resizeSection(sm.FRAMES, 90)
-        header.resizeSection(sm.HOLES, 60)
-        header.resizeSection(sm.SIZE, 70)
-        header.resizeSection(sm.LOCATION, 120)
-        header.resizeSection(sm.REMOVE, 28)
+        header.setMinimumSectionSize(24)
+        header.resizeSection(sm.NAME, 170)
+        header.resizeSection(sm.FRAMES, 80)
+        header.resizeSection(sm.HOLES, 48)
+        header.resizeSection(sm.SIZE, 72)
+        header.resizeSection(sm.LOCATION, 104)
+        header.resizeSection(sm.REMOVE, 26)
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []

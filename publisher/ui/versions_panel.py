@@ -76,8 +76,9 @@ class VersionsPanel(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((vm.THUMB, 74), (vm.VERSION, 58), (vm.STATUS, 92), (vm.USER, 100),
-                              (vm.DATE, 118), (vm.COMPONENTS, 44), (vm.REVIEW, 86)):
+        header.setMinimumSectionSize(36)
+        for column, width in ((vm.THUMB, 74), (vm.VERSION, 58), (vm.STATUS, 88), (vm.USER, 104),
+                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 80)):
             header.resizeSection(column, width)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,

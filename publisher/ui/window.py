@@ -66,8 +66,9 @@ class PublisherWidget(QWidget):
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(self.details)
         self.right.addWidget(self.staging)
-        self.right.setStretchFactor(0, 1)
-        self.right.setStretchFactor(1, 1)
+        self.right.setStretchFactor(0, 2)
+        self.right.setStretchFactor(1, 3)
+        self.right.setSizes([320, 480])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.versions)
@@ -75,7 +76,7 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([240, 640, 520])
+        self.splitter.setSizes([220, 720, 640])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -263,7 +264,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(server_icon)
         self.statusBar().addPermanentWidget(self.identity)
         self.widget.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.resize(1440, 860)
+        self.resize(1600, 900)
 
     @property
     def controller(self) -> Controller:
