@@ -40,12 +40,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from io import BytesIO
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import av
 from av.video.reformatter import (
     ColorPrimaries, ColorRange, ColorTrc, Colorspace, Interpolation, VideoReformatter,
 )
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: libx264 settings used for every review MP4 (the benchmark's baseline uses the same ones).
 X264_OPTIONS: dict[str, str] = {"preset": "veryfast", "crf": "20"}
@@ -59,8 +62,8 @@ MAX_VIDEO_SIDE = 4096
 #: Longest side of the review JPEG.
 JPEG_MAX_SIDE = 1280
 JPEG_QUALITY = 88
-#: Image files decoded ahead of the encoder (bounds memory: 3 frames in flight).
-_DECODE_AHEAD = 3
+#: Image files decoded ahead of the encoder (bounds memory: a 4K float EXR frame is ~140 MB).
+_DECODE_AHEAD = 2
 #: Progress is reported every time it advanced by at least this fraction.
 PROGRESS_STEP = 0.01
 
@@ -248,7 +251,7 @@ def _encode(
     stream = None
     width = height = 0
     jpeg_index = max(0, (total - 1) // 2)
-    jpeg_frame = None
+    jpeg_picture = None
     count = 0
     reported = 0.0
     try:
@@ -267,9 +270,9 @@ def _encode(
                 context.color_primaries = ColorPrimaries.BT709
                 context.color_trc = ColorTrc.BT709
                 context.color_range = ColorRange.MPEG
-            if count == jpeg_index or jpeg_frame is None:
-                # Keep the source frame (not the yuv one) so the JPEG is made from full chroma.
-                jpeg_frame = frame
+            if count == jpeg_index or jpeg_picture is None:
+                # Made from the source frame (full chroma), and small: no big frame is kept.
+                jpeg_picture = _jpeg_picture(frame)
             out = reformatter.reformat(
                 frame, width, height, PIXEL_FORMAT,
                 dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG,
@@ -306,7 +309,8 @@ def _encode(
             f"The movie {sources[0].path} is truncated or damaged: only {count} of its "
             f"{total} frames could be read. Upload the complete file again."
         )
-    jpeg_size = _jpeg_write(jpeg_frame, jpeg_tmp)
+    jpeg_picture.save(jpeg_tmp, format="JPEG", quality=JPEG_QUALITY)
+    jpeg_size = jpeg_picture.size
     return ReviewResult(
         video_meta={
             "frameIn": 0,
@@ -427,12 +431,11 @@ def _video_size(width: int, height: int) -> tuple[int, int]:
     return width + width % 2, height + height % 2
 
 
-def _jpeg_write(frame: av.VideoFrame, path: str) -> tuple[int, int]:
+def _jpeg_picture(frame: av.VideoFrame) -> "Image.Image":
+    """The frame as an RGB Pillow image at most JPEG_MAX_SIDE on its longest side."""
     scale = min(1.0, JPEG_MAX_SIDE / max(frame.width, frame.height))
     width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-    picture = frame.reformat(width, height, "rgb24", interpolation=Interpolation.AREA).to_image()
-    picture.save(path, format="JPEG", quality=JPEG_QUALITY)
-    return width, height
+    return frame.reformat(width, height, "rgb24", interpolation=Interpolation.AREA).to_image()
 
 
 def _describe(sources: list[_Source]) -> str:

@@ -10,6 +10,7 @@ import io
 import os
 import struct
 import threading
+import wave
 from fractions import Fraction
 from pathlib import Path
 
@@ -271,6 +272,15 @@ def test_cancel_stops_and_leaves_no_files(tmp_path: Path) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("review-decode")]
 
 
+def test_cancel_a_movie(tmp_path: Path) -> None:
+    movie = _make_movie(tmp_path / "m", frames=30)
+    mp4, jpeg = _outputs(tmp_path)
+    calls = []
+    with pytest.raises(EncodeError, match="Encoding was cancelled"):
+        encode_review([str(movie)], str(mp4), str(jpeg), cancelled=lambda: calls.append(1) or len(calls) > 10)
+    assert list(mp4.parent.iterdir()) == []
+
+
 def test_existing_outputs_are_replaced(tmp_path: Path) -> None:
     mp4, jpeg = _outputs(tmp_path)
     mp4.write_bytes(b"old")
@@ -334,7 +344,14 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     movie = _make_movie(tmp_path / "movie", frames=3)
     folder = tmp_path / "folder"
     folder.mkdir()
+    sound = tmp_path / "sound"
+    with wave.open(str(sound), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x00\x01" * 8000)
     return {
+        "audio-only": ([str(sound)], "has no video"),
         "missing": ([str(tmp_path / "nope")], "does not exist"),
         "empty": ([str(empty)], "is empty"),
         "text": ([str(text)], "not a movie or an image"),
@@ -351,7 +368,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
 
 
 BAD_CASES = [
-    "missing", "empty", "text", "text-no-extension", "garbage", "truncated-movie",
+    "audio-only", "missing", "empty", "text", "text-no-extension", "garbage", "truncated-movie",
     "truncated-faststart-movie", "zero-sources", "corrupt-frame-in-sequence",
     "missing-frame-in-sequence", "movie-in-sequence", "folder",
 ]
