@@ -392,12 +392,15 @@ def create_component(session: Any, path: str, data: Mapping[str, Any] | None = N
     """Create a component from a file path or a sequence string and return it.
 
     ``location='auto'`` picks one as the stock client does (``ftrack.review`` for the review
-    component names, else :func:`pick_location`); ``None`` adds it nowhere. When a location is
+    component names, else :func:`pick_location`); ``None`` adds it nowhere; a location name
+    (``'ftrack.server'``) is looked up. When a location is
     given, the data is moved first and the component, its members and their ComponentLocation
     rows are created and committed together afterwards, so a failure or a cancel (``cancel``
     set) leaves nothing committed and nothing pending in the session.
     """
     data = dict(data or {})
+    if isinstance(location, str) and location != "auto":
+        location = get_location(session, location)
     if location == "auto":
         if data.get("name") in REVIEW_COMPONENT_NAMES:
             location = _location_by_id(session, REVIEW_LOCATION_ID)

@@ -191,3 +191,10 @@ def test_existing_file_with_brackets_is_a_file_not_a_sequence(session, version, 
     component = version.create_component(str(path), location=None)
     assert component.entity_type == "FileComponent"
     assert component["size"] == 3
+
+
+def test_location_can_be_given_by_name(session, version, tmp_path):
+    path = tmp_path / "named.mov"
+    path.write_bytes(b"n")
+    component = version.create_component(str(path), location="ftrack.unmanaged")
+    assert _locations_of(session.clone(), component["id"]) == {UNMANAGED_LOCATION_ID: str(path)}

@@ -225,3 +225,29 @@ def test_download_with_a_wrong_key_or_unknown_component_is_a_clear_error(session
     session.rollback()
     assert server.download(component, target) == str(target)
     assert target.read_bytes() == path.read_bytes()
+
+
+def test_cancelled_copy_to_disk_commits_nothing_and_leaves_no_files(session, version, tmp_path, disk_name):
+    import threading
+
+    root = tmp_path / "studio"
+    root.mkdir()
+    disk = configure_disk_location(session, disk_name, root)
+    source = tmp_path / "frames"
+    source.mkdir()
+    for frame in range(1, 9):
+        (source / f"cg.{frame:04d}.exr").write_bytes(bytes([frame]) * (3 << 20))
+    cancel = threading.Event()
+
+    def cancel_midway(done: int, total: int) -> None:
+        if done >= total // 3:
+            cancel.set()
+
+    from publisher.api.exceptions import TransferCancelled
+
+    with pytest.raises(TransferCancelled):
+        version.create_component(f"{source}/cg.%04d.exr [1-8]", location=disk, progress=cancel_midway, cancel=cancel)
+    assert session.pending_operations == 0
+    assert [p for p in root.rglob("*") if p.is_file()] == []
+    assert len(list(source.iterdir())) == 8
+    assert session.clone().query(f'select id from Component where version_id is "{version["id"]}"').all() == []
