@@ -236,10 +236,11 @@ def _encode(
     progress: Callable[[float], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> ReviewResult:
+    # ``announced``: the movie's header says how many frames it has (not an estimate).
     if len(sources) == 1 and sources[0].demuxer is None:
-        frames, total, source_rate = _movie_frames(sources[0], threads)
+        frames, total, source_rate, announced = _movie_frames(sources[0], threads)
     else:
-        frames, total, source_rate = _image_frames(sources, threads), len(sources), None
+        frames, total, source_rate, announced = _image_frames(sources, threads), len(sources), None, False
     if frame_rate is not None:
         rate = _exact_rate(frame_rate)
     else:
@@ -302,7 +303,7 @@ def _encode(
                 output.close()
             except Exception:  # closing a broken muxer must not hide the real error
                 pass
-    if source_rate is not None and total and total - count > max(2, total // 100):
+    if announced and total - count > max(2, total // 100):
         # The movie announced more frames than it delivered: a cut-off upload. A small gap is
         # tolerated because edit lists may legitimately hide a frame or two.
         raise EncodeError(
@@ -323,8 +324,11 @@ def _encode(
     )
 
 
-def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.VideoFrame], int, Fraction | None]:
-    """Open a movie; return its decoded frames, the announced frame count and its rate."""
+def _movie_frames(
+    source: _Source, threads: int | None
+) -> tuple[Iterator[av.VideoFrame], int, Fraction | None, bool]:
+    """Open a movie; return its decoded frames, its (estimated) frame count, its rate, and
+    whether that count is the one written in the movie's header rather than an estimate."""
     try:
         container = av.open(source.path)
     except av.FFmpegError as exc:
@@ -350,6 +354,7 @@ def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.Vid
         if not (rate and _MIN_RATE <= rate <= _MAX_RATE) or rate == tick_rate:
             rate = None
     total = stream.frames
+    announced = total > 0
     if not total and rate and stream.duration and stream.time_base:
         total = int(stream.duration * stream.time_base * rate)
     elif not total and rate and container.duration:
@@ -367,7 +372,7 @@ def _movie_frames(source: _Source, threads: int | None) -> tuple[Iterator[av.Vid
         finally:
             container.close()
 
-    return frames(), total or 0, Fraction(rate) if rate else None
+    return frames(), total or 0, Fraction(rate) if rate else None, announced
 
 
 def _image_frames(sources: list[_Source], threads: int | None) -> Iterator[av.VideoFrame]:
