@@ -6,10 +6,10 @@ query projects what the rows need, so reading a row never triggers a lazy fetch)
 plain frozen dataclasses. No Qt; callable from any thread that owns its session.
 
 Queries per call:
-  ``list_projects`` 2, ``list_children`` 2, ``context_path`` 3, ``list_versions`` 2 (the page, and
-  the encode jobs of that page's review components when it has any), ``count_versions`` 1 for up to
-  ``COUNT_PAGE`` versions and about 2*log2(n) tiny ones above (the ftrack query language has no
-  ``count`` outside ``group by``), ``version_details`` 4 to 6.
+  ``list_projects`` 2, ``list_children`` 2, ``context_path`` 3, ``list_versions`` 1, or 2 when the
+  page holds review components (their encode jobs), ``count_versions`` 1 below ``COUNT_PAGE``
+  versions and about 2*log2(n / COUNT_PAGE) + 2 above (the ftrack query language has no
+  ``count`` outside ``group by``), ``version_details`` 4 or 5.
 """
 
 from __future__ import annotations
@@ -293,7 +293,14 @@ def _version_where(context_id: str, text_filter: str = "") -> str:
 
 
 def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
-    """How many versions ``list_versions`` pages through for the same arguments."""
+    """How many versions ``list_versions`` pages through for the same arguments.
+
+    The ftrack query language has no ``count`` outside ``group by`` (which not every entity
+    type supports), so: one request for up to ``COUNT_PAGE`` ids, which answers for most
+    contexts; above that, one-row probes at doubling offsets find a bracket, bisection narrows
+    it to ``COUNT_PAGE`` wide, and one last ``COUNT_PAGE`` page gives the exact end (about
+    2*log2(n / COUNT_PAGE) + 2 requests: 15 for 100,000 versions).
+    """
     base = f"select id from AssetVersion where {_version_where(context_id, text_filter)}"
     first, _ = _page(session, base, 0, COUNT_PAGE)
     if len(first) < COUNT_PAGE:
@@ -302,18 +309,19 @@ def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
     def exists(index: int) -> bool:
         return bool(_page(session, base, index, 1)[0])
 
-    low = COUNT_PAGE - 1  # known to exist
+    low = COUNT_PAGE - 1  # an index known to exist
     high = COUNT_PAGE * 2
     while exists(high):
         low, high = high, high * 2
-    # Invariant: index ``low`` exists, ``high`` does not.
-    while high - low > 1:
+    # Index ``low`` exists, ``high`` does not: narrow until one page covers the gap.
+    while high - low > COUNT_PAGE:
         mid = (low + high) // 2
         if exists(mid):
             low = mid
         else:
             high = mid
-    return low + 1
+    tail, _ = _page(session, base, low, COUNT_PAGE + 1)
+    return low + len(tail)
 
 
 def list_versions(
