@@ -50,8 +50,10 @@ def find_stock_python(explicit: str | None = None) -> str | None:
 
 def machine_note() -> str:
     """One line saying where the figures come from (the server shares this machine)."""
-    return (f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-            "the embedded server runs on the same machine over loopback, sharing those cores")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"load average {load}; the embedded server runs on the same machine over loopback, "
+            "sharing those cores")
 
 
 # -- the server and its record file ---------------------------------------------------------
@@ -126,9 +128,10 @@ def make_versions(server: EmbeddedServer, count: int, label: str) -> list[str]:
     from publisher.api import Session
 
     with Session(server.url, server.api_user, server.api_key, schema_cache_path=False) as session:
-        task = session.query('Task where project.name is "lighthouse"').first()
+        project = session.query('Project where name is "lighthouse"').first()
+        task = project and session.query(f'Task where project_id is "{project["id"]}"').first()
         if task is None:
-            raise SystemExit("the embedded server has no demo project (no Task in 'lighthouse')")
+            raise SystemExit("the embedded server has no demo project (no Task in project 'lighthouse')")
         asset_type = session.query('AssetType where short is "upload"').first()
         asset = session.create("Asset", {"name": f"{label}_{uuid.uuid4().hex[:6]}", "parent": task["parent"],
                                          "type": asset_type})

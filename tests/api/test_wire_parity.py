@@ -59,6 +59,7 @@ version.create_component(os.path.join(media, "reference.txt"), {"name": "referen
 session.commit()
 job = version.encode_media(os.path.join(media, "movie.mp4"))
 print("RESULT " + json.dumps({"version": version["id"], "job": job["id"]}))
+session.close()
 '''
 
 # ---- the differences we mean to have -------------------------------------------------------
