@@ -17,17 +17,10 @@ import threading
 import uuid
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from publisher.api.exceptions import FtrackError, LocationError, ServerError
-from publisher.api.symbol import (
-    NOT_SET,
-    REVIEW_LOCATION_ID,
-    SERVER_LOCATION_ID,
-)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from publisher.api.session import Session
+from publisher.api.symbol import NOT_SET, REVIEW_LOCATION_ID
 
 #: Component names that the stock client sends to ``ftrack.review`` under ``location='auto'``.
 REVIEW_COMPONENT_NAMES = ("ftrackreview-mp4", "ftrackreview-webm", "ftrackreview-image")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlencode
 
 from publisher.api import transfer
@@ -248,7 +248,7 @@ def configure_disk_location(session: Any, name: str, root: str | os.PathLike[str
     except LocationError:
         if not create:
             raise
-    location = session.create("Location", {"name": name, "label": name,
+    session.create("Location", {"name": name, "label": name,
                                            "description": f"Files under {os.path.abspath(os.fspath(root))}"})
     session.commit()
     session_state(session).locations = None

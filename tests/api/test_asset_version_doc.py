@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from publisher.api import Session
-from publisher.api.symbol import SERVER_LOCATION_ID, UNMANAGED_LOCATION_ID
+from publisher.api.symbol import UNMANAGED_LOCATION_ID
 
 
 @pytest.fixture

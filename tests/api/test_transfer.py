@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import threading
 import uuid
 from pathlib import Path
@@ -202,7 +201,6 @@ def test_cancel_mid_upload_commits_nothing_and_removes_uploaded_files(session, t
     check = session.clone()
     assert check.query(f'select id from Component where version_id is "{version["id"]}"').all() == []
     assert len(uploaded_ids) == 8
-    server = session.get_location("ftrack.server")
     for component_id in uploaded_ids:
         url = f"{session.server_url}/component/get"
         params = {"id": component_id, "username": session.api_user, "apiKey": session.api_key}
