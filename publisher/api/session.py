@@ -357,7 +357,14 @@ class Session:
                 built.append(["create", entity, data])
             elif action == "update":
                 name, value = op[2], op[3]
+                if id(entity) in deleted:
+                    continue  # deleted later in this batch: its edits do not matter
+                follows = bool(built) and built[-1][1] is entity and built[-1][0] in ("create", "update")
                 if last_update[(id(entity), name)] != index:
+                    # Superseded; kept only inside the payload it directly follows, so that a
+                    # create still carries every value it was given (the last one comes later).
+                    if follows and value is not NOT_SET:
+                        built[-1][2][name] = value
                     continue
                 if value is NOT_SET:
                     # The edit was undone: nothing to send, and a pending create forgets it too.
@@ -365,7 +372,7 @@ class Session:
                         if item[1] is entity and item[0] == "create" and name not in entity.primary_key_attributes:
                             item[2].pop(name, None)
                     continue
-                if built and built[-1][1] is entity and built[-1][0] in ("create", "update"):
+                if follows:
                     built[-1][2][name] = value
                 else:
                     built.append(["update", entity, {name: value}])

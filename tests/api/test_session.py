@@ -176,6 +176,35 @@ def test_commit_sends_one_ordered_batch_without_redundant_updates(server_factory
     s.close()
 
 
+def test_commit_optimisations_on_the_wire(session):
+    """Superseded updates are dropped except inside the create they follow; updates of an
+    entity deleted in the same batch are not sent; payloads left empty are dropped."""
+    sent = []
+    session.http.hooks["response"].append(lambda r, *a, **k: sent.append(json.loads(r.request.body)))
+    status = session.query("Status").first()
+    doomed = session.create("AssetType", {"name": "doomed", "short": "d" + uuid.uuid4().hex[:6]})
+    session.commit()
+    asset_type = session.create("AssetType", {"name": "a", "short": "a" + uuid.uuid4().hex[:6]})
+    asset_type["name"] = "b"  # folded into the create
+    other = session.create("AssetType", {"name": "x", "short": "x" + uuid.uuid4().hex[:6]})
+    asset_type["name"] = "c"  # the final value, sent as an update after the other create
+    doomed["name"] = "renamed"  # pointless: deleted below
+    session.delete(doomed)
+    status["name"] = status["name"]  # same value again: still an update
+    del status["name"]  # undone: nothing to send
+    session.commit()
+    commit = sent[-1]
+    assert [(op["action"], op["entity_type"]) for op in commit] == [
+        ("create", "AssetType"), ("create", "AssetType"), ("update", "AssetType"), ("delete", "AssetType")]
+    assert commit[0]["entity_key"] == [asset_type["id"]] and commit[0]["entity_data"]["name"] == "b"
+    assert commit[1]["entity_key"] == [other["id"]]
+    assert commit[2]["entity_data"] == {"__entity_type__": "AssetType", "name": "c"}
+    assert commit[3] == {"action": "delete", "entity_type": "AssetType", "entity_key": [doomed["id"]]}
+    with session.clone() as check:
+        assert check.get("AssetType", asset_type["id"])["name"] == "c"
+        assert check.get("AssetType", doomed["id"]) is None
+
+
 def test_update_of_unchanged_entity_sends_nothing_when_undone(session):
     asset = make_asset(session)
     session.commit()
