@@ -113,7 +113,7 @@ class Api:
             "version": SERVER_VERSION,
             "schema_hash": self.schema_hash,
             "storage_scenario": {"scenario": "ftrack.automatic", "data": {}},
-            "is_timezone_support_enabled": False,
+            "is_timezone_support_enabled": True,
         }
 
     def do_query_schemas(self, batch: Batch, op: dict) -> list:
