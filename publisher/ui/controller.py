@@ -122,10 +122,32 @@ def _new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, s
     return browse.list_asset_types(session), browse.list_assets(session, context_id)
 
 
-def _publish(session: Any, request: Any, *, worker: Worker) -> Any:
-    from publisher.publish import runner
+#: At most this many byte-progress updates per second reach the GUI thread.
+PROGRESS_RATE = 20
 
-    return runner.run_publish(session, request, on_event=worker.report, cancel=worker.cancel_event)
+
+def _publish(session: Any, request: Any, *, worker: Worker) -> Any:
+    import threading
+    import time
+
+    from publisher.publish import runner
+    from publisher.publish.events import BytesProgress
+
+    lock = threading.Lock()
+    last = [0.0]
+
+    def on_event(event: Any) -> None:
+        # Transfers report every chunk, from several threads: pass on a few a second so the
+        # GUI thread's queue never floods, but always the last one of a component.
+        if isinstance(event, BytesProgress) and event.done < event.total:
+            now = time.monotonic()
+            with lock:
+                if now - last[0] < 1.0 / PROGRESS_RATE:
+                    return
+                last[0] = now
+        worker.report(event)
+
+    return runner.run_publish(session, request, on_event=on_event, cancel=worker.cancel_event)
 
 
 def _refresh_version(session: Any, version_id: str) -> Any:
@@ -203,6 +225,12 @@ class Controller(QObject):
         return str(getattr(self.session, "api_user", "") or "")
 
     def _settings_key(self) -> str:
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(self.server_url).hostname or "").lower()
+        if host in ("127.0.0.1", "localhost", "::1"):
+            # The embedded server listens on a new port each run: remember per machine, not port.
+            return "last_context/local"
         return "last_context/" + self.server_url.replace("/", "_").replace(":", "_")
 
     def _run(self, fn: Any, *args: Any, on_result: Any = None, on_error: Any = None,
@@ -260,11 +288,12 @@ class Controller(QObject):
             return
         if not force and self.context is not None and self.context.id == row.id:
             return
+        changed = self.context is None or self.context.id != row.id
         self.context = row
         self.settings.setValue(self._settings_key(), row.id)
         generation = self.version_model.set_context(row.id, self.text_filter)
         self.contextChanged.emit(row)
-        if self.target_new is None and not self.staging_model.rowCount():
+        if changed and self.target_new is None and not self.staging_model.rowCount():
             self._set_target(None, None)
         self._run(_load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
                   self._order(), on_result=self._first_page, on_error=lambda m, g=generation: self._page_failed(g, m))
@@ -348,6 +377,10 @@ class Controller(QObject):
     def drop(self, paths: list[str], target: DropTarget, problems: list[str] | None = None) -> None:
         """Stage ``paths`` for ``target`` (from a :class:`DropZone`)."""
         problems = list(problems or [])
+        if self._publish_worker is not None:
+            # The staging list empties when the publish ends; a drop now would be lost with it.
+            self.stagingMessages.emit(problems + ["A publish is running: drop again when it has finished."], [])
+            return
         if not self._retarget(target, problems):
             self.stagingMessages.emit(problems, [])
             return
@@ -365,6 +398,11 @@ class Controller(QObject):
 
     def _retarget(self, target: DropTarget, problems: list[str]) -> bool:
         """Point the staging list at ``target``; ``False`` when that is impossible."""
+        if (target.kind == "current" and self.details is not None and self.target_new is None
+                and not self.staging_model.rowCount()):
+            # Nothing staged yet: "current" is the version shown in the details panel.
+            if self.target_version is None or self.target_version.id != self.details.row.id:
+                self._set_target(self.details.row, None)
         if self.staging_model.rowCount() and not self._same_target(target):
             # Components staged for another version stay there: mixing targets would publish
             # files to a version the artist did not mean.

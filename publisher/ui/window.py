@@ -105,12 +105,12 @@ class PublisherWidget(QWidget):
         c.statusMessage.connect(self.statusMessage)
         c.contextChanged.connect(self._context_changed)
         c.contextRestored.connect(self.browser.select_id)
-        c.versionsLoaded.connect(lambda _n: self.versions.select_first())
+        c.versionsLoaded.connect(self._versions_loaded)
         c.detailsLoaded.connect(self._details_loaded)
         c.targetChanged.connect(self.staging.set_target_text)
         c.stagingMessages.connect(self.staging.set_messages)
         c.staging_model.stagingChanged.connect(self._staging_changed)
-        c.publishStarted.connect(lambda: self.staging.publish.set_running(True))
+        c.publishStarted.connect(self._publish_started)
         c.publishProgress.connect(self.staging.publish.set_progress)
         c.publishFinished.connect(self._publish_finished)
         c.publishFailed.connect(self._publish_failed)
@@ -175,6 +175,12 @@ class PublisherWidget(QWidget):
         if self.controller.details is None or self.controller.details.row.context_id != row.id:
             self.details.clear()
 
+    def _versions_loaded(self, _total: int) -> None:
+        # After a refresh or a re-sort, keep the version the artist was looking at.
+        version_id = self.controller.version_id
+        if not (version_id and self.versions.select_id(version_id)):
+            self.versions.select_first()
+
     def _details_loaded(self, details: Any) -> None:
         self.details.set_details(details)
         if details.row.thumbnail_id:
@@ -212,7 +218,14 @@ class PublisherWidget(QWidget):
         if self.controller.publish(self.staging.publish.comment.text().strip()):
             self.staging.publish.publish_button.setEnabled(False)
 
+    def _publish_started(self) -> None:
+        self.staging.publish.set_running(True)
+        self.staging.view.setEnabled(False)
+        self.staging.new_version_button.setEnabled(False)
+
     def _publish_finished(self, result: Any) -> None:
+        self.staging.view.setEnabled(True)
+        self.staging.new_version_button.setEnabled(True)
         self.staging.publish.set_running(False)
         self.staging.publish.comment.clear()
         n = len(result.component_ids)
@@ -220,6 +233,8 @@ class PublisherWidget(QWidget):
         self._staging_changed()
 
     def _publish_failed(self, message: str) -> None:
+        self.staging.view.setEnabled(True)
+        self.staging.new_version_button.setEnabled(True)
         self.staging.publish.set_running(False)
         self._staging_changed()
         self.staging.publish.set_status("The publish failed; the staged components are kept. Fix the cause and publish again.")

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from publisher.api import Session
 from publisher.ui import roles
+from publisher.ui.drop_zone import DropTarget
 
 
 def drop(widget, pos, paths) -> None:
@@ -52,9 +53,14 @@ def test_publish_new_version_then_add_to_it(qtbot, window, tmp_path, embedded_se
     assert w.staging.publish.publish_button.isEnabled()
     progress: list[tuple[int, int]] = []
     c.publishProgress.connect(lambda d, t, _s: progress.append((d, t)))
+    refused: list[list[str]] = []
+    c.stagingMessages.connect(lambda errors, _w: refused.append(errors))
     with qtbot.waitSignal(c.versionPublished, timeout=120000) as published:
         qtbot.mouseClick(w.staging.publish.publish_button, Qt.MouseButton.LeftButton)
         assert c.publishing() and w.staging.publish.progress.isVisible()
+        assert not w.staging.view.isEnabled(), "the staged list is frozen while it is published"
+        c.drop([str(movie)], DropTarget("current"))
+        assert "publish is running" in refused[-1][0]
     version_id = published.args[0]
     assert progress and progress[-1][0] == progress[-1][1] > 0
 
@@ -64,7 +70,7 @@ def test_publish_new_version_then_add_to_it(qtbot, window, tmp_path, embedded_se
     assert c.version_model.index(row, 1).data() == asset
     assert w.versions.view.currentIndex().data(roles.ID) == version_id
     assert {comp.name for comp in c.details.components} >= set(staged)
-    assert c.staging_model.rowCount() == 0 and not c.publishing()
+    assert c.staging_model.rowCount() == 0 and not c.publishing() and w.staging.view.isEnabled()
     assert c.target_version is not None and c.target_version.id == version_id
 
     # On the server: the version, its components, and the files in ftrack.server.
