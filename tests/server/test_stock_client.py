@@ -13,8 +13,13 @@ from server_media import write_movie
 
 try:
     from tests.conftest import run_stock
-except ImportError:  # pytest run without the repository root on sys.path
-    from conftest import run_stock
+except ImportError:  # pytest run without the repository root on sys.path: load it by path
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location("_tests_root_conftest", Path(__file__).parents[1] / "conftest.py")
+    _root = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_root)
+    run_stock = _root.run_stock
 
 SCRIPT = Path(__file__).with_name("stock_publish.py")
 
