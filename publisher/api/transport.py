@@ -63,6 +63,27 @@ def decode(text: str) -> Any:
     return json.loads(text, object_hook=_object_hook)
 
 
+#: Failures worth another try for a read: the request may not have reached the server, or
+#: its answer was lost on the way.
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+_REASONS = (
+    "Connection refused", "Name or service not known", "nodename nor servname provided",
+    "Temporary failure in name resolution", "No route to host", "Network is unreachable",
+    "Remote end closed connection", "Connection reset", "Connection aborted",
+    "certificate verify failed", "timed out",
+)
+
+
+def _reason(error: Exception) -> str:
+    """A short human reason for a requests failure (its text is often a long nested repr)."""
+    text = str(error).lower()
+    for phrase in _REASONS:
+        if phrase.lower() in text:
+            return phrase.lower() if phrase[0].islower() else phrase
+    return type(error).__name__
+
+
 class Transport:
     """Posts operation lists to ``{server_url}/api`` and maps failures to :mod:`exceptions`."""
 
@@ -145,11 +166,13 @@ class Transport:
             try:
                 response = self.http.post(url, data=body.encode("utf-8"), headers=self.api_headers,
                                           timeout=self.timeout)
-            except requests.RequestException as error:
+            except _TRANSIENT as error:
                 if not last:
                     self._sleep(attempt)
                     continue
                 raise self._connection_error(error, sent=not retry) from error
+            except requests.RequestException as error:  # a bad URL or the like: retrying won't help
+                raise self._connection_error(error, sent=False) from error
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(attempt)
                 continue
@@ -160,14 +183,14 @@ class Transport:
         time.sleep(self.backoff[min(attempt, len(self.backoff) - 1)])
 
     def _connection_error(self, error: requests.RequestException, *, sent: bool) -> exceptions.ServerConnectionError:
-        if isinstance(error, requests.Timeout):
+        if isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout):
             what = f"did not answer within {self.timeout:g} s"
         elif isinstance(error, requests.exceptions.SSLError):
             what = "could not be reached over a secure connection (TLS/SSL error)"
         else:
             what = "could not be reached"
         message = (
-            f"The ftrack server at {self.server_url} {what} ({type(error).__name__}). "
+            f"The ftrack server at {self.server_url} {what} ({_reason(error)}). "
             "Check the server address (FTRACK_SERVER or the settings), your network or VPN, "
             "and that the server is running."
         )

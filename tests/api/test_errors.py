@@ -168,8 +168,15 @@ def test_start_against_nothing_listening(fast_backoff):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    with pytest.raises(ServerConnectionError, match=f"{url}.*could not be reached"):
+    with pytest.raises(ServerConnectionError, match=f"{url} could not be reached \\(Connection refused\\)"):
         Session(url, "demo", "key", schema_cache_path=False)
+
+
+def test_malformed_server_url_says_check_the_address():
+    with pytest.raises(ServerConnectionError, match="could not be reached") as caught:
+        Session("http://", "demo", "key", schema_cache_path=False)
+    assert "Check the server address" in str(caught.value)
+    assert "may or may not" not in str(caught.value)
 
 
 def test_garbage_answer_is_a_response_error_naming_the_server(proxy, embedded_server):
