@@ -7,7 +7,10 @@ asserts that the difference is exactly that, so any new divergence fails.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -16,8 +19,6 @@ from typing import Any, Iterable
 import av
 import numpy as np
 import pytest
-
-from publisher.api import Session
 
 try:
     from tests.conftest import run_stock
@@ -116,8 +117,6 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env(server: Any, media: Path) -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env.update(FTRACK_SERVER=server.url, FTRACK_API_USER=server.api_user, FTRACK_API_KEY=server.api_key,
                PARITY_MEDIA=str(media))
@@ -153,10 +152,6 @@ def recordings(tmp_path_factory, media, stock_python) -> dict[str, list[dict[str
 
 def _run_ours(script: str, env: dict[str, str]) -> str:
     """Run the publish in this process, with the server's credentials in the environment."""
-    import contextlib
-    import io
-    import os
-
     keys = ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY", "PARITY_MEDIA")
     saved = {key: os.environ.get(key) for key in keys}
     os.environ.update({key: env[key] for key in keys})
