@@ -1,11 +1,11 @@
-"""Small media files made on the fly for server tests (PyAV + numpy)."""
+"""Small media files made on the fly for server tests (PyAV + Pillow)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import av
-import numpy as np
+from PIL import Image
 
 
 def write_movie(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), rate: int = 24) -> Path:
@@ -15,10 +15,9 @@ def write_movie(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), 
         stream = container.add_stream("mpeg4", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
-            pixels = np.zeros((height, width, 3), np.uint8)
-            pixels[:, :, 0] = (i * 20) % 256
-            pixels[:, : width // 2, 1] = 200
-            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+            image = Image.new("RGB", (width, height), ((i * 20) % 256, 0, 0))
+            image.paste((0, 200, 0), (0, 0, width // 2, height))
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
@@ -26,7 +25,5 @@ def write_movie(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), 
 
 
 def write_jpeg(path: Path, size: tuple[int, int] = (80, 40)) -> Path:
-    from PIL import Image
-
     Image.new("RGB", size, (200, 80, 20)).save(path, "JPEG")
     return path
