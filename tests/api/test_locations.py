@@ -251,3 +251,18 @@ def test_cancelled_copy_to_disk_commits_nothing_and_leaves_no_files(session, ver
     assert [p for p in root.rglob("*") if p.is_file()] == []
     assert len(list(source.iterdir())) == 8
     assert session.clone().query(f'select id from Component where version_id is "{version["id"]}"').all() == []
+
+
+def test_stock_style_manual_flow_through_origin(session, version, tmp_path):
+    """session.create + origin.add_component(path) + server.add_component(origin), as stock scripts do."""
+    path = tmp_path / "manual.mov"
+    path.write_bytes(b"q" * 777)
+    component = session.create("FileComponent", {"name": "manual", "file_type": ".mov", "size": 777,
+                                                 "version": version})
+    origin = session.get_location("ftrack.origin")
+    server = session.get_location("ftrack.server")
+    origin.add_component(component, str(path))
+    server.add_component(component, origin)
+    assert session.pending_operations == 0
+    assert requests.get(server.get_url(component), timeout=30).content == path.read_bytes()
+    assert session.clone().get("FileComponent", component["id"])["version_id"] == version["id"]

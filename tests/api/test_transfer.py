@@ -284,3 +284,13 @@ def test_commit_refused_after_upload_removes_the_files_and_leaves_nothing_pendin
     for component_id in uploaded_ids:
         params = {"id": component_id, "username": session.api_user, "apiKey": session.api_key}
         assert requests.get(f"{session.server_url}/component/get", params=params, timeout=30).status_code == 404
+
+
+def test_empty_file_uploads(session, tmp_path):
+    version = _make_version(session)
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    server = session.get_location("ftrack.server")
+    component = version.create_component(str(path), location=server)
+    response = requests.get(server.get_url(component), timeout=30)
+    assert response.status_code == 200 and response.content == b""
