@@ -14,7 +14,6 @@ Queries per call:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -548,12 +547,3 @@ def stage_location_names(session: Any) -> list[str]:
         if getattr(location, "accessible", False) and getattr(getattr(location, "accessor", None), "moves_data", False):
             usable.append(name)
     return stage_locations(usable)
-
-
-def job_outputs(data: str | None) -> list[str]:
-    """The output component ids listed in a Job's ``data`` JSON (empty when it has none)."""
-    try:
-        parsed = json.loads(data or "{}")
-    except (TypeError, ValueError):
-        return []
-    return [o.get("component_id") for o in parsed.get("output", []) if isinstance(o, dict) and o.get("component_id")]

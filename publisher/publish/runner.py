@@ -109,7 +109,7 @@ def _emit(on_event: EventHandler | None, event: object) -> None:
         on_event(event)
 
 
-def _check_cancel(cancel: threading.Event | None, state: PublishState | None = None) -> None:
+def _check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise PublishCancelled("The publish was cancelled.")
 
@@ -457,7 +457,7 @@ def run_publish(
         else:
             done = ", ".join(published) or "none"
             message += (f". Already published: {done}. Publish the remaining components onto version "
-                        f"{version_id} to finish." if version_id else f". Nothing was published.")
+                        f"{version_id} to finish." if version_id else ". Nothing was published.")
         _emit(on_event, PublishFailed(message))
         if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: keep their meaning
             raise

@@ -48,6 +48,7 @@ def test_projects_children_and_path(session, sandbox):
     assert [r.id for r in path] == [lighthouse.id, ours.id, shot.id, task.id]
     assert [r.entity_type for r in path] == ["Project", "Sequence", "Shot", "Task"]
     assert path[-1] == task and path[0].has_children
+    assert browse.context_path(session, lighthouse.id) == [lighthouse]
 
 
 def test_children_are_sorted_naturally(session, sandbox):

@@ -405,3 +405,27 @@ def test_without_rollback_a_failed_publish_can_be_resumed_on_its_version(session
     assert set(comps) == {"edit", "plate"} and comps["edit"]["id"] == error.component_ids[0]
     assert result.component_ids == [comps["plate"]["id"]]
     check.close()
+
+
+def test_a_location_not_set_up_on_this_machine_is_refused_before_publishing(session, sandbox, tmp_path):
+    name = f"studio.elsewhere_{uuid.uuid4().hex[:6]}"
+    session.create("Location", {"name": name, "label": name})
+    session.commit()
+    assert name not in browse.stage_location_names(session)  # not offered: no accessor here
+    movie, _ = make_files(tmp_path)
+    staged = stage_paths([str(movie)]).components
+    staged[0].location = name
+    before = count_versions_of(session, sandbox.shot_id)
+    with pytest.raises(PublishError, match=f"location '{name}' is not set up on this machine"):
+        run_publish(session, PublishRequest(staged, new_version=new_version(sandbox)))
+    assert count_versions_of(session, sandbox.shot_id) == before
+
+
+def test_a_review_alone_makes_a_version_with_only_the_review(session, sandbox, tmp_path):
+    movie = make_movie(tmp_path / "only_review.mov")
+    received = []
+    result = run_publish(session, PublishRequest([], new_version=new_version(sandbox), review_path=str(movie)),
+                         on_event=received.append)
+    assert result.component_ids == [] and result.job_id
+    assert received[0] == events.PublishStarted(0, [])
+    assert received[-2] == events.EncodeQueued(result.job_id)
