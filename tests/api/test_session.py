@@ -399,6 +399,37 @@ def test_clone_makes_no_request_and_is_independent(session):
     other.close()
 
 
+def test_clones_work_in_parallel_threads(session):
+    import threading
+
+    results: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            with session.clone() as mine:
+                results[n] = sorted(s["name"] for s in mine.query("select name from Status", page_size=3))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    mine = sorted(s["name"] for s in session.query("select name from Status"))
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert all(results[n] == mine for n in range(4))
+
+
+def test_request_count_includes_other_requests_on_http(session):
+    before = session.request_count
+    session.http.get(f"{session.server_url}/component/get", params={"id": "nothing"}, timeout=10)
+    assert session.request_count == before + 1
+    session.count_request(2)
+    assert session.request_count == before + 3
+
+
 def test_close_is_idempotent_and_closed_session_refuses_work(embedded_server):
     s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
                 schema_cache_path=False)
