@@ -52,12 +52,15 @@ class ProgressMeter:
         self._lock = threading.Lock()
 
     def add(self, count: int) -> None:
-        """Count ``count`` more bytes (may be negative when a failed attempt is undone)."""
+        """Count ``count`` more bytes (negative when a failed attempt is undone).
+
+        The callback runs under the lock so figures arrive in order (keep it cheap: emit a
+        signal, set a value).
+        """
         with self._lock:
             self.done += count
-            done = self.done
-        if self._callback is not None:
-            self._callback(done, self.total)
+            if self._callback is not None:
+                self._callback(self.done, self.total)
 
 
 def check_cancel(cancel: threading.Event | None, what: str = "transfer") -> None:

@@ -136,6 +136,7 @@ def test_upload_to_server_streams_with_progress_and_round_trips(session, tmp_pat
     total = path.stat().st_size
     assert seen[-1] == (total, total)
     assert all(t == total for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen), "figures arrive in order"
     assert len(seen) >= 5, "progress is reported per chunk, not once per file"
     url = server.get_url(component)
     body = requests.get(url, timeout=30).content
@@ -155,6 +156,7 @@ def test_sequence_upload_is_one_metadata_batch_and_one_put_per_file(server_facto
             _write(frames / f"plate.{frame}.exr", 4096 + frame, seed=frame)
         location = s.get_location("ftrack.server")
         start = sum(1 for _ in record.open()) if record.exists() else 0
+        before = s.request_count
         component = version.create_component(f"{frames}/plate.%04d.exr [1001-1020]", location=location)
         import json
 
@@ -165,6 +167,7 @@ def test_sequence_upload_is_one_metadata_batch_and_one_put_per_file(server_facto
         metadata = [p for p in posts if any(op.get("action") == "get_upload_metadata" for op in p["operations"])]
         assert len(metadata) == 1 and len(metadata[0]["operations"]) == 20
         assert len(posts) <= 5
+        assert s.request_count - before == len(posts) + 20, "PUTs are counted in session.request_count"
         availability = s.get_component_availability(component)
         assert availability[location["id"]] == 100.0
 
