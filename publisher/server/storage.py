@@ -91,9 +91,18 @@ class Storage:
         with self.transaction():
             for stmt in ddl(self.model):
                 conn.execute(stmt)
+            self._add_missing_columns(conn)
             conn.execute(
                 'INSERT OR IGNORE INTO "server_meta" ("key", "value") VALUES (?, ?)', ("schema_version", SCHEMA_VERSION)
             )
+
+    def _add_missing_columns(self, conn: sqlite3.Connection) -> None:
+        """A database made by an older server gains the columns the model has since added."""
+        for table, cols in self.model.table_columns.items():
+            present = {r[1] for r in conn.execute(f"PRAGMA table_info({q(table)})")}
+            for col, kind in cols.items():
+                if col not in present:
+                    conn.execute(f"ALTER TABLE {q(table)} ADD COLUMN {q(col)} {_SQL_TYPES[kind]}")
 
     def leading_index_columns(self) -> set[tuple[str, str]]:
         """(table, column) pairs that some index starts with: orders SQLite can read pre-sorted."""

@@ -262,3 +262,40 @@ def test_notes_jobs_users_and_reference_types(raw: Raw, fresh_asset: dict) -> No
     assert raw.query("select name from Type where name is Compositing")
     assert raw.query("select name from ProjectSchema")
     assert raw.query("select name, short from AssetType where short is comp")
+
+
+def test_client_text_never_becomes_sql(raw: Raw, fresh_asset: dict) -> None:
+    asset = fresh_asset["asset"]
+    tricky = "x\" or 1=1 --'; DROP TABLE asset; --"
+    raw.ok([update("Asset", [asset], {"name": tricky})])
+    found = raw.query('select name from Asset where name is "x\\" or 1=1 --\'; DROP TABLE asset; --"')
+    assert [a["id"] for a in found] == [asset]
+    assert found[0]["name"] == tricky
+    assert raw.query("select id from Asset where name is \"' or '1'='1\"") == []
+    assert len(raw.query("select id from Asset")) > 1  # the table is still there
+
+
+def test_empty_any_and_typed_context_relations(raw: Raw, fresh_asset: dict) -> None:
+    asset = fresh_asset["asset"]
+    without = raw.query(f"select id from Asset where id is {asset} and not versions any ()")
+    assert [a["id"] for a in without] == [asset]
+    raw.ok([create("AssetVersion", {"id": str(uuid.uuid4()), "asset": ref("Asset", asset)})])
+    assert raw.query(f"select id from Asset where id is {asset} and not versions any ()") == []
+    shots = raw.query("select name, object_type.name from TypedContext where object_type.name is Shot")
+    assert shots and {s["__entity_type__"] for s in shots} == {"Shot"}
+    assert all(s["object_type"]["name"] == "Shot" for s in shots)
+    children = raw.query(f'select children.name, ancestors.name, descendants.name from Shot where id is {fresh_asset["shot"]}')
+    assert {c["name"] for c in children[0]["children"]} >= {"Compositing", "Lighting", "Animation"}
+    assert [a["name"] for a in children[0]["ancestors"]] == ["sq010"]
+    latest = raw.one(f"select latest_version.version from Asset where id is {asset}")
+    assert latest["latest_version"]["version"] == 1
+
+
+def test_strict_api_uses_http_status(raw: Raw) -> None:
+    response = raw.post(json.dumps([{"action": "update", "entity_type": "Asset", "entity_key": [str(uuid.uuid4())],
+                                     "entity_data": {"__entity_type__": "Asset", "name": "x"}}]), strict=True)
+    assert response.status_code == 404 and response.json()["exception"] == "NotFoundError"
+    response = raw.post(json.dumps([{"action": "query", "expression": "select id from"}]), strict=True)
+    assert response.status_code == 400 and response.json()["exception"] == "ParseError"
+    ok = raw.post(json.dumps([{"action": "query", "expression": "select id from Location"}]), strict=True)
+    assert ok.status_code == 200 and isinstance(ok.json(), list)
