@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -411,15 +412,23 @@ def run_publish(
             moved = checked.moved_bytes[component.name]
             _emit(on_event, ComponentStarted(component.name, moved))
             lock = threading.Lock()
-            seen = {"done": 0}
+            seen = {"done": 0, "emitted": -1, "at": 0.0}
             before = overall_before
 
             def progress(done: int, _total: int, *, _name: str = component.name, _moved: int = moved,
                          _before: int = before, _seen: dict = seen, _lock: threading.Lock = lock) -> None:
                 with _lock:
-                    # Transfer threads may report out of order; never report going backwards.
+                    # Transfer threads may report out of order or undo a failed attempt: never
+                    # report going backwards. Thousands of small frames would each report, so
+                    # emit at most every 0.5 % or 0.1 s (and always the end).
                     done = min(max(done, _seen["done"]), _moved) if _moved else 0
                     _seen["done"] = done
+                    now = time.monotonic()
+                    if done != _moved and (done - _seen["emitted"] < _moved / 200 and now - _seen["at"] < 0.1):
+                        return
+                    if done == _seen["emitted"]:
+                        return
+                    _seen["emitted"], _seen["at"] = done, now
                 _emit(on_event, BytesProgress(_name, done, _moved, _before + done, total))
 
             created = publish_component(
@@ -428,7 +437,7 @@ def run_publish(
             )
             state.done[component.name] = created
             overall_before += moved
-            if moved:
+            if moved and seen["emitted"] != moved:
                 _emit(on_event, BytesProgress(component.name, moved, moved, overall_before, total))
             _emit(on_event, ComponentDone(component.name, str(created["id"])))
     except BaseException as error:

@@ -429,3 +429,24 @@ def test_a_review_alone_makes_a_version_with_only_the_review(session, sandbox, t
     assert result.component_ids == [] and result.job_id
     assert received[0] == events.PublishStarted(0, [])
     assert received[-2] == events.EncodeQueued(result.job_id)
+
+
+def test_progress_of_many_small_frames_only_goes_forward_and_ends_at_the_total(session, sandbox, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for f in range(1, 301):
+        (folder / f"dust.{f:04d}.png").write_bytes(b"p" * (50 + f))
+    staged = stage_paths([str(folder)]).components
+    received = []
+    lock = threading.Lock()
+
+    def on_event(event):
+        with lock:
+            received.append(event)
+
+    run_publish(session, PublishRequest(staged, new_version=new_version(sandbox)), on_event=on_event)
+    progress = [e for e in received if isinstance(e, events.BytesProgress)]
+    total = staged[0].size
+    assert [p.done for p in progress] == sorted(p.done for p in progress)
+    assert len({p.done for p in progress}) == len(progress)  # no repeated figure
+    assert progress[-1] == events.BytesProgress("dust", total, total, total, total)
