@@ -46,8 +46,14 @@ def configured_server(env: dict[str, str] | None = None, settings: Any = None) -
     return ServerChoice(None, None, None, True)
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, *, dialog: bool = False) -> int:
+    """Say why the publisher cannot start (and, for a windowed start, in a message box too)."""
     print(f"ftrack-publisher: {message}", file=sys.stderr)
+    if dialog:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is not None and QApplication.platformName() not in ("offscreen", "minimal"):
+            QMessageBox.critical(None, "ftrack publisher", message)
     return 1
 
 
@@ -91,7 +97,7 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             try:
                 info = server.start()
             except EmbeddedServerError as exc:
-                return _fail(str(exc))
+                return _fail(str(exc), dialog=screenshot is None)
             url, user, key = info.url, info.api_user, info.api_key
             label = f"embedded demo server {url}"
         else:
@@ -102,7 +108,7 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         try:
             session = Session(url, user, key)
         except FtrackError as exc:
-            return _fail(str(exc))
+            return _fail(str(exc), dialog=screenshot is None)
         from publisher.hosts.standalone import open_window
 
         window = open_window(session, server_label=label, show=screenshot is None, settings=settings)

@@ -103,3 +103,22 @@ def test_publish_new_version_then_add_to_it(qtbot, window, tmp_path, embedded_se
     names = {comp.name for comp in c.details.components}
     assert "notes" in names and set(staged) <= names
     assert c.version_model.row_at(c.version_model.row_for_id(version_id)).component_count >= len(staged) + 1
+
+
+def test_failed_publish_keeps_the_staged_files_and_says_why(qtbot, window, tmp_path):
+    c = window.controller
+    w = window.widget
+    doomed = tmp_path / "doomed.mov"
+    doomed.write_bytes(b"d" * 100)
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        c.drop([str(doomed)], DropTarget("current"))
+    target = c.target_version
+    doomed.unlink()  # the file goes away between the drop and the publish
+    with qtbot.waitSignal(c.publishFailed, timeout=60000) as failed:
+        assert c.publish("")
+    message = failed.args[0]
+    assert "doomed.mov" in message
+    assert w.banner.isVisible() and "doomed.mov" in w.banner.message()
+    assert [r.path for r in c.staging_model.components()] == [str(doomed)], "nothing staged is lost"
+    assert c.target_version.id == target.id and not c.publishing()
+    assert w.staging.publish.publish_button.isVisible() and w.staging.view.isEnabled()

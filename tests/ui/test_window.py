@@ -182,3 +182,26 @@ def test_screenshot_command(tmp_path):
     assert not image.isNull() and image.width() >= 1000 and image.height() >= 600
     # dark theme: the background pixel at the bottom-left corner of the status bar is dark
     assert image.pixelColor(5, image.height() - 5).lightness() < 80
+
+
+def test_configured_server_choice(settings):
+    from publisher.ui.app import configured_server
+
+    env = {"FTRACK_SERVER": "https://studio.example", "FTRACK_API_USER": "ann", "FTRACK_API_KEY": "k"}
+    from publisher.ui.app import ServerChoice
+
+    assert configured_server(env, settings) == ServerChoice("https://studio.example", "ann", "k", False)
+    assert configured_server({}, settings).embedded
+    settings.setValue("server/url", "https://other.example")
+    settings.setValue("server/api_user", "bob")
+    choice = configured_server({}, settings)
+    assert (choice.url, choice.api_user, choice.embedded) == ("https://other.example", "bob", False)
+
+
+def test_unreachable_configured_server_says_so(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FTRACK_SERVER="http://127.0.0.1:9",
+               FTRACK_API_USER="demo", FTRACK_API_KEY="nope", XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "publisher"], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 1
+    assert "127.0.0.1:9" in proc.stderr and "could not be reached" in proc.stderr
