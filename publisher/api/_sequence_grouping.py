@@ -98,7 +98,19 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
     del masked
 
     match = (PATH_RE if whole_paths else NAME_RE).fullmatch
-    groups: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    # (head, tail) -> frame texts; and the frame width when all came from one mask (else None).
+    groups: dict[tuple[str, str], list[str]] = {}
+    widths: dict[tuple[str, str], int | None] = {}
+
+    def add(key: tuple[str, str], nums: list[str], width: int | None) -> None:
+        known = groups.get(key)
+        if known is None:
+            groups[key] = nums
+            widths[key] = width
+        else:
+            known.extend(nums)
+            widths[key] = None
+
     singles: list[str] = []
     for mask, members in by_mask.items():
         m = match(mask)
@@ -106,28 +118,28 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
             singles.extend(members)
             continue
         start, end = m.span("frame")
+        # Frames with a sign have their own, slower path: give them no width hint.
+        width = end - start if mask[start] != "-" else None
         if len(members) == 1:
             name = members[0]
-            groups[name[:start], name[end:]].append(name[start:end])
+            add((name[:start], name[end:]), [name[start:end]], width)
             continue
-        # Slicing through itemgetter runs in C; only the grouping below is a Python loop.
-        heads = list(map(itemgetter(slice(0, start)), members))
-        frames = list(map(itemgetter(slice(start, end)), members))
-        if "0" in mask[end:]:  # digits in the tail (".mp4"): tails may differ
-            tails = list(map(itemgetter(slice(end, None)), members))
-            for key in zip(heads, tails, frames):
-                groups[key[0], key[1]].append(key[2])
+        frames = list(map(itemgetter(slice(start, end)), members))  # slicing in C
+        if _same_outside(mask, start, end, members):
+            add((members[0][:start], members[0][end:]), frames, width)
             continue
-        tail = mask[end:]  # without digits, the tail is the same text in every name
-        distinct = dict.fromkeys(heads)
-        if len(distinct) == 1:
-            groups[heads[0], tail].extend(frames)
-            continue
-        by_head: dict[str, list[str]] = {head: [] for head in distinct}
-        for head, frame in zip(heads, frames):
-            by_head[head].append(frame)
-        for head, nums in by_head.items():
-            groups[head, tail].extend(nums)
+        # Heads (or tails) differ in their digits (sh010_, sh020_): group name by name.
+        heads = map(itemgetter(slice(0, start)), members)
+        tails = map(itemgetter(slice(end, None)), members)
+        split: dict[tuple[str, str], list[str]] = {}
+        for key, frame in zip(zip(heads, tails), frames):
+            nums = split.get(key)
+            if nums is None:
+                split[key] = [frame]
+            else:
+                nums.append(frame)
+        for key, nums in split.items():
+            add(key, nums, width)
 
     if whole_paths:
         singles = list(dict.fromkeys(singles))
@@ -135,11 +147,39 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
         if not is_ignored(split_folder(name)[1] if whole_paths else name):
             out.append(File(prefix + name))
     for (head, tail), nums in groups.items():
-        resolve_group(prefix + head, tail, nums, whole_paths, out)
+        resolve_group(prefix + head, tail, nums, whole_paths, out, widths[head, tail])
 
 
-def resolve_group(prefix: str, tail: str, nums: list[str], dedupe: bool, out: list[Any]) -> None:
-    """Turn the frame texts found for one folder + head + tail into Sequences and Files."""
+def _same_outside(mask: str, start: int, end: int, members: list[str]) -> bool:
+    """Whether all ``members`` (names sharing ``mask``) are equal outside ``[start:end]``.
+
+    Names with one mask can differ only where the mask has digits. For ASCII names that is
+    checked column by column on the joined bytes (strided slices run in C), instead of cutting
+    and hashing every head.
+    """
+    columns = [i for i, c in enumerate(mask) if c == "0" and not start <= i < end]
+    if not columns:
+        return True
+    stride = len(mask) + 1
+    data = "\0".join(members).encode("utf-8", "surrogateescape")
+    count = len(members)
+    if len(data) != count * stride - 1:  # non-ASCII: byte columns do not line up
+        first = members[0]
+        head, tail = first[:start], first[end:]
+        return all(n.startswith(head) and n.endswith(tail) for n in members)
+    for i in columns:
+        column = data[i::stride]
+        if column.count(column[:1]) != count:
+            return False
+    return True
+
+
+def resolve_group(prefix: str, tail: str, nums: list[str], dedupe: bool, out: list[Any],
+                  width: int | None = None) -> None:
+    """Turn the frame texts found for one folder + head + tail into Sequences and Files.
+
+    ``width``: all texts are known to be unsigned and this long (they came from one mask).
+    """
     if dedupe:
         unique = set(nums)
         if len(unique) != len(nums):
@@ -147,11 +187,14 @@ def resolve_group(prefix: str, tail: str, nums: list[str], dedupe: bool, out: li
     if len(nums) == 1:
         out.append(File(prefix + nums[0] + tail))
         return
-    widths = set(map(len, nums))
+    if width is None:
+        found = set(map(len, nums))
+        if len(found) == 1 and min(nums)[0] != "-":
+            width = found.pop()
     # By far the most common case: no negative frame, all one width. Every frame then fits
     # padding = that width, whether or not it shows a leading zero (1001-1010 is %04d).
-    if len(widths) == 1 and min(nums)[0] != "-":
-        out.append(trusted_sequence(prefix, tail, widths.pop(), tuple(sorted(map(int, nums)))))
+    if width is not None:
+        out.append(trusted_sequence(prefix, tail, width, tuple(sorted(map(int, nums)))))
         return
     _resolve_mixed(prefix, tail, nums, out)
 

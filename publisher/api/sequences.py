@@ -139,30 +139,9 @@ def scan(folder: str | os.PathLike[str], recursive: bool = False) -> list[Item]:
                 out.append(ScanError(path, _open_error(path, exc)))
                 continue
         prefix = path if path.endswith(tuple(SEPS)) else path + os.sep
-        entries: list[os.DirEntry[str]] = []
-        with iterator:
-            try:
-                entries.extend(iterator)  # keeps what was read if the listing fails midway
-            except OSError as exc:
-                out.append(ScanError(path, f"folder listing stopped early ({exc.strerror or exc}); "
-                                           "the files after that point are missing"))
-        # d_type answers is_file() without a stat call on most file systems; only symbolic links
-        # are followed, and a looping one raises: then take the careful way, entry by entry.
-        try:
-            names = [entry.name for entry in entries if entry.is_file()]
-            rest = [entry for entry in entries if not entry.is_file()] \
-                if len(names) != len(entries) else []
-        except OSError:
-            names, rest = [], []
-            for entry in entries:
-                try:
-                    is_file = entry.is_file()
-                except OSError:
-                    is_file = False
-                if is_file:
-                    names.append(entry.name)
-                else:
-                    rest.append(entry)
+        names, rest, failure = _list_folder(path, iterator)
+        if failure is not None:
+            out.append(failure)
         subfolders: list[str] = []
         for entry in rest:
             try:
@@ -194,6 +173,42 @@ def scan(folder: str | os.PathLike[str], recursive: bool = False) -> list[Item]:
             pending.append((sub, None))
     out.sort(key=sort_key)
     return out
+
+
+def _list_folder(
+    path: str, iterator: Any
+) -> tuple[list[str], list[os.DirEntry[str]], ScanError | None]:
+    """(names of files, other entries, error) of an open ``os.scandir`` iterator.
+
+    The fast way is one comprehension: ``d_type`` answers ``is_file()`` without a stat call on
+    most file systems, and non-files drop into ``rest`` (``append`` returns None). Only symbolic
+    links are followed, and a looping one raises, as does a listing that fails midway: then
+    the folder is listed again the careful way, entry by entry, keeping what can be read.
+    """
+    rest: list[os.DirEntry[str]] = []
+    try:
+        with iterator:
+            names = [entry.name for entry in iterator if entry.is_file() or rest.append(entry)]
+        return names, rest, None
+    except OSError:
+        pass
+    names, rest = [], []
+    failure = None
+    try:
+        with os.scandir(path) as again:
+            for entry in again:
+                try:
+                    is_file = entry.is_file()
+                except OSError:
+                    is_file = False
+                if is_file:
+                    names.append(entry.name)
+                else:
+                    rest.append(entry)
+    except OSError as exc:
+        failure = ScanError(path, f"folder listing stopped early ({exc.strerror or exc}); "
+                                  "the files after that point are missing")
+    return names, rest, failure
 
 
 def _broken_link(path: str) -> ScanError:
@@ -278,14 +293,17 @@ def _token_padding(token: re.Match[str], text: str) -> int:
 
 def _parse_ranges(ranges: str, text: str) -> tuple[int, ...]:
     if not ranges.strip():
-        raise ValueError(f"{text!r} has empty frame ranges '[]'; list frames like [1001-1050, 1052]")
+        raise ValueError(
+            f"{text!r} has empty frame ranges '[]'; list frames like [1001-1050, 1052]"
+        )
     frames: set[int] = set()
     for part in ranges.split(","):
         m = _RANGE_RE.fullmatch(part)
         if m is None:
             raise ValueError(
                 f"{text!r}: cannot read frame range {part.strip()!r}; "
-                "write single frames or first-last ranges separated by commas, e.g. [1001-1050, 1052]"
+                "write single frames or first-last ranges separated by commas, "
+                "e.g. [1001-1050, 1052]"
             )
         first = int(m.group(1))
         last = int(m.group(2)) if m.group(2) is not None else first
@@ -293,7 +311,8 @@ def _parse_ranges(ranges: str, text: str) -> tuple[int, ...]:
             raise ValueError(f"{text!r}: frame range {part.strip()!r} ends before it starts")
         if len(frames) + (last - first + 1) > MAX_PARSED_FRAMES:
             raise ValueError(
-                f"{text!r} lists more than {MAX_PARSED_FRAMES:,} frames; check the ranges for a typo"
+                f"{text!r} lists more than {MAX_PARSED_FRAMES:,} frames; "
+                "check the ranges for a typo"
             )
         frames.update(range(first, last + 1))
     return tuple(sorted(frames))

@@ -60,7 +60,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("frame zero", ["z.0000.exr", "z.0001.exr", "z.0002.exr"], ["z.%04d.exr [0-2]"]),
     ("negative frames", ["f.-0002.exr", "f.-0001.exr", "f.0000.exr", "f.0001.exr"],
      ["f.%04d.exr [-2-1]"]),
-    ("unpadded negative frames", ["n_-2.exr", "n_-1.exr", "n_0.exr", "n_1.exr"], ["n_%d.exr [-2-1]"]),
+    ("unpadded negative frames", ["n_-2.exr", "n_-1.exr", "n_0.exr", "n_1.exr"],
+     ["n_%d.exr [-2-1]"]),
     ("dash is a separator, not a sign, after letters", ["shot-1001.exr", "shot-1002.exr"],
      ["shot-%04d.exr [1001-1002]"]),
     ("junk files ignored",
@@ -91,7 +92,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
      ["p.%06d.exr [100001-100002, 100004]"]),
     ("spaces in the name", ["my plate.0001.exr", "my plate.0002.exr", "my notes.txt"],
      ["my plate.%04d.exr [1-2]", "file:my notes.txt"]),
-    ("non-ASCII names", ["café_0001.exr", "café_0002.exr", "ショット.0001.exr", "ショット.0002.exr"],
+    ("non-ASCII names",
+     ["café_0001.exr", "café_0002.exr", "ショット.0001.exr", "ショット.0002.exr"],
      ["café_%04d.exr [1-2]", "ショット.%04d.exr [1-2]"]),
     ("mixed work folder",
      ["shot010.nk", "shot010.nk~", "shot010_v001.nk", "shot010_v002.nk", "notes.txt", "README",
@@ -104,7 +106,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
      ["file:render1001.exr", "file:render1002.exr"]),
     ("shot number in the head", ["sh010_comp_v002.1001.exr", "sh010_comp_v002.1002.exr"],
      ["sh010_comp_v002.%04d.exr [1001-1002]"]),
-    ("date in the head", ["scan_2024_0001.jpg", "scan_2024_0002.jpg"], ["scan_2024_%04d.jpg [1-2]"]),
+    ("date in the head", ["scan_2024_0001.jpg", "scan_2024_0002.jpg"],
+     ["scan_2024_%04d.jpg [1-2]"]),
     ("camera stills with capital extension", ["DSC_0001.NEF", "DSC_0002.NEF", "DSC_0003.NEF"],
      ["DSC_%04d.NEF [1-3]"]),
     ("volume cache", ["smoke.0001.vdb", "smoke.0002.vdb", "smoke.0003.vdb", "smoke.abc"],
@@ -129,6 +132,9 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("zero-padded and unpadded negatives apart",
      ["m.-0002.exr", "m.-0001.exr", "m.-3.exr", "m.-4.exr"],
      ["m.%04d.exr [-2--1]", "m.%d.exr [-4--3]"]),
+    ("non-ASCII heads that differ in digits",
+     ["é_sh010.0001.exr", "é_sh010.0002.exr", "é_sh020.0001.exr", "é_sh020.0002.exr"],
+     ["é_sh010.%04d.exr [1-2]", "é_sh020.%04d.exr [1-2]"]),
     ("thumbs.db in any case", ["thumbs.db", "THUMBS.DB", "a.0001.png", "a.0002.png"],
      ["a.%04d.png [1-2]"]),
 ]
@@ -187,7 +193,8 @@ def test_detect_accepts_pathlike_and_bytes_and_dedupes(tmp_path: Path) -> None:
     items = detect([tmp_path / "p.0001.exr", os.fsencode(tmp_path / "p.0002.exr"),
                     str(tmp_path / "p.0002.exr"), str(tmp_path / "one.txt"),
                     str(tmp_path / "one.txt")])
-    assert items == [File(str(tmp_path / "one.txt")), Sequence(str(tmp_path / "p."), ".exr", 4, (1, 2))]
+    assert items == [File(str(tmp_path / "one.txt")),
+                     Sequence(str(tmp_path / "p."), ".exr", 4, (1, 2))]
     assert detect([]) == []
     assert detect(["/p/a.0001.exr", "/p/a.0001.exr"]) == [File("/p/a.0001.exr")]
 
@@ -252,7 +259,8 @@ def test_member_names_and_paths_for_unpadded_and_negative_frames() -> None:
     assert unpadded.member_name(10) == "10" and unpadded.padding_token == "%d"
     negative = Sequence("/p/f.", ".exr", 4, (-2, -1, 0, 1))
     # The sign is not counted in the padding: members are named as the files on disk.
-    assert negative.paths() == ["/p/f.-0002.exr", "/p/f.-0001.exr", "/p/f.0000.exr", "/p/f.0001.exr"]
+    assert negative.paths() == ["/p/f.-0002.exr", "/p/f.-0001.exr", "/p/f.0000.exr",
+                                "/p/f.0001.exr"]
     assert negative.format() == "/p/f.%04d.exr [-2-1]"
     assert parse(negative.format()) == negative
     assert parse("/p/f.%04d.exr [-5--3, 1]").frames == (-5, -4, -3, 1)
