@@ -144,7 +144,7 @@ class Entity(MutableMapping):
     def __getitem__(self, name: str) -> Any:
         attribute = self._attribute(name)
         value = self._raw(name)
-        if value is NOT_SET and not self._created and self.session is not None:
+        if value is NOT_SET and not self._created and self.session.auto_populate:
             self.session._fetch_attribute(self, attribute)
             value = self._raw(name)
         if attribute.kind == COLLECTION:
@@ -215,7 +215,7 @@ class Entity(MutableMapping):
 
     def _populate_unset(self) -> None:
         """Fetch every attribute that is neither set nor known, in one request."""
-        if self._created or self.session is None:
+        if self._created or not self.session.auto_populate:
             return
         missing = [a for a in self.attributes if self._raw(a.name) is NOT_SET]
         if missing:

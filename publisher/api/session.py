@@ -80,6 +80,9 @@ class Session:
                                    encode_entity=self._encode_value)
         self._identity_map: dict[tuple[str, tuple[str, ...]], Entity] = {}
         self._operations: list[tuple] = []
+        #: When False, reading a value that is not known gives NOT_SET instead of a request
+        #: (for code that must never block, e.g. painting a cached view).
+        self.auto_populate = True
         self._closed = False
         if schema_cache_path is None:
             self.schema_cache_path: Path | None = default_cache_dir()

@@ -105,6 +105,18 @@ def test_values_not_fetched_are_not_set_then_fetched_on_access(session, version)
     other.close()
 
 
+def test_auto_populate_off_reads_without_requests(session, version):
+    other, copy = fresh(session, version)
+    other.auto_populate = False
+    before = other.request_count
+    assert copy["comment"] is NOT_SET
+    assert dict(copy.items())["comment"] is NOT_SET
+    assert other.request_count == before
+    other.auto_populate = True
+    assert copy["comment"] == "hello"
+    other.close()
+
+
 def test_reference_is_fetched_with_its_default_projections(session, version):
     other, copy = fresh(session, version)
     before = other.request_count
