@@ -316,7 +316,8 @@ def test_populate_large_lists_in_batches(session, monkeypatch):
     from publisher.api import session as session_module
 
     asset = make_asset(session)
-    versions = [session.create("AssetVersion", {"asset": asset, "comment": str(i)}) for i in range(12)]
+    for i in range(12):
+        session.create("AssetVersion", {"asset": asset, "comment": str(i)})
     session.commit()
     monkeypatch.setattr(session_module, "POPULATE_BATCH", 5)
     with session.clone() as other:
@@ -395,6 +396,7 @@ def test_clone_makes_no_request_and_is_independent(session):
     assert other.http is not session.http
     asset = make_asset(other)
     assert session.pending_operations == 0 and other.pending_operations > 0
+    assert asset.session is other and session.get("Asset", asset["id"]) is None
     other.rollback()
     other.close()
 
