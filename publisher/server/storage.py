@@ -27,6 +27,7 @@ INDEXES = [
     'CREATE INDEX IF NOT EXISTS "ix_version_task" ON "asset_version" ("task_id")',
     # Newest-first version lists walk this index and stop at the end of the page.
     'CREATE INDEX IF NOT EXISTS "ix_version_date" ON "asset_version" ("date", "id")',
+    'CREATE INDEX IF NOT EXISTS "ix_version_number" ON "asset_version" ("version", "id")',
     'CREATE INDEX IF NOT EXISTS "ix_asset_context" ON "asset" ("context_id")',
     'CREATE INDEX IF NOT EXISTS "ix_context_parent" ON "context" ("parent_id")',
     'CREATE INDEX IF NOT EXISTS "ix_context_project" ON "context" ("project_id")',
