@@ -17,6 +17,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: Windows opened inside an application someone else runs (a DCC, a test): kept alive here
+#: until they close, since :func:`run` returns at once there.
+_open_windows: list[Any] = []
+
 #: How long screenshot mode waits for the data before it gives up.
 SCREENSHOT_TIMEOUT_MS = 90_000
 
@@ -112,14 +116,28 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         from publisher.hosts.standalone import open_window
 
         window = open_window(session, server_label=label, show=screenshot is None, settings=settings)
+        window.embedded_server = server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None
             return save_screenshot(window, Path(screenshot), drop_paths=example_drop(Path(scratch.name) / "drop"))
-        window.closed.connect(lambda: server.stop() if server is not None else None)
-        status = app.exec() if owns_app else 0
-        return int(status)
+        stop_server = server
+
+        def closed() -> None:
+            session.close()
+            if stop_server is not None:
+                stop_server.stop()
+            if window in _open_windows:
+                _open_windows.remove(window)
+
+        window.closed.connect(closed)
+        if not owns_app:
+            # Someone else runs the event loop: the window lives on after we return.
+            _open_windows.append(window)
+            server = None  # stopped by closed(), not now
+            return 0
+        return int(app.exec())
     finally:
-        if server is not None and (screenshot is not None or owns_app):
+        if server is not None:
             server.stop()
         if scratch is not None:
             scratch.cleanup()

@@ -205,3 +205,28 @@ def test_unreachable_configured_server_says_so(tmp_path):
                           timeout=120, cwd=Path(__file__).parents[2])
     assert proc.returncode == 1
     assert "127.0.0.1:9" in proc.stderr and "could not be reached" in proc.stderr
+
+
+def test_app_starts_the_embedded_server_and_stops_it_with_the_window(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from publisher.ui import app
+
+    for key in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    assert app.run([]) == 0  # an application already runs (pytest-qt's): returns with the window open
+    window = app._open_windows[-1]
+    qtbot.addWidget(window)
+    assert window.isVisible()
+    assert "embedded demo server" in window.identity.text()
+    qtbot.waitSignal(window.controller.versionsLoaded, timeout=60000).wait()
+    assert window.controller.context is not None and window.controller.version_model.rowCount() > 0
+    process = window.embedded_server.process
+    assert process.poll() is None, "the embedded server runs while the window is open"
+    assert str(tmp_path / "data") in str(window.embedded_server.data_dir)
+    window.close()
+    assert process.poll() is not None, "closing the window stops the embedded server"
+    assert window not in app._open_windows
