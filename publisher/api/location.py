@@ -366,7 +366,7 @@ class LocationMixin:
 
         entries = self._plan(components, sources, recursive)
         existing = [entry.component_id for entry in entries
-                    if not isinstance(entry.component, ComponentSpec) and not getattr(entry.component, "_created", False)]
+                    if not isinstance(entry.component, ComponentSpec) and not getattr(entry.component, "is_new", False)]
         if existing:
             present = self._registered(existing)
             if present:
