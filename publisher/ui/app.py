@@ -135,7 +135,7 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             _open_windows.append(window)
             server = None  # stopped by closed(), not now
             return 0
-        return int(app.exec())
+        return int(_exec_until_closed_or_signalled(app))
     finally:
         if server is not None:
             server.stop()
@@ -159,6 +159,30 @@ def example_drop(folder: Path) -> list[str]:
     with open(movie, "wb") as handle:
         handle.truncate(38_700_000)
     return [str(render), str(movie)]
+
+
+def _exec_until_closed_or_signalled(app: Any) -> int:
+    """``app.exec()``, but Ctrl+C or SIGTERM quit it cleanly so the embedded server is stopped
+    (a child left behind would hold its port and data folder)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def quit_app(*_args: Any) -> None:
+        app.quit()
+
+    previous = {sig: signal.signal(sig, quit_app) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Python runs signal handlers only between bytecodes: a timer gives it that chance while
+    # Qt's event loop is waiting.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    try:
+        return app.exec()
+    finally:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def save_screenshot(window: Any, path: Path, timeout_ms: int = SCREENSHOT_TIMEOUT_MS,
