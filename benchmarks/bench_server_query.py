@@ -11,7 +11,9 @@ for one page of versions the way the publisher asks for it:
   holds the asset (its projection, ``(asset.context_id is S or task_id is S)``, newest first);
 * ``asset page``: ``select ... from AssetVersion where asset_id is A order by version descending``.
 
-Baseline in the same run: the same queries for an asset with 10 versions in the same database.
+Baseline in the same run: the same queries for an asset with 10 versions in the same database;
+also the big asset asked for a page of 10 rows, which shows what the cost follows (rows sent,
+not versions stored).
 Printed: median and p95 wall time per request (client to server and back) and the ratio to the
 baseline. Goal: median under 50 ms with 100,000 versions.
 """
@@ -163,13 +165,15 @@ def main() -> int:
                 print(f"\n{'query':<12} {'asset':<22} {'rows':>5} {'median ms':>10} {'p95 ms':>8} {'ratio':>7}")
                 for name in ("client page", "asset page"):
                     results = {}
-                    for label in ("small", "big"):
-                        times, rows = measure(http, server, expressions(ids[label], args.page)[name], args.runs, args.page)
+                    for label, key, page in (("small", "small", args.page), ("big", "big", args.page),
+                                             ("big, page of 10", "big", 10)):
+                        times, rows = measure(http, server, expressions(ids[key], page)[name], args.runs, page)
                         results[label] = (statistics.median(times), p95(times), rows)
                     base = results["small"][0]
-                    for label, versions in (("small", 10), ("big", args.versions)):
+                    for label, shown in (("small", "10 versions"), ("big", f"{args.versions} versions"),
+                                         ("big, page of 10", f"{args.versions}, 10 rows")):
                         med, p, rows = results[label]
-                        print(f"{name:<12} {f'{versions} versions':<22} {rows:>5} {med * 1000:>10.1f} {p * 1000:>8.1f} "
+                        print(f"{name:<12} {shown:<22} {rows:>5} {med * 1000:>10.1f} {p * 1000:>8.1f} "
                               f"{med / base:>6.2f}x")
                     verdict = "meets" if results["big"][0] < 0.050 else "MISSES"
                     print(f"{'':<12} goal: median under 50 ms with {args.versions} versions: {verdict}")

@@ -8,7 +8,7 @@ import threading
 import uuid
 
 import requests
-from server_http import Raw, create, ref, update
+from server_http import Raw, create, md5_b64, ref, update
 
 SERVER_LOCATION = "3a372bde-05bc-11e4-8908-20c9d081909b"
 BUILTIN_LOCATIONS = {
@@ -225,7 +225,7 @@ def test_upload_download_thumbnail_remove(raw: Raw, tmp_path) -> None:
     component = str(uuid.uuid4())
     data = write_jpeg(tmp_path / "t.jpg", (200, 100)).read_bytes()
     meta = raw.ok([{"action": "get_upload_metadata", "component_id": component, "file_name": "thumb.jpg",
-                    "file_size": len(data), "checksum": __import__("server_http").md5_b64(data)}])[0]
+                    "file_size": len(data), "checksum": md5_b64(data)}])[0]
     assert meta["component_id"] == component and meta["url"].startswith(raw.url + "/file/")
     assert meta["headers"]["Content-MD5"]
     put = requests.put(meta["url"], data=data, headers=meta["headers"], timeout=30)

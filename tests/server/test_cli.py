@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from publisher.embedded import EmbeddedServer
 
 
 def test_new_data_dir_gets_demo_project_and_stops_cleanly(tmp_path: Path) -> None:
-    started = time.monotonic()
     server = EmbeddedServer(tmp_path / "data")
     server.start()
     try:
@@ -31,7 +29,6 @@ def test_new_data_dir_gets_demo_project_and_stops_cleanly(tmp_path: Path) -> Non
     finally:
         server.stop()
     assert server.process.returncode == 0
-    assert time.monotonic() - started < 30
     assert (tmp_path / "data" / "ftrack.sqlite").exists()
 
 
