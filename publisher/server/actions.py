@@ -31,6 +31,10 @@ SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 DEFAULT_PRIORITY_ID = "9661b320-3a0c-11e2-81c1-0800200c9a66"
 #: Version and task status a new entity gets when the client names none ("Not started").
 DEFAULT_STATUS_ID = "44dd9fb2-4164-11df-9218-0019bb4983d8"
+BUILTIN_LOCATION_IDS = {
+    "ce9b348f-8809-11e3-821c-20c9d081909b", "cb268ecc-8809-11e3-a7e2-20c9d081909b",
+    "cd41be70-8809-11e3-b98a-20c9d081909b", SERVER_LOCATION_ID,
+}
 JOB_STATUSES = ("queued", "running", "done", "failed")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Matches from which a sorted page is read along the sort index instead of sorting them all.
@@ -308,6 +312,10 @@ class Api:
         tm = self._type(op)
         key = self._key(tm, op)
         self._find(batch.ctx.conn, tm, key)
+        if tm.name == "Location" and key["id"] in BUILTIN_LOCATION_IDS:
+            raise ValidationError(f"Location {key['id']} is built in and cannot be deleted.")
+        if tm.name == "User" and key["id"] == batch.user["id"]:
+            raise ValidationError("You cannot delete the user you are logged in as.")
         removed: list[str] = []
         if tm.primary_key == ["id"]:
             self._delete_tree(batch.ctx.conn, tm.table, key["id"], removed)

@@ -301,7 +301,7 @@ def _positive(cmp: ql.Comparison) -> bool:
     return False
 
 
-def compile_expression(model: Model, expression: str, *, ordered_scan: bool = False):
+def compile_expression(model: Model, expression: object, *, ordered_scan: bool = False) -> tuple[CompiledQuery, ql.Query]:
     """Parse and compile one query expression; raises QueryError / ValidationError."""
     if not isinstance(expression, str) or not expression.strip():
         raise QueryError("The query expression is missing or empty.")

@@ -232,3 +232,11 @@ def test_unknown_paths_and_methods_answer_json(raw: Raw) -> None:
     response = requests.get(f"{raw.url}/api", timeout=30)
     assert response.status_code == 200 or response.status_code == 405
     _error(response.json())
+
+
+def test_builtin_locations_and_own_user_cannot_be_deleted(raw: Raw) -> None:
+    server = "3a372bde-05bc-11e4-8908-20c9d081909b"
+    _error(raw.call([{"action": "delete", "entity_type": "Location", "entity_key": [server]}]), "ValidationError")
+    assert raw.query(f"select id from Location where id is {server}")
+    me = raw.one(f'select id from User where username is "{raw.user}"')
+    _error(raw.call([{"action": "delete", "entity_type": "User", "entity_key": [me["id"]]}]), "ValidationError")
