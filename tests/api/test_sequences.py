@@ -183,6 +183,18 @@ def test_naming_case_scan(tmp_path: Path, names: list[str], expected: list[str])
     assert sorted(describe(scan(tmp_path, recursive=recursive), str(tmp_path))) == sorted(expected)
 
 
+def test_names_split_over_several_chunks_group_the_same(monkeypatch) -> None:
+    # Names are masked in chunks; a sequence whose frames fall in different chunks must not split.
+    from publisher.api import _sequence_grouping
+
+    every_case = [f"/case{i}/{name}" for i, (_, names, _) in enumerate(CASES) for name in names]
+    expected = [i.format() if isinstance(i, Sequence) else str(i) for i in detect(every_case)]
+    monkeypatch.setattr(_sequence_grouping, "_CHUNK", 3)
+    chunked = [i.format() if isinstance(i, Sequence) else str(i) for i in detect(every_case)]
+    assert chunked == expected
+    assert "/case0/plate.%04d.exr [1001-1005, 1007-1010]" in chunked
+
+
 def test_detect_groups_per_folder_and_keeps_relative_paths() -> None:
     items = detect(["a/x.0001.exr", "a/x.0002.exr", "b/x.0003.exr", "x.0001.exr", "x.0002.exr"])
     assert [str(i) for i in items] == ["x.%04d.exr [1-2]", "a/x.%04d.exr [1-2]", "b/x.0003.exr"]
