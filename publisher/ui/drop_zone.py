@@ -2,7 +2,7 @@
 
 A :class:`DropZone` is an event filter installed on a widget (a view's viewport or the details
 panel). It accepts drags that carry file URLs, works out what the drop lands on through a
-``target_at(pos)`` callback (a version row, a task or asset in the browser, or the panel's
+``target_at(pos, modifiers)`` callback (a version row, a task or asset in the browser, or the panel's
 current version) and emits :attr:`DropZone.dropped` with the local paths and that target. It
 does no disk work itself: the controller stages the paths in a worker, so a folder of 10,000
 frames never stalls the window.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QWidget
 
@@ -73,7 +73,7 @@ class DropZone(QObject):
     #: ``(paths: list[str], target: DropTarget, problems: list[str])``
     dropped = Signal(list, object, list)
 
-    def __init__(self, widget: QWidget, target_at: Callable[[QPoint], DropTarget | None],
+    def __init__(self, widget: QWidget, target_at: Callable[[QPoint, Qt.KeyboardModifier], DropTarget | None],
                  highlight: QWidget | None = None) -> None:
         super().__init__(widget)
         self.widget = widget
@@ -83,12 +83,14 @@ class DropZone(QObject):
         widget.setAcceptDrops(True)
         widget.installEventFilter(self)
 
-    def handle_drop(self, mime: QMimeData, pos: QPoint | None = None) -> bool:
-        """Emit :attr:`dropped` for ``mime`` landing at ``pos``; ``False`` if it holds no paths."""
+    def handle_drop(self, mime: QMimeData, pos: QPoint | None = None,
+                    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> bool:
+        """Emit :attr:`dropped` for ``mime`` landing at ``pos`` with ``modifiers`` held;
+        ``False`` if it holds no paths."""
         found = paths_from_mime(mime)
         if not found.paths and not found.problems:
             return False
-        target = self.target_at(pos if pos is not None else QPoint(-1, -1)) or DropTarget("current")
+        target = self.target_at(pos if pos is not None else QPoint(-1, -1), modifiers) or DropTarget("current")
         self.dropped.emit(found.paths, target, found.problems)
         return True
 
@@ -115,7 +117,7 @@ class DropZone(QObject):
         if kind == QEvent.Type.Drop:
             assert isinstance(event, QDropEvent)
             self._set_active(False)
-            if self.handle_drop(event.mimeData(), event.position().toPoint()):
+            if self.handle_drop(event.mimeData(), event.position().toPoint(), event.modifiers()):
                 event.acceptProposedAction()
                 return True
             return False

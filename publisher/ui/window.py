@@ -86,8 +86,8 @@ class PublisherWidget(QWidget):
         # Drops: on a version row, on a task in the browser, on the details or staging panel.
         self.version_drop = DropZone(self.versions.view.viewport(), self._version_target, self.versions.view)
         self.context_drop = DropZone(self.browser.view.viewport(), self._context_target, self.browser.view)
-        self.details_drop = DropZone(self.details, lambda _p: DropTarget("current"))
-        self.staging_drop = DropZone(self.staging, lambda _p: DropTarget("current"))
+        self.details_drop = DropZone(self.details, lambda _p, _m: DropTarget("current"))
+        self.staging_drop = DropZone(self.staging, lambda _p, _m: DropTarget("current"))
         for zone in (self.version_drop, self.context_drop, self.details_drop, self.staging_drop):
             zone.dropped.connect(c.drop)
 
@@ -149,12 +149,10 @@ class PublisherWidget(QWidget):
         self.versions.filter.selectAll()
 
     # Drop targets ---------------------------------------------------------------------------
-    def _version_target(self, pos: QPoint) -> DropTarget | None:
-        from PySide6.QtWidgets import QApplication
-
+    def _version_target(self, pos: QPoint, modifiers: Qt.KeyboardModifier) -> DropTarget | None:
         row = self.versions.row_at(pos)
         if row is not None:
-            if QApplication.keyboardModifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
+            if modifiers & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
                 # Shift/Alt: a new version of the row's asset rather than more on this version.
                 return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name)
             return DropTarget("version", row.id, label=f"{row.asset_name} v{row.version:03d}")
@@ -163,7 +161,7 @@ class PublisherWidget(QWidget):
             return DropTarget("context", ctx.id, label=ctx.name)
         return None
 
-    def _context_target(self, pos: QPoint) -> DropTarget | None:
+    def _context_target(self, pos: QPoint, _modifiers: Qt.KeyboardModifier) -> DropTarget | None:
         row = self.browser.row_at(pos)
         if row is None:
             return None

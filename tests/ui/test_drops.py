@@ -129,7 +129,7 @@ def test_name_editor_checks_live(qtbot, window, tmp_path):
     g = tmp_path / "other.mov"
     g.write_bytes(b"y")
     with qtbot.waitSignal(c.staged, timeout=20000):
-        c.drop([str(f), str(g)], window.widget.details_drop.target_at(QPoint()))
+        c.drop([str(f), str(g)], window.widget.details_drop.target_at(QPoint(), Qt.KeyboardModifier.NoModifier))
     view = window.widget.staging.view
     index = c.staging_model.index(1, sm.NAME)
     view.setCurrentIndex(index)

@@ -122,3 +122,37 @@ def test_failed_publish_keeps_the_staged_files_and_says_why(qtbot, window, tmp_p
     assert [r.path for r in c.staging_model.components()] == [str(doomed)], "nothing staged is lost"
     assert c.target_version.id == target.id and not c.publishing()
     assert w.staging.publish.publish_button.isVisible() and w.staging.view.isEnabled()
+
+
+def test_drop_with_shift_on_a_version_makes_a_new_version_of_its_asset(qtbot, window, tmp_path, embedded_server):
+    c = window.controller
+    w = window.widget
+    view = w.versions.view
+    index = view.model().index(0, 1)
+    base = index.data(roles.ROW)
+    clip = tmp_path / "next.mov"
+    clip.write_bytes(b"n" * 50)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip))])
+    pos = QPointF(view.visualRect(index).center())
+    QApplication.sendEvent(view.viewport(), QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime,
+                                                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier))
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        drop_event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.ShiftModifier)
+        QApplication.sendEvent(view.viewport(), drop_event)
+        assert drop_event.isAccepted()
+    assert c.target_new is not None and c.target_new.asset_id == base.asset_id
+    assert c.target_new.asset_name == base.asset_name
+    qtbot.waitUntil(lambda: bool(c.target_new.asset_type_id), timeout=20000)
+    with qtbot.waitSignal(c.versionPublished, timeout=120000) as published:
+        assert c.publish("next take")
+    check = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key)
+    try:
+        new = check.get("AssetVersion", published.args[0])
+        assert new["asset_id"] == base.asset_id
+        latest = max(v["version"] for v in check.query(
+            f'select version from AssetVersion where asset_id is "{base.asset_id}"').all())
+        assert new["version"] == latest > base.version
+    finally:
+        check.close()
