@@ -309,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
               f"  (goal <= 1.3: {verdict}){cpu_ratio}")
     else:
         print("  (c) encode_media job     not measured (see above)")
+    # Same-run pairs cancel slow drifts of the machine's load better than medians of each.
+    pairs = {k: statistics.median(x / y for x, y in zip(times[k], times["a"])) for k in ("b", "c") if times[k]}
+    print("  median of per-run ratios: " + ", ".join(f"({k})/(a) = {v:.2f}" for k, v in pairs.items()))
+    if hasattr(os, "getloadavg"):
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
 
