@@ -140,19 +140,25 @@ class Api:
         return {"action": "query", "data": build(batch.ctx, tm, rows, tree), "metadata": {"next": {"offset": next_offset}}}
 
     def _many_matches(self, batch: Batch, compiled, query) -> bool:
-        """Whether a page of a sorted query is better read along the sort index.
+        """Whether a page is better read along the order it is sorted by, stopping at its end.
 
-        SQLite guesses that an indexed condition matches few rows and then sorts them all; for a
-        page of the newest of 100,000 versions it is far faster to walk the date index and stop
-        at the end of the page. A capped count tells which case this is.
+        SQLite guesses that an indexed condition matches few rows, so it collects every match
+        and sorts them; for a page of the newest of 100,000 versions (or a deep ``offset``) it is
+        far faster to walk the sort index (or the table, for the default order) and stop at the
+        end of the page. A capped count of the matches tells which case this is: the walk wins
+        when at least one row in fifty of the table matches.
         """
-        if compiled.limit is None or query.where is None or not query.order_by:
+        if compiled.limit is None or query.where is None:
             return False
-        first = query.order_by[0][0]
-        if "." in first or (compiled.type_model.table, first) not in self.sorted_columns:
-            return False
-        sql, params = compiled.probe(MANY_MATCHES)
-        return batch.ctx.conn.execute(sql, params).fetchone()[0] >= MANY_MATCHES
+        if query.order_by:
+            first = query.order_by[0][0]
+            if "." in first or (compiled.type_model.table, first) not in self.sorted_columns:
+                return False
+        table = compiled.type_model.table
+        (approx_rows,) = batch.ctx.conn.execute(f'SELECT COALESCE(MAX(rowid), 0) FROM "{table}"').fetchone()
+        threshold = max(MANY_MATCHES, approx_rows // 50)
+        sql, params = compiled.probe(threshold)
+        return batch.ctx.conn.execute(sql, params).fetchone()[0] >= threshold
 
     # Write actions -----------------------------------------------------------------------
     def _type(self, op: dict) -> TypeModel:
