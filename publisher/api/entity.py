@@ -40,6 +40,9 @@ class Entity(MutableMapping):
         self.session = session
         self._local: dict[str, Any] = {}
         self._remote: dict[str, Any] = {}
+        self._identity: tuple[str, tuple[str, ...]] | None = None
+        # Collection name -> (the stored list, ids of its items): O(1) duplicate checks on append.
+        self._member_ids: dict[str, tuple[list, set]] = {}
         #: True until the server has the entity (created locally, not committed yet).
         self._created = not reconstructing
         data = dict(data or {})
@@ -79,7 +82,12 @@ class Entity(MutableMapping):
     @property
     def identity(self) -> tuple[str, tuple[str, ...]]:
         """``(entity_type, (str(pk), ...))``: one entity object per identity in a session."""
-        return self.entity_type, tuple(str(self._raw(name)) for name in self.primary_key_attributes)
+        # Cached: it is read for every hash and comparison, and primary keys rarely change
+        # (only on a new entity, where setting one clears the cache).
+        if self._identity is None:
+            self._identity = (self.entity_type,
+                              tuple(str(self._raw(name)) for name in self.primary_key_attributes))
+        return self._identity
 
     def __repr__(self) -> str:
         pk = ", ".join(f"{k}={v!r}" for k, v in self.primary_key.items())
@@ -92,6 +100,8 @@ class Entity(MutableMapping):
         return hash(self.identity)
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if not isinstance(other, Entity):
             return NotImplemented
         return other.identity == self.identity
@@ -113,6 +123,18 @@ class Entity(MutableMapping):
         if value is NOT_SET:
             value = self._remote.get(name, NOT_SET)
         return value
+
+    def _members(self, name: str) -> tuple[list, set]:
+        """The stored list of collection ``name`` (not a copy) and the ids of its items."""
+        current = self._raw(name)
+        if current is NOT_SET or current is None:
+            current = []
+        cached = self._member_ids.get(name)
+        if cached is not None and cached[0] is current:
+            return cached
+        cached = (current, {id(item) for item in current})
+        self._member_ids[name] = cached
+        return cached
 
     def _current_list(self, name: str) -> list[Any]:
         value = self._raw(name)
@@ -167,6 +189,16 @@ class Entity(MutableMapping):
             self._local.pop(name, None)
         else:
             self._local[name] = value
+        if name in self.primary_key_attributes:
+            self._identity = None
+        self.session._record_update(self, name, value)
+
+    def _set_checked(self, name: str, value: Any) -> None:
+        """Set a collection's new list without re-validating it (see :class:`Collection`)."""
+        attribute = self._attribute(name)
+        if not attribute.mutable and not self._created and self._raw(name) is not NOT_SET:
+            raise exceptions.ImmutableAttributeError(self.entity_type, name)
+        self._local[name] = value
         self.session._record_update(self, name, value)
 
     def __delitem__(self, name: str) -> None:
@@ -174,6 +206,8 @@ class Entity(MutableMapping):
         self._attribute(name)
         if name in self._local:
             del self._local[name]
+            if name in self.primary_key_attributes:
+                self._identity = None
             self.session._record_update(self, name, NOT_SET)
 
     def __iter__(self) -> Iterator[str]:
@@ -260,6 +294,7 @@ class Entity(MutableMapping):
                 if local != other_local:
                     new = session._merge_value(other_local, merged) if session else other_local
                     self._local[name] = new
+                    self._identity = None
                     if session is not None:
                         session._record_update(self, name, new)
                     changes.append({"type": "local_attribute", "name": name,
@@ -270,6 +305,7 @@ class Entity(MutableMapping):
                 if remote != other_remote:
                     new = session._merge_value(other_remote, merged) if session else other_remote
                     self._remote[name] = new
+                    self._identity = None
                     changes.append({"type": "remote_attribute", "name": name,
                                     "old_value": remote, "new_value": new})
         return changes
@@ -307,14 +343,29 @@ class Collection(MutableSequence):
         return self.entity._current_list(self.attribute.name)
 
     def _store(self, items: list[Entity]) -> None:
-        self.entity[self.attribute.name] = items
+        # Items were checked one by one on the way in; skip re-checking the whole list (a
+        # sequence of thousands of frames appends its members one at a time).
+        self.entity._set_checked(self.attribute.name, items)
+
+    def _check(self, value: object) -> None:
+        if not isinstance(value, Entity):
+            raise TypeError(f"{self.entity.entity_type}[{self.attribute.name!r}] holds entities, not {value!r}")
 
     def __getitem__(self, index):  # type: ignore[override]
         return self._items()[index]
 
     def __setitem__(self, index, value) -> None:  # type: ignore[override]
         items = self._items()
-        items[index] = value
+        if isinstance(index, slice):
+            value = list(value)
+            for item in value:
+                self._check(item)
+            items[index] = value
+            items = _unique(items)
+        else:
+            self._check(value)
+            items[index] = value
+            items = _unique(items)
         self._store(items)
 
     def __delitem__(self, index) -> None:  # type: ignore[override]
@@ -326,11 +377,20 @@ class Collection(MutableSequence):
         return len(self._items())
 
     def insert(self, index: int, value: Entity) -> None:
-        items = self._items()
-        if value in items:
+        self._check(value)
+        current, ids = self.entity._members(self.attribute.name)
+        # One object per identity in a session, so the ids of the items are an exact test.
+        if value.session is self.entity.session:
+            present = id(value) in ids
+        else:
+            present = value in current
+        if present:
             return
+        items = list(current)
         items.insert(index, value)
         self._store(items)
+        ids.add(id(value))
+        self.entity._member_ids[self.attribute.name] = (items, ids)
 
     def __contains__(self, value: object) -> bool:
         return value in self._items()

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 #: Actions that read only and may be re-sent after a connection failure or a busy server.
 READ_ACTIONS = frozenset({"query", "query_server_information", "query_schemas"})
 
+#: Marks a recorded update whose value was replaced by a later one and will not be sent.
+_SUPERSEDED = object()
+
 #: Entities per ``populate`` query (keeps expressions a sensible size).
 POPULATE_BATCH = 250
 
@@ -80,6 +83,7 @@ class Session:
                                    encode_entity=self._encode_value)
         self._identity_map: dict[tuple[str, tuple[str, ...]], Entity] = {}
         self._operations: list[tuple] = []
+        self._last_update: dict[tuple[int, str], int] = {}
         #: When False, reading a value that is not known gives NOT_SET instead of a request
         #: (for code that must never block, e.g. painting a cached view).
         self.auto_populate = True
@@ -333,7 +337,23 @@ class Session:
         self._operations.append(("create", entity, dict(values)))
 
     def _record_update(self, entity: Entity, name: str, value: Any) -> None:
-        self._operations.append(("update", entity, name, value))
+        operations = self._operations
+        key = (id(entity), name)
+        previous = self._last_update.get(key)
+        if previous is not None:
+            # The earlier value of this attribute will not be sent unless it directly follows a
+            # create/update of the same entity (then it is folded in there). Forget the others
+            # now, so that N appends to a collection hold one list, not N growing copies.
+            before = operations[previous - 1] if previous > 0 else None
+            if not (before is not None and before[1] is entity and before[0] in ("create", "update")):
+                operations[previous] = ("update", entity, name, _SUPERSEDED)
+        self._last_update[key] = len(operations)
+        operations.append(("update", entity, name, value))
+
+    def _take_operations(self) -> list[tuple]:
+        operations, self._operations = self._operations, []
+        self._last_update = {}
+        return operations
 
     @property
     def pending_operations(self) -> int:
@@ -366,7 +386,7 @@ class Session:
                 if last_update[(id(entity), name)] != index:
                     # Superseded; kept only inside the payload it directly follows, so that a
                     # create still carries every value it was given (the last one comes later).
-                    if follows and value is not NOT_SET:
+                    if follows and value is not NOT_SET and value is not _SUPERSEDED:
                         built[-1][2][name] = value
                     continue
                 if value is NOT_SET:
@@ -406,7 +426,7 @@ class Session:
             return []
         payloads, dropped_ops = self._payloads()
         results = self.transport.call(payloads, retry=False) if payloads else []
-        operations, self._operations = self._operations, []
+        operations = self._take_operations()
         touched: dict[int, Entity] = {}
         removed: dict[int, Entity] = {}
         for op in operations:
@@ -434,7 +454,7 @@ class Session:
 
     def rollback(self) -> None:
         """Forget every pending edit: new entities leave the session, edits are reverted."""
-        operations, self._operations = self._operations, []
+        operations = self._take_operations()
         for op in operations:
             entity = op[1]
             if op[0] == "create" and self._identity_map.get(entity.identity) is entity:
