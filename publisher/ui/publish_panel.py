@@ -92,7 +92,8 @@ class StagingPanel(QFrame):
         hint_icon.setPixmap(icons.icon("drop").pixmap(32, 32))
         hint_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint_text = QLabel("Drop files, folders or image sequences\n"
-                           "on a version, on a task, or here")
+                           "on a version, on a task, or here\n"
+                           "(Shift+drop on a version: a new version of its asset)")
         hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint_text.setObjectName("Muted")
         hint_layout = QVBoxLayout(self.hint)

@@ -206,7 +206,6 @@ class StagingModel(QAbstractTableModel):
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
-        row = self._rows[index.row()]
         col = index.column()
         if col == NAME:
             name = str(value).strip()

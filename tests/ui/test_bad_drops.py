@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QUrl
 
 from publisher.publish import staging

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from publisher.publish.browse import ComponentRow, ContextRow, VersionRow
