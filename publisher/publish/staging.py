@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -196,10 +197,16 @@ def _is_sequence(item: object) -> bool:
     return hasattr(item, "frames") and hasattr(item, "head")
 
 
-def _measure(paths: Iterable[str], errors: list[str], what: str) -> int | None:
+def _measure(paths: Iterable[str], errors: list[str], what: str,
+             known_sizes: dict[str, int] | None = None) -> int | None:
     """Sum the sizes of ``paths``; ``None`` (and an error) when one cannot be read."""
     total = 0
+    known = known_sizes or {}
     for p in paths:
+        size = known.get(p)
+        if size is not None:
+            total += size
+            continue
         try:
             st = os.stat(p)
         except FileNotFoundError:
@@ -229,6 +236,7 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
     warnings: list[str] = []
     taken: set[str] = {n.lower() for n in existing_names}
     loose_files: list[str] = []
+    known_sizes: dict[str, int] = {}  # loose files already stat'ed and checked readable
     seen: set[str] = set()
     # Sources in drop order: ("items", [File|Sequence...]) from a folder, or ("loose", None).
     groups: list[tuple[str, list[object] | None]] = []
@@ -241,21 +249,27 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
             warnings.append(f"{path} was dropped twice; it is staged once.")
             continue
         seen.add(path)
-        if not os.path.lexists(path):
-            parent = os.path.dirname(path)
-            hint = "" if os.path.isdir(parent) else f" (its folder {parent} does not exist either)"
-            errors.append(f"{path} does not exist{hint}: check the path, or whether it was moved or renamed, and drop it again.")
+        # One stat per dropped path: thousands of loose frames are common.
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            if os.path.islink(path):
+                target = os.readlink(path)
+                errors.append(f"{path} is a link to {target}, which does not exist: fix the link or drop the file it should point to.")
+            else:
+                parent = os.path.dirname(path)
+                hint = "" if os.path.isdir(parent) else f" (its folder {parent} does not exist either)"
+                errors.append(f"{path} does not exist{hint}: check the path, or whether it was moved or renamed, and drop it again.")
             continue
-        if not os.path.exists(path):
-            target = os.readlink(path) if os.path.islink(path) else "?"
-            errors.append(f"{path} is a link to {target}, which does not exist: fix the link or drop the file it should point to.")
+        except OSError as exc:
+            errors.append(f"Cannot read {path} ({exc.strerror or exc}): check the path and its permissions, then drop it again.")
             continue
-        if os.path.isdir(path):
+        if stat.S_ISDIR(st.st_mode):
             items = _stage_folder(path, errors, warnings)
             if items:
                 groups.append(("items", items))
             continue
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(st.st_mode):
             errors.append(f"{path} is not a regular file or folder (a device or pipe?): drop files, folders or sequences only.")
             continue
         if not os.access(path, os.R_OK):
@@ -264,12 +278,13 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
         if not loose_files:
             groups.append(("loose", None))
         loose_files.append(path)
+        known_sizes[path] = st.st_size
 
     for kind, items in groups:
         if kind == "loose":
             items = list(sequences.detect(loose_files))
         for item in items or []:
-            comp = _component_for(item, taken, errors)
+            comp = _component_for(item, taken, errors, known_sizes)
             if comp is None:
                 continue
             if comp.size == 0:
@@ -339,14 +354,15 @@ def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[obj
     return kept
 
 
-def _component_for(item: object, taken: set[str], errors: list[str]) -> StagedComponent | None:
+def _component_for(item: object, taken: set[str], errors: list[str],
+                   known_sizes: dict[str, int] | None = None) -> StagedComponent | None:
     if isinstance(item, sequences.ScanError):
         errors.append(f"{item.path}: {item.message}.")
         return None
     if _is_sequence(item):
         frames = _seq_frames(item)
         files = [str(p) for p in item.paths()]
-        size = _measure(files, errors, "the sequence")
+        size = _measure(files, errors, "the sequence", known_sizes)
         if size is None:
             return None
         tail = item.tail
@@ -362,7 +378,7 @@ def _component_for(item: object, taken: set[str], errors: list[str]) -> StagedCo
             files=files,
         )
     path = str(item.path)
-    size = _measure([path], errors, "the file")
+    size = _measure([path], errors, "the file", known_sizes)
     if size is None:
         return None
     return StagedComponent(
