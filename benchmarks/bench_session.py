@@ -8,7 +8,10 @@ Each figure has a baseline measured in the same run, and the ratio is printed:
   requests: server information and schemas, plus writing the cache);
 * reading one attribute of N AssetVersions: ``session.populate(versions, 'comment')`` (one
   request) against touching ``version['comment']`` one by one (N requests, the N+1 pattern);
-* listing N AssetVersions with ``session.query``: page size 500 against page size 50.
+* listing N AssetVersions with ``session.query``: page size 500 against page size 50;
+* building a sequence of ``--members`` FileComponents in memory, each appended to the
+  container's ``members``, against creating the same components without the appends (the
+  collection bookkeeping should stay a small fraction: no per-append copy of pending edits).
 
 Times are medians of ``--repeat`` runs, wall-clock, on this machine; the server shares the cores.
 """
@@ -48,6 +51,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--versions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--members", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(Path(tmp) / "server") as server:
         creds = (server.url, server.api_user, server.api_key)
@@ -62,7 +66,18 @@ def main() -> int:
         setup.commit()
         expression = f'select id from AssetVersion where asset_id is "{asset["id"]}"'
 
-        cold, warm, lazy, populate, page50, page500 = [], [], [], [], [], []
+        cold, warm, lazy, populate, page50, page500, appended, plain = [], [], [], [], [], [], [], []
+        version = setup.get("AssetVersion", ids[0])
+
+        def build(session: Session, append: bool) -> None:
+            sequence = session.create("SequenceComponent", {"name": "plate", "version": version, "padding": 4})
+            for i in range(args.members):
+                member = session.create("FileComponent", {"name": str(1001 + i), "container": sequence,
+                                                          "size": 1, "file_type": ".exr"})
+                if append:
+                    sequence["members"].append(member)
+            session.rollback()
+
         req = {}
         for n in range(args.repeat):
             cache = Path(tmp) / f"cache{n}"
@@ -98,6 +113,12 @@ def main() -> int:
                 assert r == args.versions
                 store.append(t); req[f"page{size}"] = other.request_count
                 other.close()
+            for append, store in ((True, appended), (False, plain)):
+                other = s.clone()
+                other.get("AssetVersion", ids[0])
+                t, _ = timed(lambda: build(other, append))
+                store.append(t)
+                other.close()
             s.close()
         med = statistics.median
         print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
@@ -108,6 +129,7 @@ def main() -> int:
                   req["populate"], req["lazy"]))
         print(row(f"list {args.versions}: page size 500 vs 50", med(page500), med(page50),
                   req["page500"], req["page50"]))
+        print(row(f"build {args.members} members: append vs create only", med(appended), med(plain), 0, 0))
         setup.close()
     return 0
 
