@@ -185,12 +185,19 @@ class Entity(MutableMapping):
             current = self._raw(name)
             if current is not NOT_SET and current != value:
                 raise exceptions.ImmutableAttributeError(self.entity_type, name)
+        old_identity = None
+        if name in self.primary_key_attributes:
+            old_identity = self.identity
+            if value is not NOT_SET:
+                self.session._check_free_identity(self, (self.entity_type, tuple(
+                    str(value) if n == name else str(self._raw(n)) for n in self.primary_key_attributes)))
         if value is NOT_SET:
             self._local.pop(name, None)
         else:
             self._local[name] = value
-        if name in self.primary_key_attributes:
+        if old_identity is not None:
             self._identity = None
+            self.session._rekey(self, old_identity)
         self.session._record_update(self, name, value)
 
     def _set_checked(self, name: str, value: Any) -> None:
@@ -205,9 +212,11 @@ class Entity(MutableMapping):
         """Drop the local edit of ``name``: its value goes back to the last known server value."""
         self._attribute(name)
         if name in self._local:
+            old_identity = self.identity if name in self.primary_key_attributes else None
             del self._local[name]
-            if name in self.primary_key_attributes:
+            if old_identity is not None:
                 self._identity = None
+                self.session._rekey(self, old_identity)
             self.session._record_update(self, name, NOT_SET)
 
     def __iter__(self) -> Iterator[str]:

@@ -336,6 +336,18 @@ class Session:
         self._identity_map[identity] = entity
         self._operations.append(("create", entity, dict(values)))
 
+    def _check_free_identity(self, entity: Entity, identity: tuple) -> None:
+        existing = self._identity_map.get(identity)
+        if existing is not None and existing is not entity:
+            raise exceptions.FtrackError(
+                f"This session already has {existing!r}; choose another primary key.")
+
+    def _rekey(self, entity: Entity, old_identity: tuple) -> None:
+        """Keep the identity map right when a new entity's primary key is changed."""
+        if self._identity_map.get(old_identity) is entity:
+            del self._identity_map[old_identity]
+            self._identity_map[entity.identity] = entity
+
     def _record_update(self, entity: Entity, name: str, value: Any) -> None:
         operations = self._operations
         key = (id(entity), name)

@@ -16,6 +16,7 @@ from publisher.api import (
     NOT_SET,
     Collection,
     Entity,
+    FtrackError,
     ImmutableAttributeError,
     MappedCollection,
     Session,
@@ -387,7 +388,12 @@ def test_immutable_attribute_raises_once_persisted(session, version):
     new_id = str(uuid.uuid4())
     new["id"] = new_id  # allowed before the first commit
     assert new["id"] == new_id
+    assert session.get("AssetVersion", new_id) is new  # found under its new key, no request
+    with pytest.raises(FtrackError, match="already has"):
+        new["id"] = version["id"]
+    assert new["id"] == new_id
     session.rollback()
+    assert session.get("AssetVersion", new_id) is None
 
 
 def test_equality_and_hash_follow_identity(session, version):
