@@ -156,8 +156,8 @@ class Entity(MutableMapping):
                 return list(value._items())
             if isinstance(value, (list, tuple)):
                 return list(value)
-            raise TypeError(f"Set keys of {self.entity_type}[{attribute.name!r}] one by one "
-                            f"(entity[{attribute.name!r}][key] = value) or assign a dict to an existing entity.")
+            raise TypeError(f"{self.entity_type}[{attribute.name!r}] takes a dict of key -> value "
+                            f"(or set keys one by one: entity[{attribute.name!r}][key] = value), not {value!r}.")
         if attribute.kind == REFERENCE and value is not None and not isinstance(value, Entity):
             raise TypeError(f"{self.entity_type}[{attribute.name!r}] references an entity, not {value!r}")
         return value
