@@ -8,7 +8,7 @@ plain frozen dataclasses. No Qt; callable from any thread that owns its session.
 Queries per call:
   ``list_projects`` 2, ``list_children`` 2, ``context_path`` 3, ``list_versions`` 1, or 2 when the
   page holds review components (their encode jobs), ``count_versions`` 1 below ``COUNT_PAGE``
-  versions and about 2*log2(n / COUNT_PAGE) + 2 above (the ftrack query language has no
+  versions and about 2*log2(n / COUNT_PAGE) + 3 above (the ftrack query language has no
   ``count`` outside ``group by``), ``version_details`` 4 or 5.
 """
 
@@ -30,6 +30,8 @@ SERVER_LOCATION_NAME = "ftrack.server"
 
 #: ``count_versions`` reads ids one page of this size first; only bigger contexts are probed.
 COUNT_PAGE = 1000
+#: Above ``COUNT_PAGE`` versions, probes name the context's assets by id when it has at most this many.
+COUNT_ASSET_IDS = 500
 
 #: Sort keys the version list offers -> the attribute path the query orders by.
 VERSION_ORDER = {
@@ -299,8 +301,14 @@ _VERSION_PROJECTION = (
 )
 
 
-def _version_where(context_id: str, text_filter: str = "") -> str:
-    where = f"(asset.context_id is {quote(context_id)} or task_id is {quote(context_id)})"
+def _version_where(context_id: str, text_filter: str = "", asset_ids: list[str] | None = None) -> str:
+    if asset_ids is not None:
+        # Same versions as below; an id list lets the server use its asset_id index instead of
+        # joining every version to its asset (probes deep into 100,000 versions ~2.5x faster).
+        owned = f"asset_id in {_id_list(asset_ids)} or " if asset_ids else ""
+        where = f"({owned}task_id is {quote(context_id)})"
+    else:
+        where = f"(asset.context_id is {quote(context_id)} or task_id is {quote(context_id)})"
     text = (text_filter or "").strip()
     if text:
         # % and _ stay wildcards (as in ftrack's web UI search); quotes are escaped.
@@ -320,12 +328,15 @@ def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
     type supports), so: one request for up to ``COUNT_PAGE`` ids, which answers for most
     contexts; above that, one-row probes at doubling offsets find a bracket, bisection narrows
     it to ``COUNT_PAGE`` wide, and one last ``COUNT_PAGE`` page gives the exact end (about
-    2*log2(n / COUNT_PAGE) + 2 requests: 15 for 100,000 versions).
+    2*log2(n / COUNT_PAGE) + 3 requests: 16 for 100,000 versions).
     """
     base = f"select id from AssetVersion where {_version_where(context_id, text_filter)}"
     first, _ = _page(session, base, 0, COUNT_PAGE)
     if len(first) < COUNT_PAGE:
         return len(first)
+    assets = [_get(a, "id") for a in _all(session, f"select id from Asset where context_id is {quote(context_id)}")]
+    if len(assets) <= COUNT_ASSET_IDS:
+        base = f"select id from AssetVersion where {_version_where(context_id, text_filter, assets)}"
 
     def exists(index: int) -> bool:
         return bool(_page(session, base, index, 1)[0])

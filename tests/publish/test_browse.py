@@ -124,11 +124,15 @@ def test_ordering_and_text_filter(session, sandbox, many_versions):
         browse.list_versions(session, sandbox.shot_id, offset=0, limit=10, order_by="colour")
 
 
-def test_count_beyond_one_page_probes_the_end(session, sandbox, many_versions, monkeypatch):
-    monkeypatch.setattr(browse, "COUNT_PAGE", 4)
-    assert browse.count_versions(session, sandbox.shot_id) == len(many_versions)
-    monkeypatch.setattr(browse, "COUNT_PAGE", 23)  # exactly one full first page
-    assert browse.count_versions(session, sandbox.shot_id) == len(many_versions)
+@pytest.mark.parametrize("asset_ids", [500, 0], ids=["assets-by-id", "assets-joined"])
+def test_count_beyond_one_page_probes_the_end(session, sandbox, many_versions, monkeypatch, asset_ids):
+    monkeypatch.setattr(browse, "COUNT_ASSET_IDS", asset_ids)
+    task_total = len(browse.list_versions(session, sandbox.task_id, offset=0, limit=500))
+    for page in (4, 5, 22, 23):  # 23 versions: a full first page at 23, one short at 22
+        monkeypatch.setattr(browse, "COUNT_PAGE", page)
+        assert browse.count_versions(session, sandbox.shot_id) == len(many_versions)
+        assert browse.count_versions(session, sandbox.task_id) == task_total
+        assert browse.count_versions(session, sandbox.shot_id, text_filter="special") == 5
 
 
 def test_asset_types_and_assets(session, sandbox, many_versions):
