@@ -8,6 +8,17 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from publisher.api import Session
+from publisher.embedded import EmbeddedServer
+
+
+@pytest.fixture(scope="package")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory):
+    """A server of the window tests' own: they look at the demo project as it is seeded, and
+    other test packages add projects and versions to the session-wide server."""
+    server = EmbeddedServer(tmp_path_factory.mktemp("ui-server"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
