@@ -7,6 +7,8 @@ import uuid
 import pytest
 from server_http import Raw, create, ref
 
+from publisher.server import demo
+
 
 @pytest.fixture
 def raw(embedded_server) -> Raw:
@@ -16,8 +18,9 @@ def raw(embedded_server) -> Raw:
 @pytest.fixture
 def fresh_asset(raw: Raw) -> dict:
     """A new Asset (own name) under shot sh020 of the demo project, with its ids."""
-    shot = raw.one('select id from Shot where name is "sh020"')
-    task = raw.one(f'select id from Task where name is "Compositing" and parent_id is "{shot["id"]}"')
+    # The demo's own rows (stable ids): other tests may add contexts with the same names.
+    shot = raw.one(f'select id from Shot where id is "{demo.uid("Shot", "sh020")}"')
+    task = raw.one(f'select id from Task where id is "{demo.uid("Task", "sh020/Compositing")}"')
     asset_id = str(uuid.uuid4())
     raw.ok([create("Asset", {"id": asset_id, "name": f"test_{asset_id[:8]}", "parent": ref("Shot", shot["id"])})])
     return {"asset": asset_id, "shot": shot["id"], "task": task["id"]}

@@ -10,6 +10,8 @@ import uuid
 import requests
 from server_http import Raw, create, md5_b64, ref, update
 
+from publisher.server import demo
+
 SERVER_LOCATION = "3a372bde-05bc-11e4-8908-20c9d081909b"
 BUILTIN_LOCATIONS = {
     "ftrack.origin": "ce9b348f-8809-11e3-821c-20c9d081909b",
@@ -54,11 +56,16 @@ def test_demo_project_tree_and_links(raw: Raw) -> None:
     assert task["parent"]["parent"] == {"__entity_type__": "Sequence", "id": task["parent"]["parent"]["id"], "name": "sq010"}
     assert task["project"]["name"] == "lighthouse"
     assert task["type"]["name"] == "Lighting"
+    # Other tests publish to the same shots: look at the demo's own versions only.
+    demo_ids = [demo.uid("version", "sh010", asset, str(n)) for asset, _t, _task, vs in demo.ASSETS
+                for n in range(1, len(vs) + 1)]
     versions = raw.query("select version, status.name, user.username, thumbnail_id, asset.name "
-                         "from AssetVersion where asset.parent.name is sh010 order by asset.name, version")
-    assert len(versions) >= 3
+                         f"from AssetVersion where asset.parent.name is sh010 and id in ({', '.join(demo_ids)}) "
+                         "order by asset.name, version")
+    assert len(versions) == len(demo_ids) >= 3
     assert all(v["thumbnail_id"] for v in versions)
     assert len({v["user"]["username"] for v in versions}) >= 2
+    assert {v["status"]["name"] for v in versions} >= {"Approved", "Revise"}
 
 
 def test_polymorphic_queries_return_concrete_types(raw: Raw) -> None:
