@@ -52,11 +52,24 @@ def parse_banner(line: str) -> ServerInfo | None:
     return ServerInfo(match["url"], match["user"], match["key"])
 
 
+def server_command(python: str | None = None) -> list[str]:
+    """The start of the command line that runs ``ftrack-publisher server``.
+
+    ``python`` is the interpreter to use (default: this one). Inside a DCC ``sys.executable`` is
+    the DCC itself (maya, Nuke, houdini), so the hosts pass its own Python (mayapy, hython...).
+    In a frozen app (PyInstaller) ``sys.executable`` is the app, which takes ``server`` itself.
+    """
+    if python is None and getattr(sys, "frozen", False):
+        return [sys.executable, "server"]
+    return [python or sys.executable, "-m", "publisher", "server"]
+
+
 class EmbeddedServer:
     """A ``ftrack-publisher server`` child process.
 
     Use as a context manager or call :meth:`start` and :meth:`stop`. ``extra_args`` are passed
-    to the server command line (for example ``["--record", path]``).
+    to the server command line (for example ``["--record", path]``); ``python`` is the
+    interpreter that runs it (see :func:`server_command`).
     """
 
     def __init__(
@@ -68,6 +81,7 @@ class EmbeddedServer:
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
         startup_timeout: float = 60.0,
+        python: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -75,6 +89,7 @@ class EmbeddedServer:
         self.extra_args = list(extra_args or [])
         self.env = env
         self.startup_timeout = startup_timeout
+        self.python = python
         self.process: subprocess.Popen[str] | None = None
         self.info: ServerInfo | None = None
         self._output: list[str] = []
@@ -104,7 +119,7 @@ class EmbeddedServer:
         """Start the server and block until it prints its ready line."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
-            sys.executable, "-m", "publisher", "server",
+            *server_command(self.python),
             "--data-dir", str(self.data_dir),
             "--host", self.host,
             "--port", str(self.port),
