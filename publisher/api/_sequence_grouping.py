@@ -33,6 +33,7 @@ NAME_RE = re.compile(rf"(?!\._){_HEAD}(?P<frame>{_FRAME}){_EXT}")
 PATH_RE = re.compile(rf"(?:.*{_SEP_CLASS})?(?!\._){_HEAD}(?P<frame>{_FRAME}){_EXT}")
 
 _MASK = str.maketrans("123456789", "000000000")
+Part = tuple[list[str], int, int, "int | None"]
 _CHUNK = 32768  # names masked at a time
 _IGNORED_NAMES = frozenset({".DS_Store"})
 
@@ -99,18 +100,16 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
                 members.append(name)
 
     match = (PATH_RE if whole_paths else NAME_RE).fullmatch
-    # (head, tail) -> frame texts; and the frame width when all came from one mask (else None).
-    groups: dict[tuple[str, str], list[str]] = {}
-    widths: dict[tuple[str, str], int | None] = {}
+    # (head, tail) -> parts; a part is (names, frame start, frame end, unsigned width or None),
+    # the names of one mask. Names are kept whole: frame texts are cut only when needed.
+    groups: dict[tuple[str, str], list[Part]] = {}
 
-    def add(key: tuple[str, str], nums: list[str], width: int | None) -> None:
-        known = groups.get(key)
-        if known is None:
-            groups[key] = nums
-            widths[key] = width
+    def add(key: tuple[str, str], part: Part) -> None:
+        parts = groups.get(key)
+        if parts is None:
+            groups[key] = [part]
         else:
-            known.extend(nums)
-            widths[key] = None
+            parts.append(part)
 
     singles: list[str] = []
     for mask, members in by_mask.items():
@@ -119,48 +118,44 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
             singles.extend(members)
             continue
         start, end = m.span("frame")
-        # Frames with a sign have their own, slower path: give them no width hint.
+        # Frames with a sign take the careful path: give them no width.
         width = end - start if mask[start] != "-" else None
-        if len(members) == 1:
-            name = members[0]
-            add((name[:start], name[end:]), [name[start:end]], width)
-            continue
-        frames = list(map(itemgetter(slice(start, end)), members))  # slicing in C
-        if _same_outside(mask, start, end, members):
-            add((members[0][:start], members[0][end:]), frames, width)
+        first = members[0]
+        if len(members) == 1 or _same_outside(mask, start, end, members):
+            add((first[:start], first[end:]), (members, start, end, width))
             continue
         # Heads (or tails) differ in their digits (sh010_, sh020_): group name by name.
-        heads = map(itemgetter(slice(0, start)), members)
+        heads = map(itemgetter(slice(0, start)), members)  # slicing in C
         if "0" not in mask[end:]:  # a tail without digits is the same text in every name
             tail = mask[end:]
             by_head: dict[str, list[str]] = {}
-            for head, frame in zip(heads, frames):
-                nums = by_head.get(head)
-                if nums is None:
-                    by_head[head] = [frame]
+            for head, name in zip(heads, members):
+                names = by_head.get(head)
+                if names is None:
+                    by_head[head] = [name]
                 else:
-                    nums.append(frame)
-            for head, nums in by_head.items():
-                add((head, tail), nums, width)
+                    names.append(name)
+            for head, names in by_head.items():
+                add((head, tail), (names, start, end, width))
             continue
         tails = map(itemgetter(slice(end, None)), members)
         split: dict[tuple[str, str], list[str]] = {}
-        for key, frame in zip(zip(heads, tails), frames):
-            nums = split.get(key)
-            if nums is None:
-                split[key] = [frame]
+        for key, name in zip(zip(heads, tails), members):
+            names = split.get(key)
+            if names is None:
+                split[key] = [name]
             else:
-                nums.append(frame)
-        for key, nums in split.items():
-            add(key, nums, width)
+                names.append(name)
+        for key, names in split.items():
+            add(key, (names, start, end, width))
 
     if whole_paths:
         singles = list(dict.fromkeys(singles))
     for name in singles:
         if not is_ignored(split_folder(name)[1] if whole_paths else name):
             out.append(File(prefix + name))
-    for (head, tail), nums in groups.items():
-        resolve_group(prefix + head, tail, nums, whole_paths, out, widths[head, tail])
+    for (head, tail), parts in groups.items():
+        resolve_group(prefix, head, tail, parts, whole_paths, out)
 
 
 def _same_outside(mask: str, start: int, end: int, members: list[str]) -> bool:
@@ -187,29 +182,39 @@ def _same_outside(mask: str, start: int, end: int, members: list[str]) -> bool:
     return True
 
 
-def resolve_group(prefix: str, tail: str, nums: list[str], dedupe: bool, out: list[Any],
-                  width: int | None = None) -> None:
-    """Turn the frame texts found for one folder + head + tail into Sequences and Files.
+def resolve_group(prefix: str, head: str, tail: str, parts: list[Part], dedupe: bool,
+                  out: list[Any]) -> None:
+    """Turn the names found for one folder + head + tail into Sequences and Files.
 
-    ``width``: all texts are known to be unsigned and this long (they came from one mask).
+    ``dedupe``: the same name may occur more than once (detect() takes any list of paths).
     """
+    if len(parts) == 1:
+        names, start, end, width = parts[0]
+        if dedupe and len(names) > 1:
+            unique = set(names)
+            if len(unique) != len(names):
+                names = list(unique)
+        if len(names) == 1:
+            out.append(File(prefix + names[0]))
+            return
+        if width is not None:
+            # By far the most common case: one mask, so one width and no sign. Every frame then
+            # fits padding = that width, leading zero or not (1001-1010 is %04d).
+            frames = sorted(map(int, map(itemgetter(slice(start, end)), names)))
+            out.append(trusted_sequence(prefix + head, tail, width, tuple(frames)))
+            return
+    nums = [name[start:end] for names, start, end, _ in parts for name in names]
     if dedupe:
-        unique = set(nums)
-        if len(unique) != len(nums):
-            nums = list(unique)
+        nums = list(set(nums))
     if len(nums) == 1:
-        out.append(File(prefix + nums[0] + tail))
+        out.append(File(prefix + head + nums[0] + tail))
         return
-    if width is None:
-        found = set(map(len, nums))
-        if len(found) == 1 and min(nums)[0] != "-":
-            width = found.pop()
-    # By far the most common case: no negative frame, all one width. Every frame then fits
-    # padding = that width, whether or not it shows a leading zero (1001-1010 is %04d).
-    if width is not None:
-        out.append(trusted_sequence(prefix, tail, width, tuple(sorted(map(int, nums)))))
+    widths = set(map(len, nums))
+    if len(widths) == 1 and min(nums)[0] != "-":
+        frames = sorted(map(int, nums))
+        out.append(trusted_sequence(prefix + head, tail, widths.pop(), tuple(frames)))
         return
-    _resolve_mixed(prefix, tail, nums, out)
+    _resolve_mixed(prefix + head, tail, nums, out)
 
 
 def _resolve_mixed(prefix: str, tail: str, nums: list[str], out: list[Any]) -> None:

@@ -209,6 +209,11 @@ def test_detect_accepts_pathlike_and_bytes_and_dedupes(tmp_path: Path) -> None:
                      Sequence(str(tmp_path / "p."), ".exr", 4, (1, 2))]
     assert detect([]) == []
     assert detect(["/p/a.0001.exr", "/p/a.0001.exr"]) == [File("/p/a.0001.exr")]
+    repeated = ["/p/f.098.exr", "/p/f.099.exr", "/p/f.100.exr", "/p/f.1000.exr", "/p/f.1000.exr",
+                "/p/f.-0001.exr", "/p/f.-0001.exr", "/p/f.0000.exr"]
+    # 1000 fits both paddings; it joins the widest (%04d), as documented.
+    assert [str(i) for i in detect(repeated)] == ["/p/f.%03d.exr [98-100]",
+                                                  "/p/f.%04d.exr [-1-0, 1000]"]
 
 
 def test_detect_handles_names_with_nul_and_newline() -> None:
