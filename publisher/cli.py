@@ -39,8 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--screenshot", metavar="FILE", type=Path, default=None,
                         help="render the main window on the demo project to this PNG without showing it, then exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
+    sub.add_parser("self-test", help="check this install works end to end (same as --self-test)",
+                   description="Start an embedded server on a temporary folder, publish a file and a "
+                               "sequence, encode a movie, check the results; exit 0 when all pass.")
     return parser
 
 
@@ -65,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return run_server(args)
+    if args.command == "self-test" or args.self_test:
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        from publisher.selftest import run_self_test
+
+        return run_self_test()
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     # The window: on FTRACK_SERVER when set, else on the embedded server with the demo project.
