@@ -86,6 +86,11 @@ def detect(paths: Iterable[str | os.PathLike[str] | bytes]) -> list[Item]:
     share a sequence. Ignored names (``.DS_Store``, ``Thumbs.db``, ``._*``) are dropped; a path
     whose name is not valid UTF-8 becomes a ``ScanError``; a path given twice counts once.
     """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"detect() takes a list of paths, not one path ({paths!r}); "
+            "write detect([path]), or scan(folder) for the files in a folder"
+        )
     names = [p if type(p) is str else _fspath(p) for p in paths]
     out: list[Item] = []
     if not all(names):

@@ -244,6 +244,14 @@ def test_detect_many_folders_and_shuffled_order() -> None:
     assert sorted(p for i in items for p in i.paths()) == sorted(paths)
 
 
+def test_detect_refuses_a_single_path_instead_of_a_list(tmp_path: Path) -> None:
+    for one in ("/p/a.0001.exr", tmp_path, b"/p/a.0001.exr"):
+        with pytest.raises(TypeError, match=r"list of paths.*detect\(\[path\]\)"):
+            detect(one)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        detect([1, 2])  # type: ignore[list-item]
+
+
 def test_detect_results_are_sorted_by_folder_then_name() -> None:
     items = detect(["/b/z.txt", "/a/y.0001.exr", "/a/y.0002.exr", "/a/b.txt"])
     assert [str(i) for i in items] == ["/a/b.txt", "/a/y.%04d.exr [1-2]", "/b/z.txt"]
@@ -331,6 +339,20 @@ def test_clique_round_trip() -> None:
 def test_parse_accepts(text: str, expected: Sequence) -> None:
     assert parse(text) == expected
     assert parse(expected.format()) == expected
+
+
+def test_format_parse_round_trip_with_awkward_heads() -> None:
+    import random
+
+    rng = random.Random(11)
+    alphabet = "ab_.-09 %#@$[]()é/"
+    for _ in range(2000):
+        head = "/p/" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        tail = rng.choice(["", ".exr", ".bgeo.sc", ".v2.tif"])
+        first = rng.randint(-50, 2000)
+        frames = tuple(sorted(set(rng.randint(first, first + 40) for _ in range(rng.randint(1, 9)))))
+        seq = Sequence(head, tail, rng.choice([0, 2, 3, 4, 6]), frames)
+        assert parse(seq.format()) == seq, seq.format()
 
 
 @pytest.mark.parametrize("text,message", [
