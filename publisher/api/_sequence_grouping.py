@@ -2,19 +2,20 @@
 
 Why it looks the way it does: a million names must group in about a second, and a scan must cost
 little more than listing the folder. Running the naming regular expression on every name costs
-about as much as the listing itself, so names are first *masked* (every digit 1-9 becomes 0, in
-one C-level ``str.translate`` over all names joined): all frames of a sequence share one mask
+about as much as the listing itself, so names are first *masked* (every digit 1-9 becomes 0, by
+C-level ``str.translate`` over chunks of names joined): all frames of a sequence share one mask
 (``sh010_beauty.0000.exr``), and the expression runs once per mask. Its match positions hold for
 every name with that mask, because masking keeps every character class the expression tests.
-The names of a mask are then cut at those positions by slicing, and grouped by (head, tail) with
-dictionaries: linear in the number of names, with no comparison between collections.
+Names of one mask that agree outside the frame (checked column by column) form one group as they
+are; the others are grouped by (head, tail) with dictionaries. Frame texts are cut by slicing in
+C only when turned into ints. All of it is linear in the number of names: no collection is ever
+compared with another.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
 from operator import itemgetter
 from typing import Any
 
@@ -82,7 +83,7 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
         names = split_bad_utf8(names, prefix, out)
     by_mask: dict[str, list[str]] = {}
     # In chunks: the joined and masked copies then stay small enough for the CPU caches, which
-    # keeps the time per name flat from a thousand names to millions.
+    # keeps the time per name nearly flat from a thousand names to millions.
     for first in range(0, len(names), _CHUNK):
         chunk = names[first:first + _CHUNK]
         joined = "\0".join(chunk)
