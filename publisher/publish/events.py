@@ -75,7 +75,22 @@ class PublishFailed:
     message: str
 
 
+@dataclass(frozen=True)
+class PublishCancelled:
+    """The artist cancelled the publish; what it had created was removed (``message`` says so).
+
+    Sent just before the final :class:`PublishFailed` with the same message, so a handler that
+    only knows ``PublishFailed`` still sees the end of the publish.
+    """
+
+    message: str
+
+
+#: The event's other name, for code that also imports ``errors.PublishCancelled``.
+PublishCancelledEvent = PublishCancelled
+
+
 PublishEvent = (
     PublishStarted | VersionReady | ComponentStarted | BytesProgress | ComponentDone
-    | EncodeQueued | PublishFinished | PublishFailed
+    | EncodeQueued | PublishFinished | PublishFailed | PublishCancelled
 )

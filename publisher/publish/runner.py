@@ -21,8 +21,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.api.exceptions import FtrackError, TransferCancelled
 from publisher.publish.browse import quote
@@ -38,6 +39,9 @@ from publisher.publish.events import (
     VersionReady,
 )
 from publisher.publish.staging import StagedComponent, check_still_there, validate_name
+
+if TYPE_CHECKING:
+    from publisher.publish.outbox import Outbox, OutboxEntry
 
 EventHandler = Callable[[object], None]
 
@@ -217,8 +221,13 @@ def _check_new_version(session: Any, new: NewVersion) -> None:
 
 # Step 1: the version ------------------------------------------------------------------------------
 
-def ensure_version(session: Any, request: PublishRequest, state: PublishState) -> Any:
-    """The request's version: fetched, or created (with its asset when needed) and committed."""
+def ensure_version(session: Any, request: PublishRequest, state: PublishState, *,
+                   version_id: str | None = None, new_asset_id: str | None = None) -> Any:
+    """The request's version: fetched, or created (with its asset when needed) and committed.
+
+    ``version_id`` / ``new_asset_id`` are the ids to give a version / asset this step creates
+    (chosen beforehand by the outbox, so an interrupted run can find them on the server).
+    """
     if state.version is not None:
         return state.version
     if request.version_id is not None:
@@ -242,16 +251,21 @@ def ensure_version(session: Any, request: PublishRequest, state: PublishState) -
         ).all()
         asset = found[0] if found else None
         if asset is None:
-            asset = session.create("Asset", {
+            asset_data = {
                 "name": new.asset_name.strip(),
                 "context_id": new.context_id,
                 "type_id": new.asset_type_id,
-            })
+            }
+            if new_asset_id:
+                asset_data["id"] = new_asset_id
+            asset = session.create("Asset", asset_data)
             state.asset_created = True
     state.asset = asset
     data: dict[str, Any] = {"asset": asset, "comment": request.comment if request.comment is not None else new.comment}
     if new.task_id:
         data["task_id"] = new.task_id
+    if version_id:
+        data["id"] = version_id
     try:
         version = session.create("AssetVersion", data)
         session.commit()
@@ -274,11 +288,23 @@ def publish_component(
     *,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    component_id: str | None = None,
+    member_ids: list[str] | None = None,
 ) -> Any:
     """Create ``component`` on ``version`` in ``location``: files moved, then one commit.
 
     All or nothing: a failed or cancelled transfer commits nothing (the client undoes what it moved).
+    ``component_id`` and ``member_ids`` (one per frame of a sequence) are the ids to create it
+    with, chosen beforehand so an interrupted publish can find them (see :func:`new_ids`).
     """
+    if component_id is not None:
+        from publisher.api.components import plan_component
+
+        spec = plan_component(component.path, {"name": component.name, "version": version, "id": component_id})
+        if member_ids and len(member_ids) == len(spec.members):
+            for member, member_id in zip(spec.members, member_ids):
+                member["id"] = member_id
+        return location.add_component(spec, progress=progress, cancel=cancel)
     return version.create_component(
         component.path,
         {"name": component.name},
@@ -286,6 +312,12 @@ def publish_component(
         progress=progress,
         cancel=cancel,
     )
+
+
+def new_ids(component: StagedComponent) -> tuple[str, list[str]]:
+    """Fresh ids for ``component`` and, for a sequence, each of its frames."""
+    members = len(component.files) if component.kind == "sequence" else 0
+    return str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(members)]
 
 
 # Step 3: review -----------------------------------------------------------------------------------
@@ -359,6 +391,31 @@ def _remove_component(session: Any, component: Any) -> None:
     session.commit()
 
 
+def _progress_reporter(on_event: EventHandler | None, name: str, moved: int, before: int,
+                       total: int) -> tuple[Callable[[int, int], None], dict]:
+    """A transfer ``progress`` callback turning byte counts into :class:`BytesProgress` events,
+    and the dict it keeps its state in (``emitted``: the last count reported)."""
+    lock = threading.Lock()
+    seen = {"done": 0, "emitted": -1, "at": 0.0}
+
+    def progress(done: int, _total: int) -> None:
+        with lock:
+            # Transfer threads may report out of order or undo a failed attempt: never
+            # report going backwards. Thousands of small frames would each report, so
+            # emit at most every 0.5 % or 0.1 s (and always the end).
+            done = min(max(done, seen["done"]), moved) if moved else 0
+            seen["done"] = done
+            now = time.monotonic()
+            if done != moved and (done - seen["emitted"] < moved / 200 and now - seen["at"] < 0.1):
+                return
+            if done == seen["emitted"]:
+                return
+            seen["emitted"], seen["at"] = done, now
+        _emit(on_event, BytesProgress(name, done, moved, before + done, total))
+
+    return progress, seen
+
+
 # The whole publish --------------------------------------------------------------------------------
 
 def _describe(error: BaseException) -> str:
@@ -381,12 +438,37 @@ def run_publish(
     on_event: EventHandler | None = None,
     cancel: threading.Event | None = None,
     rollback: bool = True,
+    outbox: "Outbox | None" = None,
+    entry: "OutboxEntry | None" = None,
 ) -> PublishResult:
     """Publish ``request``; events go to ``on_event``; raises :class:`PublishError` on failure.
 
     ``cancel`` (a ``threading.Event``) stops the publish between steps and inside transfers; a
-    cancelled publish raises :class:`PublishCancelled` after rolling back like a failure.
+    cancelled publish raises :class:`PublishCancelled` after rolling back like a failure (the
+    events end with :class:`~publisher.publish.events.PublishCancelled` then ``PublishFailed``).
+
+    With ``outbox`` (:class:`publisher.publish.outbox.Outbox`) the publish is written to it
+    before it starts (a new entry, unless ``entry`` is given) and each step is recorded as it
+    ends. Given an ``entry`` that has done steps, it resumes: the version it created is reused,
+    components recorded as done (and found complete on the server) are skipped, the rest are
+    redone; ``request`` is then ignored (the entry's own is used). With an outbox a failure
+    keeps what is done (the entry is ``failed``, or ``queued`` when the server could not be
+    reached before anything was created) and ``rollback`` is ignored; a cancel removes
+    everything the entry created, whichever run created it, and marks it ``cancelled``.
     """
+    if entry is not None and outbox is None:
+        raise ValueError("run_publish: an outbox entry needs its outbox (pass outbox=...).")
+    if outbox is not None:
+        from publisher.publish.tracked import run_tracked
+
+        if entry is None:
+            try:
+                entry = outbox.add(request, server_url=getattr(session, "server_url", ""),
+                                   api_user=getattr(session, "api_user", "") or "")
+            except PublishError as error:
+                _emit(on_event, PublishFailed(error.message))
+                raise
+        return run_tracked(session, outbox, entry, on_event=on_event, cancel=cancel)
     state = PublishState()
     try:
         checked = check_request(session, request)
@@ -411,26 +493,7 @@ def run_publish(
             step = f"publishing component '{component.name}'"
             moved = checked.moved_bytes[component.name]
             _emit(on_event, ComponentStarted(component.name, moved))
-            lock = threading.Lock()
-            seen = {"done": 0, "emitted": -1, "at": 0.0}
-            before = overall_before
-
-            def progress(done: int, _total: int, *, _name: str = component.name, _moved: int = moved,
-                         _before: int = before, _seen: dict = seen, _lock: threading.Lock = lock) -> None:
-                with _lock:
-                    # Transfer threads may report out of order or undo a failed attempt: never
-                    # report going backwards. Thousands of small frames would each report, so
-                    # emit at most every 0.5 % or 0.1 s (and always the end).
-                    done = min(max(done, _seen["done"]), _moved) if _moved else 0
-                    _seen["done"] = done
-                    now = time.monotonic()
-                    if done != _moved and (done - _seen["emitted"] < _moved / 200 and now - _seen["at"] < 0.1):
-                        return
-                    if done == _seen["emitted"]:
-                        return
-                    _seen["emitted"], _seen["at"] = done, now
-                _emit(on_event, BytesProgress(_name, done, _moved, _before + done, total))
-
+            progress, seen = _progress_reporter(on_event, component.name, moved, overall_before, total)
             created = publish_component(
                 session, version, component, checked.locations[component.location],
                 progress=progress, cancel=cancel,
@@ -499,3 +562,47 @@ def run_publish(
         number = None
     _emit(on_event, PublishFinished(version_id, component_ids))
     return PublishResult(version_id, component_ids, state.job_id, number, state.version_created)
+
+
+# Outbox runs ----------------------------------------------------------------------------------------
+
+def retry(session: Any, outbox: "Outbox", entry_id: str, *, on_event: EventHandler | None = None,
+          cancel: threading.Event | None = None) -> PublishResult:
+    """Run outbox entry ``entry_id`` again: only its failed or pending parts (see :func:`run_publish`)."""
+    entry = outbox.get(entry_id)
+    if entry is None:
+        problem = next((p for p in outbox.problems if p.path.stem == entry_id), None)
+        message = (f"The outbox entry {entry_id} cannot be read ({problem.reason}): it was left at "
+                   f"{problem.path}; publish the files again." if problem else
+                   f"The outbox has no publish {entry_id} (it was removed): publish the files again.")
+        _emit(on_event, PublishFailed(message))
+        raise PublishError(message)
+    return run_publish(session, entry.request, on_event=on_event, cancel=cancel, outbox=outbox, entry=entry)
+
+
+def resume_unfinished(session: Any, outbox: "Outbox", *, on_event: EventHandler | None = None,
+                      on_entry: Callable[["OutboxEntry"], None] | None = None,
+                      cancel: threading.Event | None = None) -> "list[PublishResult | PublishError]":
+    """Run every unfinished outbox entry (queued, failed, or left running by a crash), oldest first.
+
+    For the app's start and for when the server answers again. Entries another run holds (in
+    this process or another) are skipped. ``on_entry(entry)`` is called before each run, so
+    events can be told apart; ``on_event`` gets the events of each run in turn. Returns one
+    result or error per entry run. Entries are run on ``session``, whatever server they first
+    went to (a restarted server may listen on another port); unreadable entry files are listed
+    in ``outbox.problems``.
+    """
+    results: list[PublishResult | PublishError] = []
+    for entry in outbox.unfinished():
+        if cancel is not None and cancel.is_set():
+            break
+        if outbox.is_busy(entry.id):
+            continue
+        if on_entry is not None:
+            on_entry(entry)
+        try:
+            results.append(run_publish(session, entry.request, on_event=on_event, cancel=cancel,
+                                       outbox=outbox, entry=entry))
+        except PublishError as error:
+            results.append(error)
+    return results
