@@ -10,15 +10,19 @@ GUI thread only.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 
 from publisher.publish import browse, staging
-from publisher.ui import roles
+from publisher.ui import review_actions, roles
+from publisher.ui.activity_model import ActivityItem, ActivityModel
 from publisher.ui.context_model import ContextModel
 from publisher.ui.drop_zone import DropTarget
+from publisher.ui.job_poller import JobPoller
 from publisher.ui.staging_model import StagingModel
 from publisher.ui.thumbnails import ThumbnailCache
 from publisher.ui.version_model import VersionModel
@@ -126,11 +130,11 @@ def _new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, s
 PROGRESS_RATE = 20
 
 
-def _publish(session: Any, request: Any, *, worker: Worker) -> Any:
+def _throttled(worker: Worker) -> Any:
+    """An ``on_event`` for the engine that passes a few byte-progress events a second on."""
     import threading
     import time
 
-    from publisher.publish import runner
     from publisher.publish.events import BytesProgress
 
     lock = threading.Lock()
@@ -147,11 +151,58 @@ def _publish(session: Any, request: Any, *, worker: Worker) -> Any:
                 last[0] = now
         worker.report(event)
 
+    return on_event
+
+
+@dataclass(frozen=True)
+class OutboxEntryStarted:
+    """The publish was written to the outbox as ``entry_id`` (reported by the publish worker)."""
+
+    entry_id: str
+
+
+def _engine_has_outbox() -> bool:
+    from publisher.publish import runner
+
+    return hasattr(runner, "retry")
+
+
+def _publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
+             entry_id: str | None = None) -> Any:
+    """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events."""
+    from publisher.publish import runner
+
+    on_event = _throttled(worker)
+    if outbox is not None and _engine_has_outbox():
+        if entry_id is not None:
+            return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=worker.cancel_event)
+        entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user))
+        worker.report(OutboxEntryStarted(entry.id))
+        return runner.run_publish(session, request, on_event=on_event, cancel=worker.cancel_event,
+                                  outbox=outbox, entry=entry)
+    # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
     return runner.run_publish(session, request, on_event=on_event, cancel=worker.cancel_event)
 
 
 def _refresh_version(session: Any, version_id: str) -> Any:
     return browse.version_details(session, version_id)
+
+
+@dataclass(eq=False)
+class _Publish:
+    """A publish the window started: its request, activity row, worker and outbox entry."""
+
+    publish_id: str
+    request: Any
+    item: ActivityItem
+    from_staging: bool = False
+    worker: Worker | None = None
+    entry_id: str | None = None
+    cancel_requested: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
 
 
 class Controller(QObject):
@@ -186,9 +237,14 @@ class Controller(QObject):
     versionPublished = Signal(str)
     #: ``(context_id, context_label, asset_types, assets, draft)``: ask for a new version.
     newVersionListsLoaded = Signal(object)
+    #: ``(job_id, status, payload)``: an encode job this window follows has ended.
+    jobFinished = Signal(str, str, object)
+    #: ``path``: a review movie is on disk and was handed to the desktop's player.
+    playStarted = Signal(str)
 
     def __init__(self, session: Any, parent: QObject | None = None, *,
-                 settings: QSettings | None = None, thumbnail_cache: ThumbnailCache | None = None) -> None:
+                 settings: QSettings | None = None, thumbnail_cache: ThumbnailCache | None = None,
+                 outbox: Any = None) -> None:
         super().__init__(parent)
         self.session = session
         self.settings = settings or QSettings("ftrack", "ftrack-publisher")
@@ -209,6 +265,18 @@ class Controller(QObject):
         self._publish_worker: Worker | None = None
         self._details_worker: Worker | None = None
         self._staging_pending = 0
+
+        # Publishes and job pollers run for minutes: they get threads of their own so browsing
+        # (on the shared pool, two threads on a small machine) never waits behind them.
+        self.long_pool = QThreadPool(self)
+        self.long_pool.setMaxThreadCount(16)
+        self.long_workers = WorkerPool(self, self.long_pool)
+        self.activity_model = ActivityModel(self)
+        self.outbox = outbox
+        self._publishes: dict[str, _Publish] = {}
+        self._pollers: dict[str, JobPoller] = {}
+        #: Opens a URL on the desktop (the review movie); replaceable where no desktop exists.
+        self.open_url = QDesktopServices.openUrl
 
         self.context_model.childrenRequested.connect(self.load_children)
         self.version_model.pageRequested.connect(self.load_page)
@@ -572,18 +640,97 @@ class Controller(QObject):
         else:
             self.errorRaised.emit("Choose where to publish: drop onto a version or a task, or use New version….")
             return False
-        self.publishStarted.emit()
-        self.statusMessage.emit(f"Publishing {len(components)} component{'s' if len(components) != 1 else ''}…")
-        self._publish_worker = self._run(_publish, request, pass_worker=True, on_progress=self._publish_event,
-                                         on_result=self._published, on_error=self._publish_error)
+        return self.publish_request(request, title=self.target_text(), from_staging=True) is not None
+
+    def publish_request(self, request: Any, *, title: str = "", from_staging: bool = False) -> str | None:
+        """Start publishing ``request`` (a ``PublishRequest``); returns the activity row's key.
+
+        ``from_staging``: the staged list is what is published (frozen until it ends, cleared
+        when it succeeds).
+        """
+        publish_id = uuid.uuid4().hex
+        components = [(c.name, int(c.size or 0)) for c in request.components]
+        n = len(components)
+        label = title or (f"{n} component{'s' if n != 1 else ''}")
+        item = self.activity_model.add_publish(publish_id, f"Publish to {label}", components=components,
+                                               data={"version_id": request.version_id})
+        record = _Publish(publish_id, request, item, from_staging=from_staging)
+        self._publishes[item.key] = record
+        if from_staging:
+            self.publishStarted.emit()
+        self.statusMessage.emit(f"Publishing {n} component{'s' if n != 1 else ''}…")
+        self._start_publish(record)
+        return item.key
+
+    def _start_publish(self, record: "_Publish", entry_id: str | None = None) -> None:
+        record.cancel_requested = False
+        worker = Worker(_publish, record.request, session=self.session, pass_worker=True,
+                        outbox=self.outbox, entry_id=entry_id)
+        record.worker = worker
+        if record.from_staging:
+            self._publish_worker = worker
+        self.activity_model.update(record.item, state="running", detail="")
+        self.long_workers.start(worker, on_progress=lambda e, r=record: self._publish_event(r, e),
+                                on_result=lambda res, r=record: self._published(r, res),
+                                on_error=lambda m, r=record: self._publish_error(r, m))
+
+    def cancel_publish(self, key: str | None = None) -> None:
+        """Cancel the staged publish (no ``key``) or the activity row ``key``.
+
+        The engine stops the transfers and removes what that publish created on the server.
+        """
+        record = None
+        if key is None:
+            record = next((r for r in self._publishes.values() if r.worker is self._publish_worker
+                           and r.worker is not None), None)
+        else:
+            record = self._publishes.get(key)
+        if record is None or record.worker is None or record.item.state not in ("queued", "waiting", "running"):
+            return
+        record.cancel_requested = True
+        record.worker.cancel_event.set()
+        self.activity_model.update(record.item, detail="cancelling: removing what was sent…")
+        self.statusMessage.emit("Cancelling the publish…")
+
+    def retry_publish(self, key: str) -> bool:
+        """Run the failed parts of the activity row ``key`` again; ``False`` if it cannot be retried."""
+        record = self._publishes.get(key)
+        if record is None or record.item.state != "failed" or (record.worker is not None and record.running):
+            return False
+        if record.from_staging and self._publish_worker is not None:
+            self.errorRaised.emit("A publish is already running: wait for it to end, then retry.")
+            return False
+        self.activity_model.reset_children(record.item, keep=lambda c: c.state == "done")
+        if record.from_staging:
+            self.publishStarted.emit()
+        self.statusMessage.emit("Retrying the publish…")
+        self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
         return True
 
-    def cancel_publish(self) -> None:
-        if self._publish_worker is not None:
-            self._publish_worker.cancel_event.set()
-            self.statusMessage.emit("Cancelling the publish…")
+    def clear_finished(self) -> None:
+        """Remove finished publishes from the activity panel (and the outbox)."""
+        for item in list(self.activity_model.publishes()):
+            if item.state in ("done", "cancelled"):
+                record = self._publishes.get(item.key)
+                if record is not None and record.entry_id and self.outbox is not None:
+                    try:
+                        self.outbox.remove(record.entry_id)
+                    except Exception:  # noqa: BLE001 - the row goes anyway; the outbox reports its own problems
+                        log.debug("could not remove outbox entry %s", record.entry_id, exc_info=True)
+        self.activity_model.clear_finished()
+        for key in [k for k in self._publishes if self.activity_model.item(k) is None]:
+            del self._publishes[key]
 
-    def _publish_event(self, event: Any) -> None:
+    def _publish_event(self, record: "_Publish", event: Any) -> None:
+        if isinstance(event, OutboxEntryStarted):
+            record.entry_id = event.entry_id
+            self.activity_model.update(record.item, entry_id=event.entry_id)
+            return
+        job_id = self.activity_model.apply_event(record.publish_id, event)
+        if job_id:
+            self._follow_job(job_id, record.item.data.get("version_id"))
+        if not record.from_staging:
+            return
         name = type(event).__name__
         if name == "PublishStarted":
             self.publishProgress.emit(0, max(event.total_bytes, 1), "Starting…")
@@ -597,10 +744,19 @@ class Controller(QObject):
         elif name == "EncodeQueued":
             self.statusMessage.emit("Review media queued for encoding")
 
-    def _published(self, result: Any) -> None:
-        self._publish_worker = None
-        self.staging_model.clear()
-        self.stagingMessages.emit([], [])
+    def _published(self, record: "_Publish", result: Any) -> None:
+        record.worker = None
+        self.activity_model.update(record.item, state="done", done=record.item.total, detail="published",
+                                   version_id=result.version_id)
+        if record.from_staging or self._publish_worker is None:
+            if record.from_staging:
+                self._publish_worker = None
+            # The staged list held what was just published (a retry of a staged publish too).
+            staged = self.staging_model.components()
+            if record.from_staging or (staged and all(
+                    any(c is s for s in record.request.components) for c in staged)):
+                self.staging_model.clear()
+                self.stagingMessages.emit([], [])
         self.publishFinished.emit(result)
         n = len(result.component_ids)
         self.statusMessage.emit(f"Published {n} component{'s' if n != 1 else ''}")
@@ -617,15 +773,114 @@ class Controller(QObject):
         self.detailsLoaded.emit(details)
         self.versionPublished.emit(row.id)
 
-    def _publish_error(self, message: str) -> None:
-        self._publish_worker = None
-        # Staged rows stay so the artist can fix the cause and publish again.
-        self.publishFailed.emit(message)
-        self.errorRaised.emit(f"The publish failed: {message}")
+    def _publish_error(self, record: "_Publish", message: str) -> None:
+        record.worker = None
+        if record.from_staging:
+            self._publish_worker = None
+        state = "cancelled" if record.cancel_requested else "failed"
+        self.activity_model.finish_publish(record.item, state, message)
+        if record.from_staging:
+            # Staged rows stay so the artist can fix the cause and publish again (or Retry).
+            self.publishFailed.emit(message)
+        if state == "failed":
+            self.errorRaised.emit(f"The publish failed: {message}")
+        else:
+            self.statusMessage.emit("The publish was cancelled")
+
+    # Review media ---------------------------------------------------------------------------
+    def make_reviewable(self, version_id: str, media: str, title: str = "") -> str:
+        """Encode ``media`` (a path, or ``component:<id>``) for review on ``version_id``.
+
+        Adds an activity row, queues the encode in a worker and follows the job; returns the
+        row's key.
+        """
+        row_index = self.version_model.row_for_id(version_id)
+        if not title:
+            if row_index >= 0:
+                row = self.version_model.row_at(row_index)
+                title = f"{row.asset_name} v{row.version:03d}"
+            else:
+                title = "version"
+        review_id = uuid.uuid4().hex
+        item = self.activity_model.add_publish(review_id, f"Make reviewable: {title}", kind="review",
+                                               data={"version_id": version_id, "media": media})
+        self.activity_model.update(item, state="running", detail="sending the media to the server…")
+        self._run(review_actions.make_reviewable, version_id, media, pass_worker=True,
+                  on_result=lambda job_id, i=item: self._review_queued(i, job_id),
+                  on_error=lambda m, i=item: self._review_failed(i, m))
+        return item.key
+
+    def _review_queued(self, item: ActivityItem, job_id: str) -> None:
+        self.activity_model.add_encode(item, job_id)
+        self.activity_model.update(item, detail="encoding on the server", job_id=job_id)
+        self._follow_job(job_id, item.data.get("version_id"))
+
+    def _review_failed(self, item: ActivityItem, message: str) -> None:
+        self.activity_model.update(item, state="failed", detail=message)
+        self.errorRaised.emit(f"Could not make the version reviewable: {message}")
+
+    def _follow_job(self, job_id: str, version_id: str | None) -> None:
+        if job_id in self._pollers:
+            return
+        poller = JobPoller(self.session, job_id)
+        self._pollers[job_id] = poller
+        s = poller.signals
+        s.progress.connect(lambda j, st, p, v=version_id: self._job_progress(j, st, p, v))
+        s.finished.connect(lambda j, st, payload, v=version_id: self._job_finished(j, st, payload, v))
+        s.failed.connect(self._job_lost)
+        s.stopped.connect(lambda j: self._pollers.pop(j, None))
+        self.long_pool.start(poller)
+
+    def _job_progress(self, job_id: str, status: str, percent: int, version_id: str | None) -> None:
+        self.activity_model.job_progress(job_id, status, percent)
+        if version_id and status in ("queued", "running"):
+            self.version_model.set_review_progress(version_id, percent)
+
+    def _job_finished(self, job_id: str, status: str, payload: dict, version_id: str | None) -> None:
+        self.activity_model.job_finished(job_id, status, payload)
+        if version_id:
+            self.version_model.set_review_progress(version_id, None)
+            self.version_model.set_review_state(version_id, "playable" if status == "done" else "failed")
+            # The encode made a thumbnail and a playable movie: show the version as the server has it.
+            self._run(_refresh_version, version_id, on_result=self._version_refreshed)
+        if status == "failed":
+            self.errorRaised.emit(f"The review encode failed: {payload.get('error') or 'the server gave no reason.'}")
+        else:
+            self.statusMessage.emit("Review media is ready to play")
+        self.jobFinished.emit(job_id, status, payload)
+
+    def _job_lost(self, job_id: str, message: str) -> None:
+        self.activity_model.job_lost(job_id, message)
+        self.errorRaised.emit(f"Lost track of the encode job: {message}")
+
+    def _version_refreshed(self, details: Any) -> None:
+        row = details.row
+        if self.version_model.row_for_id(row.id) >= 0:
+            self.version_model.upsert(row)
+        if self.details is not None and self.details.row.id == row.id:
+            self.details = details
+            self.detailsLoaded.emit(details)
+
+    def play(self, version_id: str) -> None:
+        """Open the version's review movie in the desktop's player (downloaded to the cache first)."""
+        self.statusMessage.emit("Fetching the review movie…")
+        self._run(review_actions.fetch_review_movie, version_id, pass_worker=True, on_result=self._play_file,
+                  on_error=lambda m: self.errorRaised.emit(f"Cannot play the review movie: {m}"))
+
+    def _play_file(self, path: str) -> None:
+        if not self.open_url(QUrl.fromLocalFile(path)):
+            self.errorRaised.emit(f"No application opened {path}: install a movie player, or open the file yourself.")
+            return
+        self.statusMessage.emit("Playing the review movie")
+        self.playStarted.emit(path)
 
     # Shutdown -----------------------------------------------------------------------------
     def shutdown(self, wait_ms: int = 10000) -> None:
         """Cancel running work and wait for the pool (window closing)."""
         self.workers.cancel_all()
+        self.long_workers.cancel_all()
+        for poller in list(self._pollers.values()):
+            poller.cancel()
         self.thumbnails.shutdown()
         self.workers.wait(wait_ms)
+        self.long_pool.waitForDone(wait_ms)

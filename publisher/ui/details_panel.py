@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
                                QTableView, QVBoxLayout, QWidget)
 
 from publisher.ui import component_model as cm
@@ -21,6 +21,9 @@ from publisher.ui.version_model import format_date
 
 class DetailsPanel(QFrame):
     """Shows one version; empty state invites a selection or a drop."""
+
+    #: ``(version_id, component_id)``: encode this file component (in ftrack.server) for review.
+    componentReviewRequested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +67,8 @@ class DetailsPanel(QFrame):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(cm.LOCATIONS, QHeaderView.ResizeMode.Stretch)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -109,6 +114,19 @@ class DetailsPanel(QFrame):
             return
         self.thumbnail.setPixmap(pixmap.scaled(self.thumbnail.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                Qt.TransformationMode.SmoothTransformation))
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        row = self.components.row_at(index.row()) if index.isValid() else None
+        if row is None or self.details is None:
+            return
+        menu = QMenu(self)
+        action = menu.addAction(icons.icon("encoding"), "Make reviewable",
+                                lambda v=self.details.row.id, c=row.id: self.componentReviewRequested.emit(v, c))
+        # The server encodes from its own store: single files in ftrack.server only.
+        action.setEnabled(row.kind == "file" and "ftrack.server" in row.locations)
+        self._menu_shown = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def version_id(self) -> str | None:
         return None if self.details is None else self.details.row.id

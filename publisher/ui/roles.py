@@ -22,3 +22,9 @@ NAME_ERROR = _USER + 6
 THUMBNAIL_ID = _USER + 7
 #: The entity type of a context node (Project, Folder, Sequence, Shot, Task, ...).
 ENTITY_TYPE = _USER + 8
+#: An activity row's progress as a fraction 0.0-1.0, or ``None`` when it shows no bar.
+PROGRESS = _USER + 9
+#: An activity row's state: queued, waiting, running, done, failed or cancelled.
+STATE = _USER + 10
+#: An activity row's kind: publish, transfer or encode.
+KIND = _USER + 11

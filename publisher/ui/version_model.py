@@ -9,6 +9,7 @@ number so a page that arrives after the context changed is dropped. GUI thread o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
@@ -66,6 +67,8 @@ class VersionModel(QAbstractTableModel):
         self.thumbnail_lookup: Callable[[str], QPixmap | None] | None = None
         self.order_by = "date"
         self.descending = True
+        #: version id -> encode percent while a job this window follows runs.
+        self._review_progress: dict[str, int] = {}
 
     # Loading ------------------------------------------------------------------------------
     def set_context(self, context_id: str | None, text_filter: str = "") -> int:
@@ -135,6 +138,34 @@ class VersionModel(QAbstractTableModel):
         self.total += 1
         self.endInsertRows()
         return self.index(0, 0)
+
+    def set_review_progress(self, version_id: str, percent: int | None) -> None:
+        """Show ``encoding N %`` in the review column of ``version_id`` (``None``: stop showing it)."""
+        if percent is None:
+            self._review_progress.pop(version_id, None)
+        else:
+            self._review_progress[version_id] = int(percent)
+        at = self._row_of.get(version_id)
+        if at is None:
+            return
+        if percent is not None and self._rows[at].review_state != "encoding":
+            self._rows[at] = replace(self._rows[at], review_state="encoding")
+        idx = self.index(at, REVIEW)
+        self.dataChanged.emit(idx, idx)
+
+    def set_review_state(self, version_id: str, state: str) -> None:
+        """Set the review state of a loaded row (``playable``, ``encoding``, ``failed``, ``none``)."""
+        at = self._row_of.get(version_id)
+        if at is None or self._rows[at].review_state == state:
+            return
+        self._rows[at] = replace(self._rows[at], review_state=state)
+        idx = self.index(at, REVIEW)
+        self.dataChanged.emit(idx, idx)
+
+    def review_text(self, version_id: str) -> str:
+        """What the review column shows for ``version_id`` (empty when not loaded)."""
+        at = self._row_of.get(version_id)
+        return "" if at is None else str(self.data(self.index(at, REVIEW)))
 
     def thumbnail_ready(self, thumbnail_id: str) -> None:
         """Repaint the rows that show ``thumbnail_id``."""
@@ -207,6 +238,8 @@ class VersionModel(QAbstractTableModel):
         row = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == REVIEW and row.review_state == "encoding" and row.id in self._review_progress:
+                return f"encoding {self._review_progress[row.id]} %"
             return self._display(row, col)
         if role == roles.SORT:
             return self._sort_key(row, col)

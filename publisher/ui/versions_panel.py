@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QTableView, QVBoxLayout, QWidget)
+                               QLineEdit, QMenu, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from publisher.ui import icons, roles
 from publisher.ui import version_model as vm
@@ -27,6 +27,10 @@ class VersionsPanel(QWidget):
 
     versionSelected = Signal(object)
     serverFilterChanged = Signal(str)
+    #: ``VersionRow``: choose a movie or image and encode it for review on this version.
+    makeReviewableRequested = Signal(object)
+    #: ``VersionRow``: play this version's review movie.
+    playRequested = Signal(object)
 
     def __init__(self, model: VersionModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +85,19 @@ class VersionsPanel(QWidget):
                               (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 80)):
             header.resizeSection(column, width)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self.review_button = QToolButton()
+        self.review_button.setIcon(icons.icon("encoding"))
+        self.review_button.setToolTip("Make reviewable: encode a movie or image for the selected version")
+        self.review_button.setAutoRaise(True)
+        self.review_button.clicked.connect(lambda: self._emit_current(self.makeReviewableRequested))
+        self.play_button = QToolButton()
+        self.play_button.setIcon(icons.icon("playable"))
+        self.play_button.setToolTip("Play the selected version's review movie")
+        self.play_button.setAutoRaise(True)
+        self.play_button.clicked.connect(lambda: self._emit_current(self.playRequested))
         for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
                        self.proxy.modelReset, self.proxy.layoutChanged):
             signal.connect(self._update_count)
@@ -90,6 +107,8 @@ class VersionsPanel(QWidget):
         top.addWidget(self.count, 1)
         top.addWidget(self.review)
         top.addWidget(self.filter, 1)
+        top.addWidget(self.review_button)
+        top.addWidget(self.play_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -122,6 +141,32 @@ class VersionsPanel(QWidget):
         row = current.data(roles.ROW) if current.isValid() else None
         if row is not None:
             self.versionSelected.emit(row)
+
+    def current_row(self) -> Any:
+        """The selected ``VersionRow`` or ``None``."""
+        index = self.view.currentIndex()
+        return index.data(roles.ROW) if index.isValid() else None
+
+    def _emit_current(self, signal: Any) -> None:
+        row = self.current_row()
+        if row is not None:
+            signal.emit(row)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        row = index.data(roles.ROW)
+        if row is not None and index.column() == vm.REVIEW and row.review_state == "playable":
+            self.playRequested.emit(row)
+
+    def _menu(self, pos: QPoint) -> None:
+        row = self.row_at(pos)
+        if row is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(icons.icon("encoding"), "Make reviewable…", lambda r=row: self.makeReviewableRequested.emit(r))
+        play = menu.addAction(icons.icon("playable"), "Play", lambda r=row: self.playRequested.emit(r))
+        play.setEnabled(row.review_state == "playable")
+        self._menu_shown = menu
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def row_at(self, pos: Any) -> Any:
         """The ``VersionRow`` under viewport position ``pos`` or ``None``."""

@@ -12,10 +12,11 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from publisher.ui import icons, theme
+from publisher.ui.activity_panel import ActivityPanel
 from publisher.ui.browser_panel import ContextBrowser
 from publisher.ui.controller import Controller
 from publisher.ui.details_panel import DetailsPanel
@@ -33,10 +34,10 @@ class PublisherWidget(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, session: Any, parent: QWidget | None = None, *, follow_host: bool = False,
-                 controller: Controller | None = None, settings: Any = None) -> None:
+                 controller: Controller | None = None, settings: Any = None, outbox: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("PublisherWidget")
-        self.controller = controller or Controller(session, self, settings=settings)
+        self.controller = controller or Controller(session, self, settings=settings, outbox=outbox)
         c = self.controller
 
         self.banner = ErrorBanner()
@@ -78,10 +79,18 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([220, 720, 640])
 
+        # The activity panel sits under the rest; the standalone window moves it into a dock.
+        self.activity = ActivityPanel(c.activity_model)
+        self.outer = QSplitter(Qt.Orientation.Vertical)
+        self.outer.addWidget(self.splitter)
+        self.outer.addWidget(self.activity)
+        self.outer.setStretchFactor(0, 4)
+        self.outer.setStretchFactor(1, 1)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.banner)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.outer, 1)
 
         # Drops: on a version row, on a task in the browser, on the details or staging panel.
         self.version_drop = DropZone(self.versions.view.viewport(), self._version_target, self.versions.view)
@@ -98,7 +107,15 @@ class PublisherWidget(QWidget):
         self.staging.view.removeRequested.connect(c.remove_staged)
         self.staging.newVersionRequested.connect(c.request_new_version)
         self.staging.publish.publishRequested.connect(self._publish)
-        self.staging.publish.cancelRequested.connect(c.cancel_publish)
+        self.staging.publish.cancelRequested.connect(lambda: c.cancel_publish())
+        self.activity.cancelRequested.connect(c.cancel_publish)
+        self.activity.retryRequested.connect(c.retry_publish)
+        self.activity.clearRequested.connect(c.clear_finished)
+        self.activity.playRequested.connect(c.play)
+        self.versions.makeReviewableRequested.connect(self._make_reviewable)
+        self.versions.playRequested.connect(lambda row: c.play(row.id))
+        self.details.componentReviewRequested.connect(
+            lambda version_id, component_id: c.make_reviewable(version_id, f"component:{component_id}"))
 
         # Controller -> views
         c.errorRaised.connect(self.banner.show_error)
@@ -237,6 +254,17 @@ class PublisherWidget(QWidget):
         self._staging_changed()
         self.staging.publish.set_status("The publish failed; the staged components are kept. Fix the cause and publish again.")
 
+    def _make_reviewable(self, row: Any) -> None:
+        """Ask for the movie or image to encode for ``row`` (a ``VersionRow``), then queue it."""
+        dialog = QFileDialog(self, f"Make {row.asset_name} v{row.version:03d} reviewable")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["Movies and images (*.mov *.mp4 *.m4v *.avi *.mkv *.mxf *.webm *.png *.jpg "
+                               "*.jpeg *.tif *.tiff *.exr *.dpx)", "All files (*)"])
+        dialog.fileSelected.connect(lambda path, r=row: self.controller.make_reviewable(
+            r.id, path, f"{r.asset_name} v{r.version:03d}"))
+        self.review_dialog = dialog
+        dialog.open()
+
     def _open_new_version_dialog(self, payload: tuple) -> None:
         context_id, label, types, assets, draft = payload
         self.dialog = NewVersionDialog(context_id, label, types, assets,
@@ -261,12 +289,19 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, session: Any, parent: QWidget | None = None, *, server_label: str = "",
-                 settings: Any = None) -> None:
+                 settings: Any = None, outbox: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("ftrack publisher")
         self.setWindowIcon(icons.icon("publish"))
-        self.widget = PublisherWidget(session, self, settings=settings)
+        self.widget = PublisherWidget(session, self, settings=settings, outbox=outbox)
         self.setCentralWidget(self.widget)
+        self.activity_dock = QDockWidget("Activity", self)
+        self.activity_dock.setObjectName("ActivityDock")
+        self.activity_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.activity_dock.setWidget(self.widget.activity)  # out of the widget's own splitter
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity_dock)
+        self.resizeDocks([self.activity_dock], [230], Qt.Orientation.Vertical)
         c = self.widget.controller
         where = server_label or c.server_url
         self.identity = QLabel()

@@ -34,11 +34,11 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def window(qtbot, ui_session, settings):
+def window(qtbot, ui_session, settings, outbox):
     """The main window on the demo project, shown offscreen, with its first versions loaded."""
     from publisher.ui.window import MainWindow
 
-    win = MainWindow(ui_session, settings=settings)
+    win = MainWindow(ui_session, settings=settings, outbox=outbox)
     qtbot.addWidget(win)
     win.show()
     controller = win.controller
@@ -63,3 +63,36 @@ def _make_sequence(folder: Path, head: str, frames: list[int], tail: str = ".exr
 def make_sequence():
     """``make_sequence(folder, head, frames, tail=".exr", size=64)`` writes frame files."""
     return _make_sequence
+
+
+def _write_movie(path: Path, frames: int = 24, size: tuple[int, int] = (64, 48), rate: int = 24) -> Path:
+    import av
+    from PIL import Image
+
+    width, height = size
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            image = Image.new("RGB", (width, height), ((i * 20) % 256, 40, 90))
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture
+def make_movie():
+    """``make_movie(path, frames=24, size=(64, 48))`` writes a small MPEG-4 movie (PyAV)."""
+    return _write_movie
+
+
+@pytest.fixture
+def outbox(tmp_path: Path):
+    """An outbox of the test's own (never the user's), or ``None`` before the engine has one."""
+    try:
+        from publisher.publish.outbox import Outbox
+    except ImportError:
+        return None
+    return Outbox(tmp_path / "outbox")
