@@ -1,0 +1,15 @@
+"""Entry point of the frozen app (PyInstaller): the same CLI as ``python -m publisher``.
+
+In the built app ``sys.executable`` is the app itself, so the embedded server is started as
+``<app> server ...`` (see ``publisher.embedded.server_command``), which this entry handles like
+any other subcommand; ``<app> --self-test`` checks the build end to end.
+"""
+
+import multiprocessing
+import sys
+
+from publisher.cli import main
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    sys.exit(main())
