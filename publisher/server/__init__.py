@@ -1,5 +1,6 @@
-"""The embedded ftrack-compatible server: a WSGI application under waitress, data in SQLite
-(WAL), files in a content store, review encodes in a worker pool.
+"""The embedded ftrack-compatible server: a WSGI application under cheroot (a multi-threaded WSGI
+server that streams request bodies), data in SQLite (WAL), files in a content store, review
+encodes in a worker pool.
 
 Never imported by ``publisher.api``, ``publisher.publish`` or ``publisher.ui``: they reach it
 over HTTP, started as a child process by :mod:`publisher.embedded`.
@@ -41,13 +42,12 @@ def run(
     A new data folder gets the demo project. Prints one ready line (see
     :func:`publisher.embedded.format_banner`) once it accepts connections.
     """
-    import waitress
-
     from publisher.embedded import ServerInfo, format_banner
     from publisher.server import auth, demo
     from publisher.server.actions import Api
     from publisher.server.app import Application
     from publisher.server.files import ContentStore
+    from publisher.server.http_server import HttpServer
     from publisher.server.jobs import JobRunner
     from publisher.server.record import Recorder
     from publisher.server.storage import Storage
@@ -80,17 +80,16 @@ def run(
     jobs.recover()
     app = Application(api, Recorder(record) if record else None)
     try:
-        server = waitress.create_server(
-            app, host=host, port=port, threads=8, max_request_body_size=1 << 44,
-            clear_untrusted_proxy_headers=True, ident="ftrack-publisher",
-        )
+        server = HttpServer(app, host, port)
     except OSError as exc:
         print(f"ftrack-publisher server: cannot listen on {host}:{port}: {exc}. Pick another --port.",
               file=sys.stderr, flush=True)
+        jobs.shutdown(timeout=5.0)
+        storage.close()
         return 2
-    url = f"http://{_url_host(host)}:{server.effective_port}"
+    url = f"http://{_url_host(host)}:{server.port}"
 
-    def stop(signum, frame):  # runs in the main thread, inside server.run()
+    def stop(signum, frame):  # runs in the main thread, inside server.serve()
         # A second signal must not interrupt the clean-up below.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -101,11 +100,11 @@ def run(
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
         print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
-        server.run()
+        server.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        server.stop()
         jobs.shutdown(timeout=5.0)
         storage.close()
     return 0

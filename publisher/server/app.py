@@ -11,13 +11,13 @@ import json
 import logging
 import mimetypes
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import parse_qs
 
 from publisher.server import auth
 from publisher.server.actions import Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
-from publisher.server.files import check_component_id, parse_checksum
+from publisher.server.files import CHUNK, check_component_id, parse_checksum
 from publisher.server.record import Recorder
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,21 @@ class Application:
         self.recorder = recorder
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        try:
+            response = self._dispatch(environ, start_response)
+        finally:
+            # An answer given before the body was read (a refused upload, a wrong route): read
+            # the rest away in bounded pieces, so the client gets to read the answer on a
+            # connection that stays in step, and the WSGI server never buffers a whole body.
+            _discard_unread_body(environ)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+            return []
+        return response
+
+    def _dispatch(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         strict = environ.get("HTTP_FTRACK_STRICT_API", "").strip().lower() == "true"
@@ -133,7 +148,13 @@ class Application:
             raise ValidationError("The Content-MD5 header differs from the checksum given to get_upload_metadata.")
         checksum = announced or header_md5
         expected = parse_checksum(checksum) if checksum else None
-        size = self.store.receive(component_id, environ["wsgi.input"], length, expected)
+        try:
+            size = self.store.receive(component_id, environ["wsgi.input"], length, expected)
+        except OSError as exc:
+            # The connection broke or stalled mid-body: nothing more will arrive in step.
+            environ["publisher.input_broken"] = True
+            raise ServerError(f"The upload stopped before the whole file arrived ({exc}); "
+                              "nothing was stored. Send the file again.", status=400) from None
         return _json(start_response, 200, {"component_id": component_id, "size": size})
 
     def _component(self, params: dict[str, str]) -> tuple[str, dict | None]:
@@ -153,9 +174,9 @@ class Application:
         size = path.stat().st_size
         start_response("200 OK", [("Content-Type", mime), ("Content-Length", str(size)),
                                   ("Content-Disposition", f'attachment; filename="{name}"')])
-        fh = open(path, "rb")
+        fh = open(path, "rb", buffering=0)
         wrapper = environ.get("wsgi.file_wrapper")
-        return wrapper(fh, 1 << 20) if wrapper else iter(lambda: fh.read(1 << 20), b"")
+        return wrapper(fh, CHUNK) if wrapper else FileChunks(fh)
 
     def _thumbnail(self, environ: dict, start_response: Callable) -> list[bytes]:
         params = self._query(environ)
@@ -177,6 +198,44 @@ class Application:
         component_id, _row = self._component(self._query(environ))
         removed = self.store.remove(component_id)
         return _json(start_response, 200, {"component_id": component_id, "removed": removed})
+
+
+class FileChunks:
+    """The WSGI response body of a file download: reads of :data:`CHUNK` bytes, closed by the
+    server when the answer is sent or the client went away (where no ``wsgi.file_wrapper``
+    is offered)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+
+    def __iter__(self) -> Iterator[bytes]:
+        while block := self._fh.read(CHUNK):
+            yield block
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _discard_unread_body(environ: dict) -> None:
+    """Read and drop what is left of the request body (pieces of :data:`CHUNK` bytes)."""
+    stream = environ.get("wsgi.input")
+    if stream is None or environ.get("publisher.input_broken"):
+        return
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    if not chunked and not length_text.isdigit():
+        return
+    # wsgi.input answers b"" once the body is used up; the length bounds servers that do not.
+    left = int(length_text) if length_text.isdigit() and not chunked else None
+    try:
+        while left is None or left > 0:
+            block = stream.read(CHUNK if left is None else min(CHUNK, left))
+            if not block:
+                break
+            if left is not None:
+                left -= len(block)
+    except OSError:  # the client went away or stalled: nothing left to keep in step with
+        pass
 
 
 def _scaled(path: str, size: int) -> bytes:

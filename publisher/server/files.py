@@ -14,14 +14,33 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 from publisher.server.errors import ValidationError
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: Bytes per read, write and hash step of an upload: big enough that per-piece costs vanish.
 CHUNK = 1 << 20
+#: Uploads at least this big are hashed on a helper thread while they are written.
+PIPELINE_MIN = 8 * CHUNK
+
+_HASHER: ThreadPoolExecutor | None = None
+_HASHER_LOCK = threading.Lock()
+
+
+def _hasher() -> ThreadPoolExecutor:
+    """The threads that hash big uploads (made on first use: most servers never see one)."""
+    global _HASHER
+    with _HASHER_LOCK:
+        if _HASHER is None:
+            _HASHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-md5")
+        return _HASHER
+
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def check_component_id(value: object, what: str = "component id") -> str:
@@ -81,24 +100,44 @@ class ContentStore:
     def receive(self, component_id: str, stream: BinaryIO, length: int, expected_md5: bytes | None) -> int:
         """Stream ``length`` bytes from ``stream`` into the store, checking size and MD5.
 
-        Raises ValidationError (and keeps nothing) when the body is shorter or longer than
-        announced or its MD5 differs.
+        Each byte is written once: pieces of :data:`CHUNK` bytes go from ``stream`` (the
+        request body, read from the socket) straight into a temporary file beside the store,
+        hashed on the way, and the file is renamed into place when size and MD5 match (no
+        fsync: like ``cp``, durability is left to the page cache). Raises ValidationError (and
+        keeps nothing) when the body is shorter than announced or its MD5 differs; errors of
+        ``stream`` (OSError) pass through, and nothing is kept either.
         """
         target = self.path(component_id)
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
         digest = hashlib.md5()
+        # A big file is hashed on a helper thread, one piece behind the one being written:
+        # hashlib releases the GIL on big buffers, so hashing and receiving+writing use two
+        # cores instead of taking turns on one. Small files are not worth the hand-over.
+        hasher = _hasher() if length >= PIPELINE_MIN else None
+        hashing: Future | None = None
         received = 0
         try:
-            with os.fdopen(fd, "wb") as out:
+            # Unbuffered: every piece is one write() system call, no copy into a buffer first.
+            with open(fd, "wb", buffering=0) as out:
                 remaining = length
                 while remaining > 0:
                     block = stream.read(min(CHUNK, remaining))
                     if not block:
                         break
-                    out.write(block)
-                    digest.update(block)
+                    if hasher is None:
+                        digest.update(block)
+                    else:
+                        if hashing is not None:
+                            hashing.result()  # pieces must reach the digest in order
+                        hashing = hasher.submit(digest.update, block)
+                    view = memoryview(block)
+                    while view:
+                        view = view[out.write(view):]
                     received += len(block)
                     remaining -= len(block)
+            if hashing is not None:
+                hashing.result()
+                hashing = None
             if received != length:
                 raise ValidationError(f"The upload ended after {received} of {length} bytes; send the whole file again.")
             if expected_md5 is not None and digest.digest() != expected_md5:
@@ -106,6 +145,8 @@ class ContentStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, target)
         except BaseException:
+            if hashing is not None:
+                hashing.cancel()
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise

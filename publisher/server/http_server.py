@@ -1,0 +1,55 @@
+"""The HTTP server under the WSGI application: cheroot's multi-threaded WSGI server.
+
+Chosen because it hands the request body to the application as a stream (``wsgi.input`` reads
+from the socket), so an upload is written once, straight into the content store, instead of
+being spooled to a temporary file by the server first. Called from the thread that runs
+:func:`publisher.server.run` (the main thread, for signal handling).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from cheroot import wsgi
+
+#: Worker threads: requests served at the same time (uploads of sequence frames, UI queries).
+THREADS = 16
+#: Seconds a connection may stay silent (idle keep-alive, or a stalled upload) before it is closed.
+SOCKET_TIMEOUT = 60
+#: Connections the kernel queues before they are accepted.
+BACKLOG = 128
+#: Request line and headers together; a bigger head gets an error instead of filling memory.
+MAX_HEADER_BYTES = 256 * 1024
+
+
+class HttpServer:
+    """A listening socket serving ``app`` until :meth:`stop`."""
+
+    def __init__(self, app: Callable, host: str, port: int, *, threads: int = THREADS) -> None:
+        """Bind ``host:port`` (port 0: any free port) and start the worker threads.
+
+        Raises OSError when the address cannot be used.
+        """
+        self._server = wsgi.Server(
+            (host, port), app, numthreads=threads, server_name="ftrack-publisher",
+            request_queue_size=BACKLOG, timeout=SOCKET_TIMEOUT, shutdown_timeout=5,
+        )
+        # 0 means "no limit": upload sizes are checked by the application against what
+        # get_upload_metadata announced, and /api bodies by the application too.
+        self._server.max_request_body_size = 0
+        self._server.max_request_header_size = MAX_HEADER_BYTES
+        self._server.prepare()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (the free one picked when asked for port 0)."""
+        return self._server.socket.getsockname()[1]
+
+    def serve(self) -> None:
+        """Serve until :meth:`stop` or a KeyboardInterrupt raised in this thread (the signal
+        handler of :func:`publisher.server.run`)."""
+        self._server.serve()
+
+    def stop(self) -> None:
+        """Stop accepting, close connections and wait (up to 5 s) for requests in progress."""
+        self._server.stop()
