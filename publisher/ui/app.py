@@ -4,6 +4,9 @@
 ``FTRACK_SERVER`` and none in the settings) it starts the embedded server as a child process,
 opens the window on its demo project and stops the server when the window closes. Called from
 the main thread, before or instead of any Qt event loop.
+
+The server comes from :mod:`publisher.settings` (``FTRACK_*`` variables > the active server
+profile, its key in the keyring > the demo server). Logs go to :mod:`publisher.logs`' rotating file.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +30,121 @@ SCREENSHOT_TIMEOUT_MS = 90_000
 
 @dataclass(frozen=True)
 class ServerChoice:
-    """Where to connect; ``embedded`` when the app must start its own server."""
+    """Where to connect; ``embedded`` when the app must start its own server.
+
+    ``source`` says where the choice came from (``"environment"``, ``"profile"``, ``"legacy"`` for
+    an address left in the old Qt settings, ``"demo"``), ``label`` names it for the status bar and
+    ``problem`` says what is missing (a key not stored, say) and what to do.
+    """
 
     url: str | None
     api_user: str | None
     api_key: str | None
     embedded: bool
+    source: str = field(default="", compare=False)
+    label: str = field(default="", compare=False)
+    problem: str = field(default="", compare=False)
 
 
-def configured_server(env: dict[str, str] | None = None, settings: Any = None) -> ServerChoice:
-    """The server from ``FTRACK_SERVER``/``FTRACK_API_USER``/``FTRACK_API_KEY``, else the settings,
-    else the embedded one."""
+def configured_server(env: dict[str, str] | None = None, settings: Any = None, store: Any = None) -> ServerChoice:
+    """The server from ``FTRACK_SERVER``/``FTRACK_API_USER``/``FTRACK_API_KEY``, else the active
+    profile of ``store`` (a :class:`publisher.settings.SettingsStore`, the user's by default), else
+    an address left in the old ``QSettings`` keys ``server/url``/``server/api_user`` (never a key
+    from there), else the embedded one. Reads only: :func:`migrate_legacy_settings` moves old keys."""
+    from publisher.settings import SettingsStore
+
     env = dict(os.environ if env is None else env)
-    if env.get("FTRACK_SERVER"):
-        return ServerChoice(env["FTRACK_SERVER"], env.get("FTRACK_API_USER"),
-                            env.get("FTRACK_API_KEY") or env.get("FTRACK_APIKEY"), False)
-    if settings is not None:
-        url = settings.value("server/url", "")
+    store = store if store is not None else SettingsStore()
+    loaded = store.load()
+    chosen = store.resolve(env, loaded)
+    if chosen.embedded and settings is not None and not loaded.profiles and not loaded.use_demo_server:
+        url = str(settings.value("server/url", "") or "")
         if url:
-            return ServerChoice(str(url), str(settings.value("server/api_user", "") or "") or None,
-                                str(settings.value("server/api_key", "") or "") or None, False)
-    return ServerChoice(None, None, None, True)
+            return ServerChoice(url, str(settings.value("server/api_user", "") or "") or None, None, False,
+                                source="legacy", label=url)
+    return ServerChoice(chosen.url, chosen.api_user, chosen.api_key, chosen.embedded, source=chosen.source,
+                        label=chosen.label, problem=chosen.problem)
+
+
+def migrate_legacy_settings(settings: Any, store: Any) -> None:
+    """Move a server kept in the old ``QSettings`` (``server/url``, ``server/api_user``,
+    ``server/api_key``) into a profile of ``store``, its key into the keyring, and delete the old
+    keys: no API key stays in the settings file. Without a keyring the old key is dropped (the
+    user enters it again and chooses where it goes)."""
+    from publisher import logs
+    from publisher.credentials import CredentialError
+    from publisher.settings import ServerProfile
+
+    key = str(settings.value("server/api_key", "") or "")
+    url = str(settings.value("server/url", "") or "")
+    user = str(settings.value("server/api_user", "") or "")
+    logs.register_secret(key)
+    if key:
+        settings.remove("server/api_key")
+    if url:
+        loaded = store.load()
+        known = any((p.url.rstrip("/"), p.api_user) == (url.rstrip("/"), user) for p in loaded.profiles)
+        try:
+            if not known:
+                from urllib.parse import urlsplit
+
+                profile = ServerProfile(urlsplit(url).hostname or url, url, user)
+                try:
+                    store.save_profile(loaded, profile, key or None)
+                except CredentialError as exc:
+                    log.warning("The API key of %s could not be moved to the keyring (%s); enter it in Settings.",
+                                url, exc)
+                    store.save_profile(loaded, profile)
+                if loaded.active is None:
+                    loaded.active = profile.label
+                    store.save(loaded)
+            settings.remove("server/url")
+            settings.remove("server/api_user")
+        except (ValueError, OSError) as exc:  # a bad address or an unwritable folder: keep the old keys
+            log.warning("Could not move the server %s from the old settings: %s", url, exc)
+    settings.sync()
+
+
+def _connect(choice: ServerChoice) -> Any:
+    """A session on ``choice`` (not the embedded server); raises ``FtrackError`` saying why not."""
+    from publisher.api import ConfigurationError, Session
+
+    if choice.problem and not choice.api_key:
+        raise ConfigurationError(choice.problem)
+    return Session(choice.url, choice.api_user, choice.api_key)
+
+
+def _connect_or_ask(choice: ServerChoice, settings: Any, store: Any, interactive: bool) -> tuple[Any, ServerChoice]:
+    """A session on ``choice``; when that fails for a saved profile and ``interactive``, the settings
+    dialog says why and the new choice is tried. Returns ``(None, choice)`` when the user switched to
+    the demo server; raises ``FtrackError`` when the user cancels or nothing can be asked."""
+    from publisher.api import FtrackError
+
+    while True:
+        log.info("Connecting to %s as %s (%s)", choice.url, choice.api_user, choice.source)
+        try:
+            return _connect(choice), choice
+        except FtrackError as exc:
+            if not (interactive and choice.source == "profile" and _ask_settings(str(exc), store)):
+                raise
+        choice = configured_server(settings=settings, store=store)
+        if choice.embedded:
+            return None, choice
+
+
+def _ask_settings(message: str, store: Any) -> bool:
+    """Show the settings dialog with ``message`` on top; True when the user saved. Main thread,
+    before the event loop (the dialog runs its own modal loop)."""
+    from PySide6.QtWidgets import QDialog
+
+    from publisher.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(store)
+    from publisher import logs
+
+    dialog.load_notice.setText(f"{logs.redact(message)}\n\nFix the server below, or tick \"Use the local demo server\".")
+    dialog.load_notice.show()
+    return dialog.exec() == QDialog.DialogCode.Accepted
 
 
 def _fail(message: str, *, dialog: bool = False) -> int:
@@ -72,8 +169,9 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from publisher import paths
+    from publisher import logs, paths
     from publisher.embedded import EmbeddedServer, EmbeddedServerError
+    from publisher.settings import SettingsStore
 
     app = QApplication.instance()
     owns_app = app is None
@@ -81,8 +179,18 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         app = QApplication(list(argv) if argv else [sys.argv[0]])
         app.setApplicationName("ftrack-publisher")
         app.setOrganizationName("ftrack")
+    # Inside someone else's application (a DCC) only our own loggers go to our file.
+    level = getattr(logging, os.environ.get("FTRACK_PUBLISHER_LOG_LEVEL", "INFO").upper(), logging.INFO)
+    try:
+        log_path = logs.setup(level if isinstance(level, int) else logging.INFO, logger="" if owns_app else "publisher")
+        log.info("ftrack publisher starting; log file %s", log_path)
+    except OSError as exc:  # an unwritable log folder must not stop the app
+        print(f"ftrack-publisher: cannot write the log ({exc}); continuing without it.", file=sys.stderr)
     settings = QSettings("ftrack", "ftrack-publisher")
-    choice = configured_server(settings=settings)
+    store = SettingsStore()
+    if screenshot is None:
+        migrate_legacy_settings(settings, store)
+    choice = configured_server(settings=settings, store=store)
     server = None
     scratch = None
     if screenshot is not None:
@@ -94,6 +202,19 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
         choice = ServerChoice(None, None, None, True)
     try:
+        from publisher.api import FtrackError, Session
+
+        session = None
+        if not choice.embedded:
+            # A saved server that fails can be fixed there and then in the settings; the FTRACK_*
+            # variables are not ours to change, so those just fail.
+            interactive = (owns_app and screenshot is None
+                           and QApplication.platformName() not in ("offscreen", "minimal"))
+            try:
+                session, choice = _connect_or_ask(choice, settings, store, interactive)
+            except FtrackError as exc:
+                log.error("Could not connect: %s", exc)
+                return _fail(logs.redact(str(exc)), dialog=screenshot is None)
         if choice.embedded:
             data_dir = Path(scratch.name) / "server" if scratch is not None else paths.embedded_server_dir()
             server = EmbeddedServer(data_dir)
@@ -101,18 +222,22 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             try:
                 info = server.start()
             except EmbeddedServerError as exc:
-                return _fail(str(exc), dialog=screenshot is None)
-            url, user, key = info.url, info.api_user, info.api_key
-            label = f"embedded demo server {url}"
+                return _fail(logs.redact(str(exc)), dialog=screenshot is None)
+            logs.register_secret(info.api_key)
+            label = f"embedded demo server {info.url}"
+            log.info("Using the embedded demo server at %s", info.url)
+            try:
+                session = Session(info.url, info.api_user, info.api_key)
+            except FtrackError as exc:
+                return _fail(logs.redact(str(exc)), dialog=screenshot is None)
         else:
-            url, user, key = choice.url, choice.api_user, choice.api_key
-            label = url or ""
-        from publisher.api import FtrackError, Session
-
-        try:
-            session = Session(url, user, key)
-        except FtrackError as exc:
-            return _fail(str(exc), dialog=screenshot is None)
+            label = {"profile": f"{choice.label} · {choice.url}",
+                     "environment": f"{choice.url} (FTRACK_SERVER)"}.get(choice.source, choice.url or "")
+            if choice.source == "profile":
+                try:
+                    store.mark_used(store.load(), choice.label)
+                except OSError as exc:
+                    log.warning("Could not record the use of %s: %s", choice.label, exc)
         from publisher.hosts.standalone import open_window
 
         window = open_window(session, server_label=label, show=screenshot is None, settings=settings)

@@ -312,6 +312,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(server_icon)
         self.statusBar().addPermanentWidget(self.identity)
         self.widget.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._add_settings_menu()
         self.resize(1600, 900)
 
     @property
@@ -325,3 +326,42 @@ class MainWindow(QMainWindow):
         self.widget.shutdown()
         self.closed.emit()
         super().closeEvent(event)
+
+    # Settings and diagnostics (publisher.ui.settings_dialog) ------------------------------------
+    def _add_settings_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Publisher")
+        self.settings_action = menu.addAction("Settings…")
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.diagnostics_action = menu.addAction("Copy diagnostics")
+        self.diagnostics_action.setToolTip("Versions, settings without keys and the last log lines, for support")
+        self.diagnostics_action.triggered.connect(self.copy_diagnostics)
+        self.settings_dialog: Any = None
+
+    def open_settings(self) -> None:
+        """Open the settings; a saved change of server applies at the next start (status bar)."""
+        from publisher.ui.settings_dialog import SettingsDialog, describe_selection
+
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            return
+        c = self.widget.controller
+        self.settings_dialog = SettingsDialog(parent=self)
+
+        def saved(outcome: Any) -> None:
+            chosen = outcome.selection
+            same = (not chosen.embedded and (chosen.url or "").rstrip("/") == (c.server_url or "").rstrip("/")
+                    and chosen.api_user == c.api_user)
+            self.statusBar().showMessage("Settings saved." if same else
+                                         f"Settings saved. Restart the publisher to use {describe_selection(chosen)}.")
+
+        self.settings_dialog.saved.connect(saved)
+        self.settings_dialog.open()
+
+    def copy_diagnostics(self) -> None:
+        """Put versions, settings (no keys) and the last log lines on the clipboard."""
+        from publisher.ui.settings_dialog import copy_diagnostics
+
+        c = self.widget.controller
+        copy_diagnostics(server=f"{self.identity.text().strip()} (server {c.server_url}, user {c.api_user})")
+        self.statusBar().showMessage("Diagnostics copied to the clipboard (no API keys).", 8000)
