@@ -30,7 +30,16 @@ class WorkerSignals(QObject):
 
 
 def describe_error(exc: BaseException, server_url: str | None = None) -> str:
-    """A message an artist can act on for an exception raised by a server call or the engine."""
+    """A message an artist can act on for an exception raised by a server call or the engine.
+
+    Never carries an API key: a library's text (a URL with ``apiKey=``, say) is redacted.
+    """
+    from publisher.logs import redact
+
+    return redact(_describe_error(exc, server_url))
+
+
+def _describe_error(exc: BaseException, server_url: str | None = None) -> str:
     name = type(exc).__name__
     text = str(exc).strip() or name
     try:

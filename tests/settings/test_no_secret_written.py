@@ -76,3 +76,15 @@ def test_no_key_in_files_diagnostics_or_messages(backend, request, embedded_serv
         assert key not in message and wrong not in message
     if where == "file":
         assert key in store.credentials.path.read_text()
+
+
+def test_worker_error_messages_never_carry_a_key():
+    from publisher.ui.workers import describe_error
+
+    key = "3f9e-key-inside-a-library-message"
+    logs.register_secret(key)
+    error = requests.HTTPError(f"404 Client Error: Not Found for url: http://h/component/get?id=1&apiKey={key}")
+    message = describe_error(error, "http://h")
+    assert key not in message and "apiKey=***" in message
+    unknown = "never-registered-key-77"
+    assert unknown not in describe_error(RuntimeError(f"bad request with apiKey={unknown}&size=3"))
