@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QThreadPool, QTimer, QUrl, Signal
@@ -161,27 +161,74 @@ class OutboxEntryStarted:
     entry_id: str
 
 
+@dataclass(frozen=True)
+class ServerUnreachable:
+    """The publish stopped because the server could not be reached (reported before the error)."""
+
+    message: str
+
+
 def _engine_has_outbox() -> bool:
     from publisher.publish import runner
 
     return hasattr(runner, "retry")
 
 
+def _unreachable(error: BaseException) -> bool:
+    import requests
+
+    from publisher.api.exceptions import ServerConnectionError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, (ServerConnectionError, requests.ConnectionError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
-             entry_id: str | None = None) -> Any:
-    """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events."""
+             entry_id: str | None = None, cancel: Any = None) -> Any:
+    """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events.
+
+    ``cancel`` (a ``threading.Event``) is the engine's cancel: it stops the transfers and
+    removes what the publish created. The worker's own cancel only drops its reports.
+    """
     from publisher.publish import runner
 
     on_event = _throttled(worker)
-    if outbox is not None and _engine_has_outbox():
-        if entry_id is not None:
-            return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=worker.cancel_event)
-        entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user))
-        worker.report(OutboxEntryStarted(entry.id))
-        return runner.run_publish(session, request, on_event=on_event, cancel=worker.cancel_event,
-                                  outbox=outbox, entry=entry)
-    # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
-    return runner.run_publish(session, request, on_event=on_event, cancel=worker.cancel_event)
+    cancel = cancel if cancel is not None else worker.cancel_event
+    try:
+        if outbox is not None and _engine_has_outbox():
+            if entry_id is not None:
+                return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
+            entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""))
+            worker.report(OutboxEntryStarted(entry.id))
+            return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
+                                      outbox=outbox, entry=entry)
+        # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
+        return runner.run_publish(session, request, on_event=on_event, cancel=cancel)
+    except Exception as error:
+        if _unreachable(error) and not cancel.is_set():
+            worker.report(ServerUnreachable(str(error)))
+        raise
+
+
+def _unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str) -> tuple[list[Any], str]:
+    """The outbox entries this window should resume, and the outbox's problems as text."""
+    from urllib.parse import urlsplit
+
+    def local(url: str) -> bool:
+        return (urlsplit(url).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
+
+    entries = []
+    for entry in outbox.unfinished():
+        same_user = (entry.api_user or "") == (api_user or "")
+        # The embedded server listens on a new port each run: any loopback server is the same one.
+        same_server = entry.server_url == server_url or (local(entry.server_url) and local(server_url))
+        if same_user and same_server and not outbox.is_busy(entry.id):
+            entries.append(entry)
+    return entries, outbox.problem_text()
 
 
 def _refresh_version(session: Any, version_id: str) -> Any:
@@ -199,6 +246,10 @@ class _Publish:
     worker: Worker | None = None
     entry_id: str | None = None
     cancel_requested: bool = False
+    cancel: Any = None  # the engine's threading.Event of the current run
+    unreachable: bool = False
+    wait_ms: int = 0
+    timer: Any = None
 
     @property
     def running(self) -> bool:
@@ -275,6 +326,9 @@ class Controller(QObject):
         self.outbox = outbox
         self._publishes: dict[str, _Publish] = {}
         self._pollers: dict[str, JobPoller] = {}
+        self._resumed = False
+        #: Delay before a publish waiting for the server tries again (doubles up to the cap), ms.
+        self.wait_first_ms, self.wait_max_ms = 5000, 60000
         #: Opens a URL on the desktop (the review movie); replaceable where no desktop exists.
         self.open_url = QDesktopServices.openUrl
 
@@ -313,7 +367,15 @@ class Controller(QObject):
 
     # Browsing -----------------------------------------------------------------------------
     def start(self) -> None:
-        """Load the projects and reopen the last context (or the demo task with versions)."""
+        """Load the projects and reopen the last context (or the demo task with versions).
+
+        Unfinished publishes of this server and user in the outbox show in the activity panel
+        and run again.
+        """
+        if self.outbox is not None and _engine_has_outbox() and not self._resumed:
+            self._resumed = True
+            self._run(_unfinished_entries, self.outbox, self.server_url, self.api_user,
+                      needs_session=False, on_result=self._resume_entries)
         remembered = self.settings.value(self._settings_key(), None)
         self.statusMessage.emit("Loading projects…")
         self.context_model.mark_loading(None)
@@ -663,9 +725,13 @@ class Controller(QObject):
         return item.key
 
     def _start_publish(self, record: "_Publish", entry_id: str | None = None) -> None:
+        import threading
+
         record.cancel_requested = False
+        record.unreachable = False
+        record.cancel = threading.Event()
         worker = Worker(_publish, record.request, session=self.session, pass_worker=True,
-                        outbox=self.outbox, entry_id=entry_id)
+                        outbox=self.outbox, entry_id=entry_id, cancel=record.cancel)
         record.worker = worker
         if record.from_staging:
             self._publish_worker = worker
@@ -673,6 +739,48 @@ class Controller(QObject):
         self.long_workers.start(worker, on_progress=lambda e, r=record: self._publish_event(r, e),
                                 on_result=lambda res, r=record: self._published(r, res),
                                 on_error=lambda m, r=record: self._publish_error(r, m))
+
+    def _resume_entries(self, found: tuple[list[Any], str]) -> None:
+        entries, problems = found
+        if problems:
+            self.errorRaised.emit(problems)
+        for entry in entries:
+            components = [(c.name, int(c.size or 0)) for c in entry.request.components]
+            item = self.activity_model.add_publish(entry.id, f"Resume: {entry.title}", components=components,
+                                                   data={"version_id": entry.steps.get("version_id"),
+                                                         "entry_id": entry.id})
+            for name, step in (entry.steps.get("components") or {}).items():
+                child = self.activity_model.item(f"{item.key}/transfer:{name}")
+                if child is not None and step.get("state") == "done":
+                    self.activity_model.update(child, state="done", done=child.total, detail="already on the server")
+            record = _Publish(entry.id, entry.request, item, entry_id=entry.id)
+            self._publishes[item.key] = record
+            self.statusMessage.emit("Resuming an unfinished publish…")
+            self._start_publish(record, entry_id=entry.id)
+
+    def _wait_for_server(self, record: "_Publish", message: str) -> None:
+        """The server cannot be reached: keep the publish and try again later (backoff)."""
+        delay = min(self.wait_max_ms, record.wait_ms or self.wait_first_ms)
+        record.wait_ms = min(self.wait_max_ms, delay * 2)
+        self.activity_model.update(record.item, state="waiting",
+                                   detail=f"Cannot reach the server; trying again in {delay // 1000} s.")
+        for child in record.item.children:
+            if child.kind == "transfer" and child.state not in ("done",):
+                self.activity_model.update(child, state="waiting", detail="")
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda r=record: self._try_again(r))
+        timer.start(delay)
+        record.timer = timer
+
+    def _try_again(self, record: "_Publish") -> None:
+        record.timer = None
+        if record.item.state != "waiting" or record.worker is not None:
+            return
+        if record.from_staging and self._publish_worker is not None:
+            self._wait_for_server(record, "")
+            return
+        self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
 
     def cancel_publish(self, key: str | None = None) -> None:
         """Cancel the staged publish (no ``key``) or the activity row ``key``.
@@ -685,10 +793,17 @@ class Controller(QObject):
                            and r.worker is not None), None)
         else:
             record = self._publishes.get(key)
-        if record is None or record.worker is None or record.item.state not in ("queued", "waiting", "running"):
+        if record is None or record.item.state not in ("queued", "waiting", "running"):
             return
+        if record.worker is None:
+            # Waiting for the server: run it once more, already cancelled, so the engine removes
+            # whatever an earlier run created (or says why it could not).
+            if record.timer is not None:
+                record.timer.stop()
+                record.timer = None
+            self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
         record.cancel_requested = True
-        record.worker.cancel_event.set()
+        record.cancel.set()
         self.activity_model.update(record.item, detail="cancelling: removing what was sent…")
         self.statusMessage.emit("Cancelling the publish…")
 
@@ -722,6 +837,9 @@ class Controller(QObject):
             del self._publishes[key]
 
     def _publish_event(self, record: "_Publish", event: Any) -> None:
+        if isinstance(event, ServerUnreachable):
+            record.unreachable = True
+            return
         if isinstance(event, OutboxEntryStarted):
             record.entry_id = event.entry_id
             self.activity_model.update(record.item, entry_id=event.entry_id)
@@ -777,6 +895,12 @@ class Controller(QObject):
         record.worker = None
         if record.from_staging:
             self._publish_worker = None
+        if record.unreachable and not record.cancel_requested and self.outbox is not None and record.entry_id:
+            # Kept in the outbox: it runs again on its own when the server answers.
+            if record.from_staging:
+                self.publishFailed.emit(message)
+            self._wait_for_server(record, message)
+            return
         state = "cancelled" if record.cancel_requested else "failed"
         self.activity_model.finish_publish(record.item, state, message)
         if record.from_staging:

@@ -1,0 +1,99 @@
+"""Make reviewable and Play through the window, against the window tests' embedded server."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QUrl
+
+from publisher.api import Session
+from publisher.ui import version_model as vm
+
+
+def _server_job(server, job_id: str) -> tuple[str, dict]:
+    check = Session(server.url, server.api_user, server.api_key)
+    try:
+        job = check.query(f'select status, data from Job where id is "{job_id}"').one()
+        return job["status"], json.loads(job["data"])
+    finally:
+        check.close()
+
+
+def test_make_reviewable_shows_encoding_then_playable_and_the_new_thumbnail(
+        qtbot, window, tmp_path, make_movie, embedded_server, monkeypatch):
+    c = window.controller
+    row = c.details.row
+    movie = make_movie(tmp_path / "review.mov", frames=96, size=(320, 180))
+    texts: list[str] = []
+
+    def watch(top, _bottom, _roles=()):
+        if top.column() <= vm.REVIEW and c.version_model.row_for_id(row.id) >= 0:
+            texts.append(c.version_model.review_text(row.id))
+
+    c.version_model.dataChanged.connect(watch)
+    with qtbot.waitSignal(c.jobFinished, timeout=120000) as finished:
+        key = c.make_reviewable(row.id, str(movie))
+        top = c.activity_model.item(key)
+        assert top.state == "running" and top.kind == "review"
+    job_id, status, payload = finished.args
+    assert status == "done", payload
+    assert any(t.startswith("encoding ") and t.endswith(" %") for t in texts), texts
+    encode = c.activity_model.encode_for_job(job_id)
+    assert encode.state == "done" and c.activity_model.index_of(encode, 1).data() == "playable"
+    assert top.state == "done"
+
+    # When the job ends the row is read again: playable, with the encode's JPEG as its thumbnail.
+    image_id = next(o["component_id"] for o in payload["output"] if o["format"] == "image/jpeg")
+    qtbot.waitUntil(lambda: c.version_model.row_at(c.version_model.row_for_id(row.id)).thumbnail_id == image_id,
+                    timeout=30000)
+    assert c.version_model.review_text(row.id) == "playable"
+    qtbot.waitUntil(lambda: c.thumbnails.pixmap(image_id) is not None, timeout=30000)
+    assert c.details.row.thumbnail_id == image_id
+
+    # Play downloads the MP4 into the cache and hands it to the desktop.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    opened: list[QUrl] = []
+    c.open_url = lambda url: opened.append(url) or True
+    with qtbot.waitSignal(c.playStarted, timeout=60000) as played:
+        window.widget.versions.playRequested.emit(c.version_model.row_at(c.version_model.row_for_id(row.id)))
+    path = played.args[0]
+    assert path.startswith(str(tmp_path / "cache")) and opened[0].toLocalFile() == path
+    with open(path, "rb") as fh:
+        assert fh.read(12)[4:8] == b"ftyp", "an MP4 file"
+
+
+def test_corrupt_movie_ends_failed_with_the_servers_message(qtbot, window, tmp_path, embedded_server):
+    c = window.controller
+    row = c.details.row
+    corrupt = tmp_path / "broken.mov"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(range(256)) * 40)
+    errors: list[str] = []
+    c.errorRaised.connect(errors.append)
+    with qtbot.waitSignal(c.jobFinished, timeout=120000) as finished:
+        c.make_reviewable(row.id, str(corrupt))
+    job_id, status, _payload = finished.args
+    server_status, data = _server_job(embedded_server, job_id)
+    assert status == server_status == "failed"
+    encode = c.activity_model.encode_for_job(job_id)
+    assert encode.state == "failed"
+    assert c.activity_model.index_of(encode, 4).data() == data["error"] and data["error"]
+    assert any(data["error"] in e for e in errors)
+    assert c.version_model.review_text(row.id) in ("failed", "playable")  # an earlier encode may have made it playable
+
+
+def test_make_reviewable_refuses_a_missing_file_and_play_without_a_movie(qtbot, window, tmp_path):
+    c = window.controller
+    row = c.details.row
+    errors: list[str] = []
+    c.errorRaised.connect(errors.append)
+    key = c.make_reviewable(row.id, str(tmp_path / "nowhere.mov"))
+    qtbot.waitUntil(lambda: c.activity_model.item(key).state == "failed", timeout=30000)
+    assert "nowhere.mov does not exist" in c.activity_model.item(key).detail
+    assert "nowhere.mov" in errors[-1]
+
+    plain = next(c.version_model.row_at(i) for i in range(c.version_model.loaded())
+                 if c.version_model.row_at(i).review_state == "none")
+    c.open_url = lambda _url: True
+    with qtbot.waitSignal(c.errorRaised, timeout=30000) as refused:
+        c.play(plain.id)
+    assert "has no review movie yet" in refused.args[0]
