@@ -191,7 +191,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.file_check)
         layout.addWidget(self.message_label)
         layout.addWidget(self.buttons)
-        self.resize(760, 420)
+        self.resize(820, 520)
 
         self.add_button.clicked.connect(self.add_profile)
         self.remove_button.clicked.connect(self.remove_current)
@@ -215,12 +215,16 @@ class SettingsDialog(QDialog):
     # Notices -----------------------------------------------------------------------------------
     def _show_environment(self) -> None:
         names = [n for n in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY") if self.env.get(n)]
-        if names:
-            which = ", ".join(names)
-            whom = (f"the server {self.env['FTRACK_SERVER']}" if "FTRACK_SERVER" in names else "these settings")
-            self.env_notice.setText(f"{which} {'is' if len(names) == 1 else 'are'} set in the environment: "
-                                    f"the publisher uses {whom} instead of what is chosen here, as every ftrack tool "
-                                    "does. Unset them to use these settings.")
+        if "FTRACK_SERVER" in names:
+            self.env_notice.setText(
+                f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} set in the environment: the publisher "
+                f"uses the server {self.env['FTRACK_SERVER']} instead of what is chosen here, as every ftrack "
+                "tool does. Unset them to use these settings.")
+        elif names:
+            fields = " and ".join({"FTRACK_API_USER": "user", "FTRACK_API_KEY": "API key"}[n] for n in names)
+            self.env_notice.setText(
+                f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} set in the environment: it replaces the "
+                f"{fields} of the server chosen here, as in every ftrack tool.")
         self.env_notice.setVisible(bool(names))
 
     def _show_keyring(self) -> None:

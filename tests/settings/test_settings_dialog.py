@@ -199,3 +199,6 @@ def test_environment_variables_are_said_to_override(qtbot, memory_keyring):
     assert "FTRACK_SERVER, FTRACK_API_KEY are set" in text and "https://env.example.com" in text
     assert "env-key-value" not in text
     assert not _open(qtbot).env_notice.isVisible()
+    only_key = _open(qtbot, env={"FTRACK_API_KEY": "env-key-value"})
+    assert "FTRACK_API_KEY is set" in only_key.env_notice.text()
+    assert "replaces the API key of the server chosen here" in only_key.env_notice.text()
