@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
+    from publisher.publish import headless  # argparse only at import: cheap for the window's start
+
+    headless.add_parser(sub)
     sub.add_parser("self-test", help="check this install works end to end (same as --self-test)",
                    description="Start an embedded server on a temporary folder, publish a file and a "
                                "sequence, encode a movie, check the results; exit 0 when all pass.")
@@ -70,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return run_server(args)
+    if args.command == "publish":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        from publisher.publish import headless
+
+        return headless.run(args)
     if args.command == "self-test" or args.self_test:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
