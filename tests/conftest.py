@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -18,6 +19,16 @@ import pytest
 from publisher.embedded import EmbeddedServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The user's real cache, kept for the stock client's venv (slow to make, safe to share).
+_REAL_CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+
+# Nothing the tests run (the app, its children, the servers) may write into the real home:
+# settings, logs, the outbox, caches all go to a folder of this run. Set before anything reads
+# platformdirs, and inherited by every child process.
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="ftrack-publisher-tests-"))
+for _name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_name] = str(_TEST_HOME / _name.lower())
 
 STOCK_VERSION = "3.1.0"
 
@@ -63,8 +74,7 @@ def _stock_venv_dir() -> Path:
     base = os.environ.get("FTRACK_PUBLISHER_STOCK_VENV")
     if base:
         return Path(base)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "ftrack-publisher-tests" / f"stock-ftrack-python-api-{STOCK_VERSION}"
+    return _REAL_CACHE_HOME / "ftrack-publisher-tests" / f"stock-ftrack-python-api-{STOCK_VERSION}"
 
 
 @pytest.fixture(scope="session")
