@@ -810,8 +810,11 @@ class Controller(QObject):
     def retry_publish(self, key: str) -> bool:
         """Run the failed parts of the activity row ``key`` again; ``False`` if it cannot be retried."""
         record = self._publishes.get(key)
-        if record is None or record.item.state != "failed" or (record.worker is not None and record.running):
+        if record is None or record.item.state not in ("failed", "waiting") or record.worker is not None:
             return False
+        if record.timer is not None:  # waiting for the server: try now instead
+            record.timer.stop()
+            record.timer = None
         if record.from_staging and self._publish_worker is not None:
             self.errorRaised.emit("A publish is already running: wait for it to end, then retry.")
             return False

@@ -68,3 +68,129 @@ def test_unknown_publish_and_job_are_ignored():
     assert model.apply_event("nope", events.PublishStarted(1, [])) is None
     assert model.job_progress("nope", "running", 5) is None
     assert model.rowCount() == 0
+
+
+# Through the window, against real servers -----------------------------------------------------
+
+def _sparse(path, size: int):
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+def _components_named(server, version_id: str) -> list[str]:
+    from publisher.api import Session
+
+    check = Session(server.url, server.api_user, server.api_key)
+    try:
+        return sorted(c["name"] for c in check.query(
+            f'select name from Component where version_id is "{version_id}"').all())
+    finally:
+        check.close()
+
+
+def _stage(qtbot, c, paths):
+    from publisher.ui.drop_zone import DropTarget
+
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        c.drop([str(p) for p in paths], DropTarget("current"))
+
+
+def test_cancel_mid_transfer_from_the_panel_leaves_nothing_on_the_server(qtbot, window, tmp_path, embedded_server):
+    from PySide6.QtCore import Qt
+
+    c = window.controller
+    panel = window.widget.activity
+    version = c.details.row
+    before = _components_named(embedded_server, version.id)
+    big = _sparse(tmp_path / "cancel_me.bin", 600 * 1024 * 1024)
+    _stage(qtbot, c, [big])
+    assert c.publish("")
+    top = c.activity_model.publishes()[-1]
+    transfer = top.children[0]
+    qtbot.waitUntil(lambda: transfer.state == "running" and transfer.done > 0, timeout=60000)
+    assert panel.cancel_button.isEnabled() and panel.selected_top() is top
+    with qtbot.waitSignal(c.publishFailed, timeout=60000):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert top.state == "cancelled" and transfer.state == "cancelled"
+    assert transfer.done < transfer.total, "cancelled mid-transfer"
+    assert _components_named(embedded_server, version.id) == before
+    assert big.stat().st_size == 600 * 1024 * 1024, "the artist's file is untouched"
+    assert [r.path for r in c.staging_model.components()] == [str(big)], "still staged, to publish later"
+    assert not panel.retry_button.isEnabled() and panel.clear_button.isEnabled()
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert c.activity_model.item(top.key) is None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_server_killed_mid_upload_then_retry_completes_without_duplicates(
+        qtbot, tmp_path, settings, outbox):
+    from PySide6.QtCore import Qt
+
+    from publisher.api import Session
+    from publisher.embedded import EmbeddedServer
+    from publisher.ui.window import MainWindow
+
+    # A fixed port, so the restarted server can listen where the window's session points (with
+    # SO_REUSEADDR on both, which the server sets for fixed ports only).
+    port = _free_port()
+    server = EmbeddedServer(tmp_path / "server", port=port)
+    server.start()
+    session = Session(server.url, server.api_user, server.api_key)
+    win = MainWindow(session, settings=settings, outbox=outbox)
+    qtbot.addWidget(win)
+    win.show()
+    c = win.controller
+    c.wait_first_ms = 600_000  # no retry on its own during the test: the artist presses Retry
+    restarted = None
+    try:
+        with qtbot.waitSignal(c.versionsLoaded, timeout=30000):
+            win.start()
+        qtbot.waitUntil(lambda: c.details is not None, timeout=30000)
+        version = c.details.row
+        before = _components_named(server, version.id)
+        small = tmp_path / "a_notes.txt"
+        small.write_bytes(b"n" * 2048)
+        big = _sparse(tmp_path / "b_plate.bin", 800 * 1024 * 1024)
+        _stage(qtbot, c, [small, big])
+        names = [comp.name for comp in c.staging_model.components()]
+        assert c.publish("")
+        top = c.activity_model.publishes()[-1]
+        first, second = (c.activity_model.item(f"{top.key}/transfer:{n}") for n in names)
+        qtbot.waitUntil(lambda: first.state == "done" and second.done > 0, timeout=60000)
+        server.kill()
+        qtbot.waitUntil(lambda: top.state in ("waiting", "failed"), timeout=60000)
+        assert "reach" in top.detail, top.detail
+        assert first.state == "done" and second.state != "done"
+        panel = win.widget.activity
+        assert panel.selected_top() is top and panel.retry_button.isEnabled()
+
+        restarted = EmbeddedServer(server.data_dir, port=port)
+        restarted.start()
+        with qtbot.waitSignal(c.publishFinished, timeout=120000):
+            qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+        assert top.state == "done" and second.state == "done"
+        after = _components_named(restarted, version.id)
+        assert after == sorted(before + names), "each component once: the retry skipped the done one"
+        check = Session(restarted.url, restarted.api_user, restarted.api_key)
+        try:
+            location = check.get_location("ftrack.server")
+            for comp in check.query(f'select name from Component where version_id is "{version.id}"').all():
+                if comp["name"] in names:
+                    assert check.get_component_availability(comp, [location])[location["id"]] == 100.0
+        finally:
+            check.close()
+        assert c.staging_model.rowCount() == 0, "published: the staged list is empty again"
+    finally:
+        c.shutdown()
+        session.close()
+        server.stop()
+        if restarted is not None:
+            restarted.stop()
