@@ -7,7 +7,9 @@ virtual environment, made once per machine and reused.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ _REAL_CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="ftrack-publisher-tests-"))
 for _name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_name] = str(_TEST_HOME / _name.lower())
+atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 
 STOCK_VERSION = "3.1.0"
 
