@@ -94,13 +94,16 @@ class Application:
 
     # POST /api ----------------------------------------------------------------------------
     def _api(self, environ: dict, start_response: Callable) -> list[bytes]:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ValidationError("Content-Length is not a number.") from None
-        if length > _MAX_API_BODY:
-            raise ServerError("The request body is too large for /api.", exception="ValidationError", status=413)
-        raw = environ["wsgi.input"].read(length) if length else b""
+        too_large = ServerError("The request body is too large for /api.", exception="ValidationError", status=413)
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            raw = _read_chunked(environ["wsgi.input"], _MAX_API_BODY, too_large)
+        else:
+            length = _content_length(environ, default=0)
+            if length is None:
+                raise ValidationError(f"Content-Length '{environ.get('CONTENT_LENGTH', '')[:40]}' is not a whole number of bytes.")
+            if length > _MAX_API_BODY:
+                raise too_large
+            raw = environ["wsgi.input"].read(length) if length else b""
         try:
             operations = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -134,10 +137,9 @@ class Application:
         token = params.get("token", "")
         if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
             raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
-        length_text = environ.get("CONTENT_LENGTH")
-        if not length_text or not length_text.isdigit():
-            raise ValidationError("The upload needs a Content-Length header.")
-        length = int(length_text)
+        length = _content_length(environ)
+        if length is None:
+            raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
         if length != upload["size"]:
             raise ValidationError(
                 f"The upload is {length} bytes but get_upload_metadata announced {upload['size']}; the file was not stored."
@@ -216,17 +218,36 @@ class FileChunks:
         self._fh.close()
 
 
+def _content_length(environ: dict, default: int | None = None) -> int | None:
+    """The request's Content-Length; ``default`` when there is none, None when it is not a
+    plain count of bytes (a sign, spaces or other digits than 0-9)."""
+    text = environ.get("CONTENT_LENGTH") or ""
+    if not text:
+        return default
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _read_chunked(stream: BinaryIO, limit: int, too_large: Exception) -> bytes:
+    """A body sent without Content-Length (chunked), read whole; ``too_large`` past ``limit``."""
+    parts, size = [], 0
+    while block := stream.read(CHUNK):
+        size += len(block)
+        if size > limit:
+            raise too_large
+        parts.append(block)
+    return b"".join(parts)
+
+
 def _discard_unread_body(environ: dict) -> None:
     """Read and drop what is left of the request body (pieces of :data:`CHUNK` bytes)."""
     stream = environ.get("wsgi.input")
     if stream is None or environ.get("publisher.input_broken"):
         return
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    if not chunked and not length_text.isdigit():
-        return
     # wsgi.input answers b"" once the body is used up; the length bounds servers that do not.
-    left = int(length_text) if length_text.isdigit() and not chunked else None
+    left = None if chunked else _content_length(environ)
+    if not chunked and left is None:
+        return
     try:
         while left is None or left > 0:
             block = stream.read(CHUNK if left is None else min(CHUNK, left))

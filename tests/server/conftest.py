@@ -1,4 +1,4 @@
-"""Fixtures of the server tests: a raw HTTP client on the shared embedded server."""
+"""Fixtures of the server tests: a server of their own and a raw HTTP client on it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,19 @@ import uuid
 import pytest
 from server_http import Raw, create, ref
 
+from publisher.embedded import EmbeddedServer
 from publisher.server import demo
+
+
+@pytest.fixture(scope="package")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory):
+    """A server of the server tests' own (also behind ``server_env``): they check the demo
+    project as it is seeded, while other test packages publish to and encode on the
+    session-wide server (new versions, thumbnails, removed components)."""
+    server = EmbeddedServer(tmp_path_factory.mktemp("server-tests"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
