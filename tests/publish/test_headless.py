@@ -183,3 +183,42 @@ def test_bad_input_exits_non_zero_with_a_clear_message(cli_env, sandbox, tmp_pat
 def test_usage_errors_of_argparse_exit_2(cli_env):
     done = publish(cli_env, "a", "--task", "x", "--version", "y")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+CTRL_C_SCRIPT = """
+import os, signal, sys
+from publisher.publish import events, headless
+from publisher import cli
+
+shown = headless.ProgressPrinter.__call__
+
+def call(self, event):
+    shown(self, event)
+    # Ctrl+C as the artist would press it: a real SIGINT, mid-transfer of big.
+    if isinstance(event, events.BytesProgress) and event.name == "big" and not getattr(self, "sent", False):
+        self.sent = True
+        os.kill(os.getpid(), signal.SIGINT)
+
+headless.ProgressPrinter.__call__ = call
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_cancels_and_removes_what_was_published(cli_env, fresh_session, sandbox, tmp_path):
+    plates = make_plates(tmp_path / "plates")
+    big = tmp_path / "big.mov"
+    big.write_bytes(bytes(range(256)) * 16384)  # 4 MiB
+    asset = "ctrlc_" + sandbox.shot_id[:6]
+    done = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT, "publish", str(plates), str(big),
+                           "--task", sandbox.task_id, "--asset", asset],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "cancelling" in done.stderr and "The publish was cancelled. Nothing was published." in done.stderr
+    assert done.stdout == ""
+    check = fresh_session()
+    assert check.query(f'select id from AssetVersion where asset.name is "{asset}"').all() == []
+    assert check.query(f'select id from Asset where name is "{asset}"').all() == []
+    check.close()
+    entries = Outbox(Path(cli_env["XDG_DATA_HOME"]) / "ftrack-publisher" / "outbox").entries()
+    assert [e.state for e in entries] == ["cancelled"]
+    assert big.read_bytes() == bytes(range(256)) * 16384

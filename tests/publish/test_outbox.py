@@ -250,3 +250,76 @@ def test_publishes_wait_in_the_outbox_while_the_server_is_unreachable(server_fac
     assert names == ["a", "plate"]
     live.close()
     earlier.close()
+
+
+def _remove_from_server(session, component_id: str) -> None:
+    """Delete a component the way an artist would in ftrack (files, locations, members, row)."""
+    component = session.get("Component", component_id)
+    for location_name in ("ftrack.server",):
+        session.get_location(location_name).remove_component(component)
+    for member in session.query(f'select id from Component where container_id is "{component_id}"').all():
+        session.delete(member)
+    session.delete(component)
+    session.commit()
+
+
+def test_a_retry_checks_done_components_on_the_server_and_redoes_missing_ones(
+        session, fresh_session, sandbox, tmp_path):
+    plates = make_plates(tmp_path / "plates")
+    movie = tmp_path / "edit.mov"
+    movie.write_bytes(b"e" * 4000)
+    box = Outbox(tmp_path / "outbox")
+    by_name = {c.name: c for c in stage_paths([str(movie), str(plates)]).components}
+    first = run_publish(session, PublishRequest([by_name["edit"], by_name["plate"]], new_version=new_version(sandbox)),
+                        outbox=box)
+    edit_id, plate_id = first.component_ids
+    # Someone removes the sequence from the server, and the entry is retried (as after a failure).
+    check = fresh_session()
+    _remove_from_server(check, plate_id)
+    entry = box.entries()[0]
+    entry.state = "failed"
+    box.save(entry)
+    received = []
+    second = retry(session, box, entry.id, on_event=received.append)
+    assert second.version_id == first.version_id
+    assert second.component_ids[0] == edit_id and second.component_ids[1] != plate_id
+    assert [e.components for e in received if isinstance(e, events.PublishStarted)] == [["plate"]]
+    rows = check.query(f'select id, name from Component where version_id is "{first.version_id}"').all()
+    assert sorted((r["name"], r["id"]) for r in rows) == sorted([("edit", edit_id), ("plate", second.component_ids[1])])
+    assert check.get_component_availability(check.get("Component", second.component_ids[1]),
+                                            [check.get_location("ftrack.server")]) == {
+        check.get_location("ftrack.server")["id"]: 100.0}
+    check.close()
+
+
+def test_cancelling_a_retry_removes_what_the_earlier_run_created_too(embedded_server, session, fresh_session,
+                                                                     sandbox, tmp_path):
+    plates = make_plates(tmp_path / "plates")
+    big = make_big(tmp_path / "big.mov", 4)
+    before = digest_tree([plates, big])
+    box = Outbox(tmp_path / "outbox")
+    by_name = {c.name: c for c in stage_paths([str(plates), str(big)]).components}
+    first = run_publish(session, PublishRequest([by_name["plate"], by_name["big"]], new_version=new_version(sandbox)),
+                        outbox=box)
+    # As if the first run had stopped before big: big is not on the server, the entry failed.
+    check = fresh_session()
+    _remove_from_server(check, first.component_ids[1])
+    entry = box.entries()[0]
+    entry.state = "failed"
+    entry.steps["components"]["big"]["state"] = "failed"
+    box.save(entry)
+    plate_ids = [first.component_ids[0], *entry.steps["components"]["plate"]["member_ids"]]
+
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, events.BytesProgress) and event.name == "big":
+            cancel.set()
+
+    with pytest.raises(PublishCancelled, match="Nothing was published"):
+        retry(session, box, entry.id, on_event=on_event, cancel=cancel)
+    assert check.query(f'select id from AssetVersion where id is "{first.version_id}"').first() is None
+    assert all(file_status(embedded_server, i) == 404 for i in [*plate_ids, first.component_ids[1]])
+    check.close()
+    assert box.get(entry.id).state == "cancelled"
+    assert digest_tree([plates, big]) == before
