@@ -33,7 +33,6 @@ from publisher.publish.runner import (
     _check_cancel,
     _describe,
     _emit,
-    _moves_data,
     _progress_reporter,
     _remove_component,
     check_request,
@@ -43,6 +42,8 @@ from publisher.publish.runner import (
     queue_review,
     roll_back,
 )
+
+from publisher.publish.outbox import OutboxBusy
 
 if TYPE_CHECKING:
     from publisher.publish.outbox import Outbox, OutboxEntry
@@ -204,9 +205,8 @@ def run_tracked(session: Any, outbox: "Outbox", entry: "OutboxEntry", *,
     try:
         with outbox.claim(entry.id):
             return _run_claimed(session, outbox, entry, on_event, cancel)
-    except PublishError as error:
-        if type(error).__name__ == "OutboxBusy":
-            _emit(on_event, events.PublishFailed(error.message))
+    except OutboxBusy as error:
+        _emit(on_event, events.PublishFailed(error.message))
         raise
 
 
@@ -294,7 +294,7 @@ def _run_claimed(session: Any, outbox: "Outbox", entry: "OutboxEntry",
             rec.update(state="pending", error=None)
             outbox.save(entry)
             location = checked.locations[component.location]
-            moved = checked.moved_bytes[component.name] if _moves_data(location) else 0
+            moved = checked.moved_bytes[component.name]
             _emit(on_event, events.ComponentStarted(component.name, moved))
             progress, seen = _progress_reporter(on_event, component.name, moved, overall_before, total)
             try:
@@ -326,6 +326,8 @@ def _run_claimed(session: Any, outbox: "Outbox", entry: "OutboxEntry",
             cancel is not None and cancel.is_set())
         if cancelled:
             raise _cancelled(session, outbox, entry, on_event, error) from error
+        with contextlib.suppress(Exception):  # no half-made local change may ride on a later commit
+            session.rollback()
         reason = _describe(error)
         waiting = isinstance(error, ServerConnectionError) and not _created_anything(entry)
         message = _kept(f"The publish failed while {step}: {reason}.", entry, retry=True)
