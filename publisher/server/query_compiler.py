@@ -215,7 +215,8 @@ class Compiler:
                     conds = [self._comparison(cmp, rest, target, sub, sub_joins, sub_params)]
                     flt = type_filter(target, sub, sub_params)
                     if flt:
-                        conds.insert(0, flt)
+                        # After the comparison: its parameters were bound first.
+                        conds.append(flt)
                     params.extend(sub_params)
                     column = self._indexed(f"{alias}.{q(rel.local)}")
                     return (f"{column} IN (SELECT {sub}.\"id\" FROM {q(target.table)} {sub} "

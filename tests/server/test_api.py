@@ -306,3 +306,13 @@ def test_strict_api_uses_http_status(raw: Raw) -> None:
     assert response.status_code == 400 and response.json()["exception"] == "ParseError"
     ok = raw.post(json.dumps([{"action": "query", "expression": "select id from Location"}]), strict=True)
     assert ok.status_code == 200 and isinstance(ok.json(), list)
+
+
+def test_reference_condition_on_a_polymorphic_target(raw: Raw) -> None:
+    # project.name goes through the context table, which holds several types: the type filter's
+    # parameters must bind after the comparison's.
+    tasks = raw.query('select name, project.name from Task where project.name is "lighthouse"')
+    assert tasks and {t["project"]["name"] for t in tasks} == {"lighthouse"}
+    shots = raw.query('select name from Shot where project.name is "lighthouse" and parent.name is sq010')
+    assert {s["name"] for s in shots} >= {"sh010"}
+    assert raw.query('select name from Task where project.name is "no such project"') == []
