@@ -138,7 +138,7 @@ def connect(*, python: str | None = None, settings: Any = None) -> HostConnectio
                 "No ftrack server is configured and no Python was found to run the embedded demo "
                 "server. Set FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY to use your studio's "
                 "ftrack, or FTRACK_PUBLISHER_PYTHON to a Python that has the publisher installed.")
-        server = EmbeddedServer(paths.embedded_server_dir(), python=python)
+        server = EmbeddedServer(paths.embedded_server_dir(), python=python, env=_server_env())
         try:
             info = server.start()
         except (EmbeddedServerError, OSError) as exc:
@@ -155,6 +155,21 @@ def connect(*, python: str | None = None, settings: Any = None) -> HostConnectio
     connection = HostConnection(session, server, label)
     _live.append(connection)
     return connection
+
+
+def _server_env() -> dict[str, str]:
+    """This environment, with the folder holding the ``publisher`` package first on PYTHONPATH.
+
+    Hosts often add that folder to ``sys.path`` only (Nuke's ``pluginAddPath``, a shelf script):
+    the server's Python would not find the publisher without it.
+    """
+    import publisher
+
+    env = dict(os.environ)
+    root = str(Path(publisher.__file__).resolve().parent.parent)
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    env["PYTHONPATH"] = os.pathsep.join([root, *rest])
+    return env
 
 
 def _can_run_server_here() -> bool:

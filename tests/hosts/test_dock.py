@@ -119,11 +119,14 @@ def test_the_demo_server_runs_with_the_given_python_and_stops_with_the_connectio
     for name in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     connection = dock.connect(python=sys.executable, settings=settings)
     try:
         assert connection.server is not None
         assert connection.server.process.args[:4] == [sys.executable, "-m", "publisher", "server"]
         assert str(tmp_path / "data") in str(connection.server.data_dir)
+        # The server's Python finds the publisher even when the host put it on sys.path only.
+        assert connection.server.env["PYTHONPATH"].split(os.pathsep)[0] == str(REPO)
         assert connection.session.query("Project").first() is not None
     finally:
         connection.close()
