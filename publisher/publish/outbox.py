@@ -128,8 +128,9 @@ def request_from_dict(data: dict) -> PublishRequest:
         raise ValueError(f"the request does not have the expected fields ({error})") from None
 
 
-def entry_to_dict(entry: OutboxEntry) -> dict:
-    return {
+def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
+    """A JSON-ready dict of ``entry`` (what its file holds)."""
+    data = {
         "format": FORMAT,
         "id": entry.id,
         "created": entry.created,
@@ -139,8 +140,31 @@ def entry_to_dict(entry: OutboxEntry) -> dict:
         "state": entry.state,
         "error": entry.error,
         "steps": entry.steps,
-        "request": request_to_dict(entry.request),
     }
+    if with_request:
+        data["request"] = request_to_dict(entry.request)
+    return data
+
+
+#: id(request) -> (request, its JSON text): a request does not change while it runs, and a
+#: 10,000-frame sequence's file list is the bulk of every save.
+_REQUEST_TEXT: dict[int, tuple[PublishRequest, str, str]] = {}
+_REQUEST_TEXT_LOCK = threading.Lock()
+
+
+def _entry_text(entry: OutboxEntry) -> str:
+    """The file's JSON text (the request's part encoded once per request and reused)."""
+    fingerprint = repr(entry.request) if len(entry.request.components) < 50 else ""
+    with _REQUEST_TEXT_LOCK:
+        cached = _REQUEST_TEXT.get(id(entry.request))
+        if cached is None or cached[0] is not entry.request or cached[1] != fingerprint:
+            cached = (entry.request, fingerprint, json.dumps(request_to_dict(entry.request), sort_keys=True))
+            if len(_REQUEST_TEXT) > 64:
+                _REQUEST_TEXT.clear()
+            _REQUEST_TEXT[id(entry.request)] = cached
+    rest = entry_to_dict(entry, with_request=False)
+    # Plain separators and no indent keep json on its C encoder.
+    return '{"request": ' + cached[2] + ", " + json.dumps(rest, sort_keys=True)[1:]
 
 
 def entry_from_dict(data: Any) -> OutboxEntry:
@@ -253,7 +277,7 @@ class Outbox:
         """Write ``entry`` atomically and durably (raises PublishError when the disk refuses)."""
         self._ensure_root()
         entry.updated = now_iso()
-        text = json.dumps(entry_to_dict(entry), indent=1, sort_keys=True)
+        text = _entry_text(entry)
         target = self._path(entry.id)
         with self._lock:
             fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{entry.id}.", suffix=".tmp")

@@ -285,14 +285,18 @@ def _run_claimed(session: Any, outbox: "Outbox", entry: "OutboxEntry",
             rec = entry.component_step(component.name)
             if rec.get("state") == "done":
                 _emit(on_event, events.ComponentDone(component.name, str(rec["component_id"])))
+        # Every id is on disk before the first transfer starts (one write, not one per component).
         for component in pending:
-            _check_cancel(cancel)
-            step = f"publishing component '{component.name}'"
             rec = entry.component_step(component.name)
             if not rec.get("component_id"):
                 rec["component_id"], rec["member_ids"] = new_ids(component)
             rec.update(state="pending", error=None)
+        if pending:
             outbox.save(entry)
+        for component in pending:
+            _check_cancel(cancel)
+            step = f"publishing component '{component.name}'"
+            rec = entry.component_step(component.name)
             location = checked.locations[component.location]
             moved = checked.moved_bytes[component.name]
             _emit(on_event, events.ComponentStarted(component.name, moved))
