@@ -141,7 +141,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("case", ["missing-path", "unknown-task", "unknown-version", "wrong-key",
-                                  "unreachable", "no-target", "no-server", "bad-asset-type"])
+                                  "unreachable", "no-target", "no-server", "bad-asset-type",
+                                  "wait-without-review", "missing-review"])
 def test_bad_input_exits_non_zero_with_a_clear_message(cli_env, sandbox, tmp_path, case):
     movie = tmp_path / "edit.mov"
     movie.write_bytes(b"m" * 100)
@@ -163,6 +164,10 @@ def test_bad_input_exits_non_zero_with_a_clear_message(cli_env, sandbox, tmp_pat
         env.pop("FTRACK_SERVER")
     elif case == "bad-asset-type":
         args += ["--asset-type", "nonsense"]
+    elif case == "wait-without-review":
+        args += ["--wait"]
+    elif case == "missing-review":
+        args += ["--review", str(tmp_path / "nomovie.mp4")]
     done = publish(env, *args)
     expected = {
         "missing-path": (1, "gone.mov does not exist"),
@@ -173,6 +178,8 @@ def test_bad_input_exits_non_zero_with_a_clear_message(cli_env, sandbox, tmp_pat
         "no-target": (2, "Say where to publish"),
         "no-server": (2, "No ftrack server configured"),
         "bad-asset-type": (2, "Unknown asset type 'nonsense'"),
+        "wait-without-review": (2, "give --review PATH with it"),
+        "missing-review": (1, "nomovie.mp4 does not exist"),
     }[case]
     assert (done.returncode, done.stdout) == (expected[0], "")
     assert expected[1] in done.stderr, done.stderr
@@ -222,3 +229,30 @@ def test_ctrl_c_cancels_and_removes_what_was_published(cli_env, fresh_session, s
     entries = Outbox(Path(cli_env["XDG_DATA_HOME"]) / "ftrack-publisher" / "outbox").entries()
     assert [e.state for e in entries] == ["cancelled"]
     assert big.read_bytes() == bytes(range(256)) * 16384
+
+
+def test_the_progress_bar_redraws_in_place_on_a_terminal_and_prints_lines_otherwise():
+    import io
+
+    from publisher.publish import events
+    from publisher.publish.headless import ProgressPrinter
+
+    total = 50_000_000
+    steps = [events.BytesProgress("plate", done, total, done, total) for done in range(0, total + 1, total // 40)]
+    tty, log = io.StringIO(), io.StringIO()
+    for stream, is_tty in ((tty, True), (log, False)):
+        printer = ProgressPrinter(stream, tty=is_tty)
+        printer(events.PublishStarted(total, ["plate"]))
+        printer.last_draw = -1.0
+        for event in steps:
+            printer(event)
+        printer(events.ComponentDone("plate", "c1"))
+        printer.close()
+    assert "\r[" in tty.getvalue() and "#" * ProgressPrinter.WIDTH in tty.getvalue()
+    assert "100.0% 50.0 MB / 50.0 MB" in tty.getvalue() and "done: plate (c1)" in tty.getvalue()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    percent_lines = [line for line in lines if "% " in line and "ETA" in line]
+    # One line per 10 % step (0 % .. 100 %), not one per event.
+    assert [line.split("%")[0].strip() for line in percent_lines] == [
+        "0.0", "10.0", "20.0", "30.0", "40.0", "50.0", "60.0", "70.0", "80.0", "90.0", "100.0"]

@@ -323,3 +323,52 @@ def test_cancelling_a_retry_removes_what_the_earlier_run_created_too(embedded_se
     check.close()
     assert box.get(entry.id).state == "cancelled"
     assert digest_tree([plates, big]) == before
+
+
+def test_a_component_taken_out_of_its_location_is_published_again(session, fresh_session, sandbox, tmp_path):
+    movie = tmp_path / "edit.mov"
+    movie.write_bytes(b"e" * 4000)
+    box = Outbox(tmp_path / "outbox")
+    first = run_publish(session, PublishRequest(stage_paths([str(movie)]).components,
+                                                new_version=new_version(sandbox)), outbox=box)
+    check = fresh_session()
+    server = check.get_location("ftrack.server")
+    server.remove_component(check.get("Component", first.component_ids[0]))  # the row stays, the file goes
+    entry = box.entries()[0]
+    entry.state = "failed"
+    box.save(entry)
+    second = retry(session, box, entry.id)
+    assert second.component_ids[0] != first.component_ids[0]
+    rows = check.query(f'select id from Component where version_id is "{first.version_id}"').all()
+    assert [r["id"] for r in rows] == second.component_ids
+    out = tmp_path / "download"
+    server.download(check.get("Component", second.component_ids[0]), out)
+    assert out.read_bytes() == movie.read_bytes()
+    check.close()
+
+
+def test_onto_an_existing_version_through_the_outbox_sets_the_comment(session, fresh_session, sandbox, tmp_path):
+    movie = tmp_path / "edit.mov"
+    movie.write_bytes(b"e" * 4000)
+    existing = run_publish(session, PublishRequest(stage_paths([str(movie)]).components,
+                                                   new_version=new_version(sandbox)))
+    plates = make_plates(tmp_path / "plates")
+    box = Outbox(tmp_path / "outbox")
+    result = run_publish(session, PublishRequest(stage_paths([str(plates)]).components,
+                                                 version_id=existing.version_id, comment="plates added"), outbox=box)
+    assert result.version_id == existing.version_id and not result.created_version
+    entry = box.entries()[0]
+    assert entry.state == "done" and not entry.steps["version_created"]
+    check = fresh_session()
+    version = check.query(f'select comment, components.name from AssetVersion where id is "{existing.version_id}"').one()
+    assert version["comment"] == "plates added"
+    assert sorted(c["name"] for c in version["components"]) == ["edit", "plate"]
+    check.close()
+
+
+def test_resume_skips_entries_another_process_is_running(tmp_path):
+    box = Outbox(tmp_path / "outbox")
+    entry = box.add(PublishRequest([], version_id="v1", review_path="/m.mov"), server_url="u", api_user="d")
+    with Outbox(box.root).claim(entry.id):
+        assert resume_unfinished(None, box) == []  # no session needed: nothing was run
+    assert box.get(entry.id).state == "queued"

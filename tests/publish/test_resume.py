@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from publisher.publish import events
-from publisher.publish.errors import PublishError
+from publisher.publish.errors import PublishCancelled, PublishError
 from publisher.publish.outbox import Outbox
 from publisher.publish.runner import NewVersion, PublishRequest, retry, run_publish
 from publisher.publish.staging import stage_paths
@@ -176,3 +176,43 @@ def test_app_killed_mid_publish_is_resumed_by_the_next_start(embedded_server, se
     again = subprocess.run([sys.executable, "-m", "publisher", "publish", "--resume"], env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "nothing to resume" in again.stderr
+
+
+def test_a_cancel_while_the_server_is_down_is_finished_when_it_is_back(server_factory, sandbox_maker,
+                                                                       session_on, tmp_path):
+    server = server_factory()
+    first = session_on(server)
+    sandbox = sandbox_maker(first)
+    folder = tmp_path / "artist"
+    paths = make_inputs(folder, megabytes=4)
+    box = Outbox(tmp_path / "outbox")
+    asset = f"gone_{uuid.uuid4().hex[:6]}"
+    request = PublishRequest(staged_in_order(paths), new_version=NewVersion(
+        sandbox.shot_id, asset, sandbox.asset_type_id, task_id=sandbox.task_id))
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, events.BytesProgress) and event.name == "big" and not cancel.is_set():
+            server.kill()  # the server dies, and the artist presses Cancel
+            cancel.set()
+
+    with pytest.raises(PublishCancelled) as info:
+        run_publish(first, request, on_event=on_event, cancel=cancel, outbox=box)
+    first.close()
+    assert "could not all be removed" in str(info.value) and "Retry when the server answers" in str(info.value)
+    entry = box.entries()[0]
+    assert entry.state == "failed" and entry.steps["cancel_pending"]
+    version_id = entry.steps["version_id"]
+
+    back = server_factory(data_dir=server.data_dir)
+    second = session_on(back)
+    assert second.query(f'select id from AssetVersion where id is "{version_id}"').first() is not None
+    received = []
+    with pytest.raises(PublishCancelled, match="Nothing was published"):
+        retry(second, box, entry.id, on_event=received.append)
+    # The retry finished the cancel; it did not publish the rest.
+    assert not any(isinstance(e, events.PublishStarted) for e in received)
+    assert box.get(entry.id).state == "cancelled"
+    assert second.query(f'select id from AssetVersion where id is "{version_id}"').first() is None
+    assert second.query(f'select id from Asset where name is "{asset}"').all() == []
+    second.close()
