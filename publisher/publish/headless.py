@@ -147,6 +147,11 @@ class ProgressPrinter:
             self.last_draw = now
             self._line(text)
 
+    def note(self, text: str) -> None:
+        """A line of news between progress updates."""
+        with self.lock:
+            self._line(text)
+
     def encode(self, percent: int, status: str) -> None:
         """``Job.wait``'s ``on_progress``: the encode's state."""
         with self.lock:
@@ -319,28 +324,17 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
     from publisher.api.exceptions import FtrackError
     from publisher.publish.errors import PublishCancelled, PublishError
     from publisher.publish.outbox import Outbox
-    from publisher.publish.runner import PublishRequest, resume_unfinished, run_publish
+    from publisher.publish.runner import PublishRequest, run_publish
 
     printer = ProgressPrinter(err)
     if args.resume:
         if args.paths or args.task or args.version_id:
             raise _Failure("--resume finishes what the outbox holds: give no PATH, --task or --version with it.", USAGE)
         session = _connect()
-        outbox = Outbox()
-        results = resume_unfinished(session, outbox, on_event=printer,
-                                    on_entry=lambda e: printer._line(f"resuming {e.title}"), cancel=cancel)
-        printer.close()
-        if outbox.problems:
-            err.write(outbox.problem_text() + "\n")
-        failures = [r for r in results if isinstance(r, PublishError)]
-        for failure in failures:
-            err.write(f"error: {failure.message}\n")
-        for result in results:
-            if not isinstance(result, PublishError):
-                _report(result, out)
-        if not results:
-            err.write("nothing to resume: the outbox holds no unfinished publish.\n")
-        return FAILED if failures or outbox.problems else OK
+        try:
+            return _resume(session, out, err, printer, cancel)
+        finally:
+            session.close()
 
     if not args.paths and not args.review:
         raise _Failure("Give the files, folders or sequences to publish (PATH...), or --review PATH.", USAGE)
@@ -383,6 +377,37 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         return OK
     finally:
         session.close()
+
+
+def _resume(session: Any, out: TextIO, err: TextIO, printer: ProgressPrinter, cancel: threading.Event) -> int:
+    """``publish --resume``: run this server's and user's unfinished outbox entries."""
+    from publisher.publish.errors import PublishError
+    from publisher.publish.outbox import Outbox
+    from publisher.publish.runner import resume_unfinished
+
+    outbox = Outbox()
+    here = (session.server_url.rstrip("/"), session.api_user)
+    results = resume_unfinished(session, outbox, on_event=printer,
+                                on_entry=lambda e: printer.note(f"resuming {e.title}"), cancel=cancel,
+                                only=lambda e: (e.server_url.rstrip("/"), e.api_user) == here)
+    others = [e for e in outbox.unfinished() if (e.server_url.rstrip("/"), e.api_user) != here]
+    if others:
+        many = len(others) != 1
+        err.write(f"note: {len(others)} unfinished publish{'es' if many else ''} in the outbox "
+                  f"{'belong' if many else 'belongs'} to another server or user and "
+                  f"{'were' if many else 'was'} left alone.\n")
+    printer.close()
+    if outbox.problems:
+        err.write(outbox.problem_text() + "\n")
+    failures = [r for r in results if isinstance(r, PublishError)]
+    for failure in failures:
+        err.write(f"error: {failure.message}\n")
+    for result in results:
+        if not isinstance(result, PublishError):
+            _report(result, out)
+    if not results:
+        err.write(f"nothing to resume: the outbox holds no unfinished publish to {session.server_url}.\n")
+    return FAILED if failures or outbox.problems else OK
 
 
 __all__ = ["FAILED", "INTERRUPTED", "OK", "USAGE", "ProgressPrinter", "add_parser", "run"]

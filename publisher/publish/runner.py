@@ -582,7 +582,8 @@ def retry(session: Any, outbox: "Outbox", entry_id: str, *, on_event: EventHandl
 
 def resume_unfinished(session: Any, outbox: "Outbox", *, on_event: EventHandler | None = None,
                       on_entry: Callable[["OutboxEntry"], None] | None = None,
-                      cancel: threading.Event | None = None) -> "list[PublishResult | PublishError]":
+                      cancel: threading.Event | None = None,
+                      only: Callable[["OutboxEntry"], bool] | None = None) -> "list[PublishResult | PublishError]":
     """Run every unfinished outbox entry (queued, failed, or left running by a crash), oldest first.
 
     For the app's start and for when the server answers again. Entries another run holds (in
@@ -590,12 +591,15 @@ def resume_unfinished(session: Any, outbox: "Outbox", *, on_event: EventHandler 
     events can be told apart; ``on_event`` gets the events of each run in turn. Returns one
     result or error per entry run. Entries are run on ``session``, whatever server they first
     went to (a restarted server may listen on another port); unreadable entry files are listed
-    in ``outbox.problems``.
+    in ``outbox.problems``. ``only(entry)``, when given, picks the entries to run (for example
+    those of one server and user: an outbox may hold publishes to several servers).
     """
     results: list[PublishResult | PublishError] = []
     for entry in outbox.unfinished():
         if cancel is not None and cancel.is_set():
             break
+        if only is not None and not only(entry):
+            continue
         if outbox.is_busy(entry.id):
             continue
         if on_entry is not None:

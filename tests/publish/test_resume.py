@@ -160,13 +160,18 @@ def test_app_killed_mid_publish_is_resumed_by_the_next_start(embedded_server, se
     assert {n: r["state"] for n, r in entry.steps["components"].items()} == {
         "notes": "done", "plate": "done", "big": "pending"}
 
-    # The next start: `publish --resume` finishes what the outbox holds.
+    # A publish to another server waits in the same outbox: --resume leaves it alone.
+    elsewhere = Outbox(outbox_dir).add(entry.request, server_url="http://elsewhere.example:8080", api_user="demo")
+
+    # The next start: `publish --resume` finishes what the outbox holds for this server.
     done = subprocess.run([sys.executable, "-m", "publisher", "publish", "--resume"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "resuming notes, plate, big to a new version" in done.stderr
     assert done.stdout.splitlines()[0] == f"version {entry.steps['version_id']}"
-    assert Outbox(outbox_dir).entries()[0].state == "done"
+    assert "1 unfinished publish in the outbox belongs to another server" in done.stderr
+    assert Outbox(outbox_dir).get(entry.id).state == "done"
+    assert Outbox(outbox_dir).get(elsewhere.id).state == "queued"
     check = fresh_session()
     versions = check.query(f'select id from AssetVersion where asset.name is "{asset}"').all()
     assert [v["id"] for v in versions] == [entry.steps["version_id"]]
