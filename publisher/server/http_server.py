@@ -14,8 +14,12 @@ from cheroot import wsgi
 
 #: Worker threads: requests served at the same time (uploads of sequence frames, UI queries).
 THREADS = 16
-#: Seconds a connection may stay silent (idle keep-alive, or a stalled upload) before it is closed.
-SOCKET_TIMEOUT = 60
+#: Seconds a connection may stay silent (idle keep-alive, or a stalled upload) before it is
+#: closed; as long as waitress kept them, so clients holding pooled connections see no change.
+SOCKET_TIMEOUT = 120
+#: Idle keep-alive connections kept open (cheroot's default of 10 is less than one client's
+#: upload workers plus its window's loaders; past it answers close their connection).
+KEEP_ALIVE_CONNECTIONS = 100
 #: Connections the kernel queues before they are accepted.
 BACKLOG = 128
 #: Request line and headers together; a bigger head gets an error instead of filling memory.
@@ -38,6 +42,7 @@ class HttpServer:
         # get_upload_metadata announced, and /api bodies by the application too.
         self._server.max_request_body_size = 0
         self._server.max_request_header_size = MAX_HEADER_BYTES
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         self._server.prepare()
 
     @property

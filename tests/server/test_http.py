@@ -11,6 +11,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -241,3 +243,32 @@ def test_stop_during_a_stalled_upload_is_clean(tmp_path: Path) -> None:
     assert "Traceback" not in server.output()
     assert not (server.data_dir / "files" / component[:2] / component).exists()
     assert _partial_uploads(server) == []
+
+
+def test_port_in_use_is_reported(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "publisher", "server", "--data-dir", str(tmp_path / "d"),
+                               "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Pick another --port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_many_clients_keep_their_connections(server: EmbeddedServer) -> None:
+    # A client's upload workers and its window's loaders each hold a pooled connection.
+    socks = [socket.create_connection(_address(server), timeout=60) for _ in range(24)]
+    try:
+        for sock in socks:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answers = [_read_response(sock) for sock in socks]
+        assert all(status == 200 and headers.get("connection", "").lower() != "close"
+                   for status, headers, _body in answers)
+        for sock in socks:  # each connection serves a second request
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert all(_read_response(sock)[0] == 200 for sock in socks)
+    finally:
+        for sock in socks:
+            sock.close()
