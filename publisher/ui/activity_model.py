@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 from publisher.ui import roles
 from publisher.ui.formatting import format_size
@@ -94,7 +95,7 @@ class ActivityItem:
     @property
     def eta(self) -> float | None:
         """Seconds left at the current rate (transfers and publishes that are moving)."""
-        if self.state != "running" or self.kind == "encode" or self.rate <= 0 or self.total <= 0:
+        if self.state != "running" or self.kind in ("encode", "review") or self.rate <= 0 or self.total <= 0:
             return None
         return max(0.0, (self.total - self.done) / self.rate)
 
@@ -124,7 +125,9 @@ class ActivityItem:
         self.done = done
 
     def progress_text(self) -> str:
-        if self.kind == "encode":
+        if self.kind == "review" and self.total <= 0:
+            return "sending the media…" if self.state == "running" else STATE_TEXT.get(self.state, self.state)
+        if self.kind in ("encode", "review"):
             if self.state == "running":
                 return f"encoding {self.done} %"
             return {"queued": "queued", "done": "playable", "failed": "failed",
@@ -299,6 +302,7 @@ class ActivityModel(QAbstractItemModel):
             child = self.add_child(top, "transfer", event.name)
             child.done = 0
             self.update(child, state="running", total=event.total_bytes, detail="")
+            self.update(top, detail=f"sending {event.name}")
         elif name == "BytesProgress":
             child = self.add_child(top, "transfer", event.name)
             self.update(child, done=event.done, total=event.total)
@@ -343,6 +347,9 @@ class ActivityModel(QAbstractItemModel):
         state = {"queued": "queued", "running": "running", "done": "done", "failed": "failed"}.get(status, "running")
         detail = {"queued": "queued on the server", "running": "encoding on the server"}.get(status)
         self.update(item, state=state, done=percent, detail=detail)
+        top = item.parent
+        if top is not None and top.kind == "review" and state in ("queued", "running"):
+            self.update(top, state="running", total=100, done=percent, detail=detail)
         return item
 
     def job_finished(self, job_id: str, status: str, payload: dict) -> ActivityItem | None:
@@ -414,7 +421,8 @@ class ActivityModel(QAbstractItemModel):
             if col == PROGRESS:
                 return item.progress_text()
             if col == SPEED:
-                return format_rate(item.rate) if item.state == "running" and item.kind != "encode" else ""
+                moving = item.state == "running" and item.kind not in ("encode", "review")
+                return format_rate(item.rate) if moving else ""
             if col == ETA:
                 return format_duration(item.eta)
             if col == STATUS:
@@ -422,6 +430,10 @@ class ActivityModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{item.title}: {item.status_text()}"
+        if role == Qt.ItemDataRole.FontRole and item.parent is self._root and col == TITLE:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == roles.PROGRESS:
             return item.fraction
         if role == roles.STATE:

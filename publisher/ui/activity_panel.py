@@ -129,7 +129,7 @@ class ActivityPanel(QWidget):
                                       and item.kind == "publish")
         rows = self.model.publishes()
         self.clear_button.setEnabled(any(r.state in ("done", "cancelled") for r in rows))
-        active = sum(1 for r in rows if r.state in ("queued", "waiting", "running"))
+        active = sum(1 for r in rows if r.kind == "publish" and r.state in ("queued", "waiting", "running"))
         encoding = sum(1 for r in rows for c in r.children
                        if c.kind == "encode" and c.state in ("queued", "running"))
         failed = sum(1 for r in rows if r.state == "failed")

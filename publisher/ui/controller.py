@@ -279,7 +279,7 @@ class Controller(QObject):
     staged = Signal(object)
     publishStarted = Signal()
     #: ``(done, total, text)``
-    publishProgress = Signal(int, int, str)
+    publishProgress = Signal("qint64", "qint64", str)
     #: ``PublishResult``
     publishFinished = Signal(object)
     #: ``message``

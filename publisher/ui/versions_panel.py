@@ -82,7 +82,7 @@ class VersionsPanel(QWidget):
         header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(36)
         for column, width in ((vm.THUMB, 74), (vm.VERSION, 58), (vm.STATUS, 88), (vm.USER, 104),
-                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 80)):
+                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 124)):
             header.resizeSection(column, width)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

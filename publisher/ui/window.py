@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
         self.activity_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.activity_dock.setWidget(self.widget.activity)  # out of the widget's own splitter
+        self.widget.activity.title.hide()  # the dock's title says it
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity_dock)
         self.resizeDocks([self.activity_dock], [230], Qt.Orientation.Vertical)
         c = self.widget.controller
