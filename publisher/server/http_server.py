@@ -34,8 +34,9 @@ class HttpServer:
 
         Raises OSError when the address cannot be used.
         """
+        # cheroot wants all interfaces spelt out; "" meant that to waitress and to the CLI.
         self._server = wsgi.Server(
-            (host, port), app, numthreads=threads, server_name="ftrack-publisher",
+            (host or "0.0.0.0", port), app, numthreads=threads, server_name="ftrack-publisher",
             request_queue_size=BACKLOG, timeout=SOCKET_TIMEOUT, shutdown_timeout=5,
         )
         # 0 means "no limit": upload sizes are checked by the application against what
