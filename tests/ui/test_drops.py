@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
 from publisher.ui import roles
+from dnd import drag_enter_event, drop_event
 from publisher.ui import staging_model as sm
 
 
@@ -21,12 +21,10 @@ def mime_for(paths: list[Path | str]) -> QMimeData:
 
 def send_drop(widget, pos: QPoint, mime: QMimeData) -> bool:
     """A real drag-enter then drop on ``widget`` at ``pos``; returns whether the drop was taken."""
-    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = drag_enter_event(pos, mime)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), "a drag with file URLs must be accepted"
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = drop_event(pos, mime)
     QApplication.sendEvent(widget, drop)
     return drop.isAccepted()
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from publisher.api import Session
 from publisher.ui import roles
 from publisher.ui.drop_zone import DropTarget
+from dnd import drag_enter_event, drop_event
 
 
 def drop(widget, pos, paths) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = drag_enter_event(pos, mime)
     QApplication.sendEvent(widget, enter)
-    event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = drop_event(pos, mime)
     QApplication.sendEvent(widget, event)
     assert event.isAccepted()
 
@@ -135,13 +133,11 @@ def test_drop_with_shift_on_a_version_makes_a_new_version_of_its_asset(qtbot, wi
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(clip))])
     pos = QPointF(view.visualRect(index).center())
-    QApplication.sendEvent(view.viewport(), QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime,
-                                                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier))
+    QApplication.sendEvent(view.viewport(), drag_enter_event(pos, mime, Qt.KeyboardModifier.ShiftModifier))
     with qtbot.waitSignal(c.staged, timeout=20000):
-        drop_event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.ShiftModifier)
-        QApplication.sendEvent(view.viewport(), drop_event)
-        assert drop_event.isAccepted()
+        shift_drop = drop_event(pos, mime, Qt.KeyboardModifier.ShiftModifier)
+        QApplication.sendEvent(view.viewport(), shift_drop)
+        assert shift_drop.isAccepted()
     assert c.target_new is not None and c.target_new.asset_id == base.asset_id
     assert c.target_new.asset_name == base.asset_name
     qtbot.waitUntil(lambda: bool(c.target_new.asset_type_id), timeout=20000)
