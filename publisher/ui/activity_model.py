@@ -138,6 +138,8 @@ class ActivityItem:
         return f"{format_size(self.done)} of {format_size(self.total)} ({percent:.0f} %)"
 
     def status_text(self) -> str:
+        if not self.detail and self.kind == "transfer" and self.state == "running":
+            return "uploading"
         return self.detail or STATE_TEXT.get(self.state, self.state)
 
 

@@ -27,6 +27,17 @@ from publisher.ui.publish_panel import StagingPanel
 from publisher.ui.versions_panel import VersionsPanel
 
 
+#: ``outbox`` default: the user's own outbox (``publisher.paths.data_dir() / "outbox"``).
+USER_OUTBOX: Any = object()
+
+
+def user_outbox() -> Any:
+    """The outbox in the user data folder, where publishes wait and are resumed from."""
+    from publisher.publish.outbox import Outbox
+
+    return Outbox()
+
+
 class PublisherWidget(QWidget):
     """Everything the artist works with, in one dockable widget."""
 
@@ -34,8 +45,11 @@ class PublisherWidget(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, session: Any, parent: QWidget | None = None, *, follow_host: bool = False,
-                 controller: Controller | None = None, settings: Any = None, outbox: Any = None) -> None:
+                 controller: Controller | None = None, settings: Any = None,
+                 outbox: Any = USER_OUTBOX) -> None:
         super().__init__(parent)
+        if outbox is USER_OUTBOX:
+            outbox = user_outbox()
         self.setObjectName("PublisherWidget")
         self.controller = controller or Controller(session, self, settings=settings, outbox=outbox)
         c = self.controller
@@ -289,7 +303,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, session: Any, parent: QWidget | None = None, *, server_label: str = "",
-                 settings: Any = None, outbox: Any = None) -> None:
+                 settings: Any = None, outbox: Any = USER_OUTBOX) -> None:
         super().__init__(parent)
         self.setWindowTitle("ftrack publisher")
         self.setWindowIcon(icons.icon("publish"))

@@ -11,6 +11,12 @@ from publisher.api import Session
 from publisher.embedded import EmbeddedServer
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows opened without an outbox use the user's one: keep it in the test's folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
 @pytest.fixture(scope="package")
 def embedded_server(tmp_path_factory: pytest.TempPathFactory):
     """A server of the window tests' own: they look at the demo project as it is seeded, and
