@@ -8,10 +8,11 @@ thread (the window calls ``stage_paths`` from a worker for large drops).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from publisher.api import sequences
@@ -31,6 +32,9 @@ NAME_MAX_LENGTH = 64
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _INVALID_CHAR_RE = re.compile(r"[^A-Za-z0-9_.\-]")
 
+#: How many missing frames ``StagedComponent.holes`` lists at most (``hole_count`` has them all).
+HOLES_LISTED = 10_000
+
 #: Files a file manager leaves in folders; never worth publishing.
 _JUNK_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -41,7 +45,10 @@ class StagedComponent:
 
     ``path`` is the file path, or for a sequence the string in ftrack's form
     ``'{head}{padding}{tail} [{ranges}]'`` that ``AssetVersion.create_component`` accepts.
-    ``holes`` lists the missing frame numbers between the first and last frame.
+    ``holes`` lists the missing frame numbers between the first and last frame, at most
+    ``HOLES_LISTED`` of them (the first ones): two frames a billion apart must not become a
+    billion-element list. ``hole_count`` is the true number missing (when left out, as in
+    entries an older outbox saved, it is ``len(holes)``).
     """
 
     name: str
@@ -54,6 +61,11 @@ class StagedComponent:
     location: str = "ftrack.server"
     #: Every file on disk the component reads (one for a file, one per frame for a sequence).
     files: list[str] = field(default_factory=list, repr=False)
+    hole_count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.hole_count is None:
+            self.hole_count = len(self.holes)
 
     @property
     def frame_count(self) -> int:
@@ -289,19 +301,31 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
                 continue
             if comp.size == 0:
                 warnings.append(f"{comp.path} is empty (0 bytes); it is staged anyway: remove it if that is a mistake.")
-            if comp.holes:
+            if comp.hole_count:
                 warnings.append(
-                    f"Sequence '{comp.name}' ({comp.frame_range}) is missing {len(comp.holes)} frame"
-                    f"{'s' if len(comp.holes) != 1 else ''}: {_short_frames(comp.holes)}."
+                    f"Sequence '{comp.name}' ({comp.frame_range}) is missing {comp.hole_count} frame"
+                    f"{'s' if comp.hole_count != 1 else ''}: {_missing_text(item, comp.holes)}."
                 )
             taken.add(comp.name.lower())
             components.append(comp)
     return StagingResult(components, errors, warnings)
 
 
-def _short_frames(frames: list[int], limit: int = 10) -> str:
-    shown = ", ".join(str(f) for f in frames[:limit])
-    return shown + (f" and {len(frames) - limit} more" if len(frames) > limit else "")
+def _missing_text(sequence: sequences.Sequence, holes: list[int], limit: int = 10) -> str:
+    """The missing frames one by one when there are a few, else as the first ``limit`` ranges."""
+    if sequence.hole_count <= limit:
+        return ", ".join(str(f) for f in holes)
+    ranges = sequence.hole_ranges.split(", ")
+    shown = ", ".join(ranges[:limit])
+    return shown + (f" and {len(ranges) - limit} more ranges" if len(ranges) > limit else "")
+
+
+def _first_holes(frames: list[int], limit: int) -> list[int]:
+    """The first ``limit`` missing frames of sorted ``frames``, without listing the others."""
+    def missing() -> Iterator[int]:
+        for before, after in zip(frames, frames[1:]):
+            yield from range(before + 1, after)
+    return list(itertools.islice(missing(), limit))
 
 
 def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[object]:
@@ -373,7 +397,8 @@ def _component_for(item: object, taken: set[str], errors: list[str],
             path=item.format(),
             size=size,
             frame_range=_frame_range(frames),
-            holes=sorted(int(h) for h in item.holes),
+            holes=_first_holes(frames, HOLES_LISTED),
+            hole_count=item.hole_count,
             file_type=_file_type("x" + tail),  # "x": splitext sees no extension in ".exr" alone
             files=files,
         )

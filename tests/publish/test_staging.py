@@ -248,3 +248,36 @@ def test_suggest_name_takes_a_file_path_a_sequence_head_or_a_sequence_string():
     assert staging.suggest_name("/p/plate.%04d.exr [1001-1010]", "sequence", {"plate"}) == "plate_exr"
     assert staging.suggest_name("/p/plate.", "sequence", {"plate", "plate_exr"}, ".exr") == "plate_2"
     assert staging.suggest_name("/p/edit.mov", "file", {"EDIT"}) == "edit_mov"
+
+
+def test_two_frames_far_apart_stage_quickly_with_the_true_hole_count(tmp_path):
+    """f.1 and f.1000000000: a billion missing frames are counted, not listed."""
+    folder = tmp_path / "sparse"
+    folder.mkdir()
+    (folder / "f.1.exr").write_bytes(b"")
+    (folder / "f.1000000000.exr").write_bytes(b"")
+    result = stage_paths([str(folder)])
+    assert result.errors == []
+    [c] = result.components
+    assert c.kind == "sequence" and c.frame_range == "1-1000000000" and len(c.files) == 2
+    assert c.hole_count == 999_999_998
+    assert len(c.holes) == staging.HOLES_LISTED
+    assert c.holes[:3] == [2, 3, 4] and c.holes[-1] == staging.HOLES_LISTED + 1
+    [warning] = [w for w in result.warnings if "missing" in w]
+    assert "missing 999999998 frames: 2-999999999." in warning
+
+
+def test_many_gaps_are_shown_as_the_first_ranges_with_the_true_count(tmp_path):
+    folder = tmp_path / "gappy"
+    make_sequence(folder, "plate.", range(1, 40, 3), size=1)  # 1, 4, 7 ... 37: 12 gaps of 2
+    result = stage_paths([str(folder)])
+    [c] = result.components
+    assert c.hole_count == len(c.holes) == 24
+    [warning] = [w for w in result.warnings if "missing" in w]
+    assert "missing 24 frames: 2-3, 5-6, 8-9, 11-12, 14-15, 17-18, 20-21, 23-24, 26-27, 29-30 and 2 more ranges." in warning
+
+
+def test_components_saved_without_a_hole_count_count_their_holes():
+    """Outbox entries written before ``hole_count`` existed load with the count of their list."""
+    c = StagedComponent("plate", "sequence", "/x/plate.%04d.exr [1-3, 6]", 4, "1-6", [4, 5], ".exr")
+    assert c.hole_count == 2
