@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.setswitchinterval(args.switch_interval)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("ftrack-publisher")
     from publisher.api import Session
     from publisher.ui.drop_zone import DropTarget
     from publisher.ui.window import MainWindow

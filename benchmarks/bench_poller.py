@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
+    app.setApplicationName("ftrack-publisher")
     with tempfile.TemporaryDirectory(prefix="bench-poller-") as tmp:
         record = RecordFile(Path(tmp) / "record.jsonl")
         server = start_server(Path(tmp) / "server", record.path)

@@ -67,6 +67,7 @@ def _movie(path: Path) -> Path:
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "docs" / "activity.png"
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("ftrack-publisher")
     from publisher.api import Session
     from publisher.embedded import EmbeddedServer
     from publisher.publish.outbox import Outbox
