@@ -250,6 +250,11 @@ class _Publish:
     unreachable: bool = False
     wait_ms: int = 0
     timer: Any = None
+    snapshot: tuple = ()  # what was staged when it started (name, path, location of each)
+
+
+def _snapshot(components: list[Any]) -> tuple:
+    return tuple((c.name, c.path, c.location) for c in components)
 
     @property
     def running(self) -> bool:
@@ -685,6 +690,11 @@ class Controller(QObject):
         if problems:
             self.errorRaised.emit("Fix the staged names first: " + "; ".join(problems))
             return False
+        unfinished = self._unfinished_staged(components)
+        if unfinished is not None:
+            # These very files are a publish that failed or waits for the server: finish that one
+            # (its done parts are on the server) instead of sending them a second time.
+            return self.retry_publish(unfinished.item.key)
         if self.target_version is not None:
             request = runner.PublishRequest(components=components, version_id=self.target_version.id,
                                             comment=comment or None)
@@ -704,6 +714,13 @@ class Controller(QObject):
             return False
         return self.publish_request(request, title=self.target_text(), from_staging=True) is not None
 
+    def _unfinished_staged(self, components: list[Any]) -> "_Publish | None":
+        for record in self._publishes.values():
+            if (record.from_staging and record.worker is None and record.item.state in ("failed", "waiting")
+                    and record.snapshot == _snapshot(components)):
+                return record
+        return None
+
     def publish_request(self, request: Any, *, title: str = "", from_staging: bool = False) -> str | None:
         """Start publishing ``request`` (a ``PublishRequest``); returns the activity row's key.
 
@@ -716,7 +733,8 @@ class Controller(QObject):
         label = title or (f"{n} component{'s' if n != 1 else ''}")
         item = self.activity_model.add_publish(publish_id, f"Publish to {label}", components=components,
                                                data={"version_id": request.version_id})
-        record = _Publish(publish_id, request, item, from_staging=from_staging)
+        record = _Publish(publish_id, request, item, from_staging=from_staging,
+                          snapshot=_snapshot(request.components))
         self._publishes[item.key] = record
         if from_staging:
             self.publishStarted.emit()

@@ -223,3 +223,49 @@ def test_unfinished_outbox_entry_shows_and_resumes_when_the_window_starts(
         assert outbox.get(entry.id).state == "done"
     finally:
         c.shutdown()
+
+
+def test_publish_waits_while_the_server_is_down_and_runs_when_it_is_back(qtbot, tmp_path, settings, outbox):
+    from publisher.api import Session
+    from publisher.embedded import EmbeddedServer
+    from publisher.ui.window import MainWindow
+
+    port = _free_port()
+    server = EmbeddedServer(tmp_path / "server", port=port)
+    server.start()
+    session = Session(server.url, server.api_user, server.api_key)
+    win = MainWindow(session, settings=settings, outbox=outbox)
+    qtbot.addWidget(win)
+    c = win.controller
+    c.wait_first_ms, c.wait_max_ms = 200, 400
+    back = None
+    try:
+        with qtbot.waitSignal(c.versionsLoaded, timeout=30000):
+            win.start()
+        qtbot.waitUntil(lambda: c.details is not None, timeout=30000)
+        version = c.details.row
+        note = tmp_path / "late_note.txt"
+        note.write_bytes(b"x" * 3000)
+        _stage(qtbot, c, [note])
+        name = c.staging_model.components()[0].name
+        server.kill()
+        assert c.publish("")
+        top = c.activity_model.publishes()[-1]
+        qtbot.waitUntil(lambda: top.state == "waiting", timeout=30000)
+        assert "Cannot reach the server" in top.detail
+        # Publish again with the same staged files: that same publish is tried, not a second one.
+        assert c.publish("")
+        assert c.activity_model.publishes() == [top]
+        qtbot.waitUntil(lambda: top.state == "waiting", timeout=30000)
+
+        back = EmbeddedServer(tmp_path / "server", port=port)
+        with qtbot.waitSignal(c.publishFinished, timeout=60000):
+            back.start()  # the next try, on its own timer, finds the server
+        assert top.state == "done"
+        assert _components_named(back, version.id).count(name) == 1
+    finally:
+        c.shutdown()
+        session.close()
+        server.stop()
+        if back is not None:
+            back.stop()

@@ -97,3 +97,40 @@ def test_make_reviewable_refuses_a_missing_file_and_play_without_a_movie(qtbot, 
     with qtbot.waitSignal(c.errorRaised, timeout=30000) as refused:
         c.play(plain.id)
     assert "has no review movie yet" in refused.args[0]
+
+
+def test_make_reviewable_from_a_component_in_ftrack_server_and_from_the_button(
+        qtbot, window, tmp_path, make_movie, embedded_server):
+    from publisher.ui.drop_zone import DropTarget
+
+    c = window.controller
+    w = window.widget
+    row = c.details.row
+    movie = make_movie(tmp_path / "turntable.mov", frames=24)
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        c.drop([str(movie)], DropTarget("current"))
+    name = c.staging_model.components()[0].name
+    with qtbot.waitSignal(c.versionPublished, timeout=60000):
+        assert c.publish("")
+    component = next(comp for comp in c.details.components if comp.name == name)
+    assert component.kind == "file" and "ftrack.server" in component.locations
+
+    with qtbot.waitSignal(c.jobFinished, timeout=120000) as finished:
+        c.make_reviewable(row.id, f"component:{component.id}")
+    job_id, status, payload = finished.args
+    assert status == "done" and payload["source_component_id"] == component.id
+    assert payload["keep_original"] is True
+    assert name in {comp.name for comp in c.details.components}, "the published movie stays"
+
+    # The versions panel's button asks for a file, then queues it.
+    c.select_version(row)
+    w.versions.select_id(row.id)
+    w.versions.review_button.click()
+    dialog = w.review_dialog
+    assert dialog.isVisible()
+    before = len(c.activity_model.publishes())
+    with qtbot.waitSignal(c.jobFinished, timeout=120000) as second:
+        dialog.fileSelected.emit(str(movie))
+        assert len(c.activity_model.publishes()) == before + 1
+    assert second.args[1] == "done"
+    dialog.reject()
