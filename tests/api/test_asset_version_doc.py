@@ -6,34 +6,12 @@ Each test quotes the sentence it checks. Runs against a real embedded server tha
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 
 from publisher.api import Session
 from publisher.api.symbol import UNMANAGED_LOCATION_ID
-
-
-@pytest.fixture
-def session(embedded_server):
-    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                 schema_cache_path=False) as s:
-        yield s
-
-
-@pytest.fixture
-def version(session):
-    tag = uuid.uuid4().hex[:8]
-    schema = session.query("ProjectSchema").first()
-    project = session.create("Project", {"name": f"doc_{tag}", "full_name": f"Doc {tag}",
-                                         "project_schema": schema})
-    asset_type = session.query("AssetType").first() or session.create(
-        "AssetType", {"name": "Upload", "short": "upload"})
-    asset = session.create("Asset", {"name": f"plate_{tag}", "parent": project, "type": asset_type})
-    version = session.create("AssetVersion", {"asset": asset})
-    session.commit()
-    return version
 
 
 @pytest.fixture(scope="module")

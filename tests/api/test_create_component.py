@@ -11,27 +11,6 @@ from publisher.api import Session
 from publisher.api.symbol import SERVER_LOCATION_ID, UNMANAGED_LOCATION_ID
 
 
-@pytest.fixture
-def session(embedded_server):
-    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                 schema_cache_path=False) as s:
-        yield s
-
-
-@pytest.fixture
-def version(session):
-    tag = uuid.uuid4().hex[:8]
-    schema = session.query("ProjectSchema").first()
-    project = session.create("Project", {"name": f"cc_{tag}", "full_name": f"Create {tag}",
-                                         "project_schema": schema})
-    asset_type = session.query("AssetType").first() or session.create(
-        "AssetType", {"name": "Upload", "short": "upload"})
-    asset = session.create("Asset", {"name": f"plate_{tag}", "parent": project, "type": asset_type})
-    version = session.create("AssetVersion", {"asset": asset})
-    session.commit()
-    return version
-
-
 def _frames(folder: Path, name: str, frames, size=None, padding=4) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for frame in frames:

@@ -24,25 +24,11 @@ from publisher.api import (
 )
 from publisher.api import schema as schema_module
 
-
-@pytest.fixture
-def session(embedded_server, tmp_path):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=tmp_path / "schemas")
-    yield s
-    s.close()
+from .conftest import make_version
 
 
-def make_version(session: Session, **data) -> Entity:
-    """A committed AssetVersion (in a new project and asset)."""
-    name = "p" + uuid.uuid4().hex[:8]
-    project = session.create("Project", {"name": name, "full_name": name, "status": "active",
-                                         "project_schema": session.query("ProjectSchema").first()})
-    asset_type = session.create("AssetType", {"name": "Upload", "short": "up" + uuid.uuid4().hex[:6]})
-    asset = session.create("Asset", {"name": "plate", "parent": project, "type": asset_type})
-    version = session.create("AssetVersion", {"asset": asset, **data})
-    session.commit()
-    return version
+#: The ``session`` fixture caches schemas in a folder of each test's own.
+CACHE_SCHEMAS = True
 
 
 @pytest.fixture

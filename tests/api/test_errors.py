@@ -17,28 +17,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+import publisher.api
 from publisher.api import (
-    AccessorError,
     AuthenticationError,
-    ComponentInLocationError,
-    ComponentNotInLocationError,
-    ConfigurationError,
-    EncodeError,
-    FtrackError,
-    ImmutableAttributeError,
-    JobFailedError,
-    LocationError,
-    MultipleResultsFoundError,
-    NotFoundError,
     ServerConnectionError,
     ServerError,
     ServerResponseError,
     Session,
-    TransferCancelled,
     UnknownAttributeError,
     UnrecognisedEntityTypeError,
 )
+from publisher.api import exceptions
 from publisher.api import transport as transport_module
+
+from .conftest import make_asset_type
 
 
 class FaultProxy:
@@ -123,10 +115,6 @@ def proxied_session(proxy: FaultProxy, embedded_server, **kwargs) -> Session:
                    schema_cache_path=False, **kwargs)
 
 
-def new_asset_type(session: Session):
-    return session.create("AssetType", {"name": "Upload", "short": "up" + uuid.uuid4().hex[:8]})
-
-
 # Authentication and configuration -----------------------------------------------------------------
 
 def test_wrong_api_key_is_an_authentication_error(embedded_server):
@@ -149,7 +137,7 @@ def test_unknown_user_is_an_authentication_error(embedded_server):
 def test_server_down_names_the_server_and_what_to_do(server_factory, fast_backoff):
     server = server_factory()
     s = Session(server.url, server.api_user, server.api_key, schema_cache_path=False)
-    asset_type = new_asset_type(s)
+    asset_type = make_asset_type(s)
     server.stop()
     with pytest.raises(ServerConnectionError) as caught:
         s.query("Status").first()
@@ -220,7 +208,7 @@ def test_read_gives_up_after_three_tries(proxy, embedded_server, fast_backoff):
 
 def test_commit_is_never_resent_after_502(proxy, embedded_server, fast_backoff):
     s = proxied_session(proxy, embedded_server)
-    asset_type = new_asset_type(s)
+    asset_type = make_asset_type(s)
     proxy.received.clear()
     proxy.faults.append(("status", 502, "Bad Gateway", "text/html"))
     with pytest.raises(ServerConnectionError, match="may or may not have been saved"):
@@ -236,7 +224,7 @@ def test_commit_is_never_resent_after_502(proxy, embedded_server, fast_backoff):
 
 def test_commit_connection_dropped_is_sent_once(proxy, embedded_server, fast_backoff):
     s = proxied_session(proxy, embedded_server)
-    new_asset_type(s)
+    make_asset_type(s)
     proxy.received.clear()
     proxy.faults.append(("drop",))
     with pytest.raises(ServerConnectionError, match="may or may not have been saved"):
@@ -248,7 +236,7 @@ def test_commit_connection_dropped_is_sent_once(proxy, embedded_server, fast_bac
 
 def test_timeout_names_the_delay(proxy, embedded_server):
     s = proxied_session(proxy, embedded_server, timeout=0.3)
-    new_asset_type(s)
+    make_asset_type(s)
     proxy.faults.append(("hang", 1.5))
     with pytest.raises(ServerConnectionError, match="did not answer within 0.3 s"):
         s.commit()
@@ -259,9 +247,8 @@ def test_timeout_names_the_delay(proxy, embedded_server):
 
 # Server-reported errors ---------------------------------------------------------------------------
 
-def test_server_error_carries_exception_name_and_content(embedded_server):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=False)
+def test_server_error_carries_exception_name_and_content(session):
+    s = session
     with pytest.raises(ServerError) as caught:
         s.call([{"action": "no_such_action"}])
     error = caught.value
@@ -269,7 +256,6 @@ def test_server_error_carries_exception_name_and_content(embedded_server):
     assert error.exception_name and error.content
     assert str(error) == f"Server reported error: {error.exception_name}({error.content})"
     assert "no_such_action" in error.content
-    s.close()
 
 
 def test_server_error_with_http_error_status_is_decoded(proxy, embedded_server):
@@ -283,10 +269,9 @@ def test_server_error_with_http_error_status_is_decoded(proxy, embedded_server):
     s.close()
 
 
-def test_half_a_batch_is_never_committed(embedded_server):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=False)
-    good = new_asset_type(s)
+def test_half_a_batch_is_never_committed(session):
+    s = session
+    good = make_asset_type(s)
     bad = s.create("AssetVersion", {})
     bad["asset_id"] = str(uuid.uuid4())  # no such asset
     with pytest.raises(ServerError):
@@ -294,32 +279,32 @@ def test_half_a_batch_is_never_committed(embedded_server):
     with s.clone() as other:
         assert other.get("AssetType", good["id"]) is None
     s.rollback()
-    s.close()
 
 
 # Client-side errors ---------------------------------------------------------------------------
 
-def test_unknown_entity_type_suggests_the_right_one(embedded_server):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=False)
+def test_unknown_entity_type_suggests_the_right_one(session):
+    s = session
     with pytest.raises(UnrecognisedEntityTypeError, match="Did you mean 'FileComponent'"):
         s.create("FileComponant", {})
     with pytest.raises(UnknownAttributeError, match="FileComponent has no attribute 'nmae'"):
         s.create("FileComponent", {"nmae": "x"})
     assert s.pending_operations == 0
-    s.close()
 
 
 def test_error_hierarchy():
-    for cls in (ConfigurationError, ServerError, AuthenticationError, ServerConnectionError,
-                ServerResponseError, UnrecognisedEntityTypeError, NotFoundError,
-                MultipleResultsFoundError, ImmutableAttributeError, TransferCancelled, LocationError,
-                ComponentInLocationError, ComponentNotInLocationError, AccessorError, EncodeError,
-                JobFailedError, UnknownAttributeError):
-        assert issubclass(cls, FtrackError), cls
+    exported = {name: getattr(publisher.api, name) for name in publisher.api.__all__}
+    errors = {name: value for name, value in exported.items()
+              if isinstance(value, type) and issubclass(value, BaseException)}
+    defined = {name for name, value in vars(exceptions).items()
+               if isinstance(value, type) and value.__module__ == exceptions.__name__}
+    assert len(defined) >= 18 and defined <= set(errors), "publisher.api exports every error class"
+    for name, cls in errors.items():
+        assert issubclass(cls, exceptions.FtrackError), name
     assert issubclass(AuthenticationError, ServerError)
-    for cls in (ComponentInLocationError, ComponentNotInLocationError, AccessorError):
-        assert issubclass(cls, LocationError)
-    assert issubclass(JobFailedError, EncodeError)
+    for cls in (exceptions.ComponentInLocationError, exceptions.ComponentNotInLocationError,
+                exceptions.AccessorError):
+        assert issubclass(cls, exceptions.LocationError)
+    assert issubclass(exceptions.JobFailedError, exceptions.EncodeError)
     assert issubclass(UnknownAttributeError, KeyError)
     assert str(ServerError(exception_name="X", content="y")) == "Server reported error: X(y)"

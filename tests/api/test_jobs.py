@@ -11,13 +11,6 @@ from publisher.api import JobFailedError, Session
 from publisher.api.job import JobTimeoutError
 
 
-@pytest.fixture
-def session(embedded_server):
-    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                 schema_cache_path=False) as s:
-        yield s
-
-
 def _api_job(session: Session, status: str = "running", **data) -> object:
     user = session.query(f'select id from User where username is "{session.api_user}"').first()
     values = {"status": status, "data": json.dumps(data)}

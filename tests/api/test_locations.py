@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from publisher.api import Session
 from publisher.api.exceptions import (
     AccessorError,
     ComponentInLocationError,
@@ -23,27 +22,13 @@ from publisher.api.symbol import (
     UNMANAGED_LOCATION_ID,
 )
 
-
-@pytest.fixture
-def session(embedded_server):
-    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                 schema_cache_path=False) as s:
-        yield s
+from .conftest import make_asset, make_shot, make_version, unique
 
 
 @pytest.fixture
 def version(session):
-    tag = uuid.uuid4().hex[:8]
-    schema = session.query("ProjectSchema").first()
-    project = session.create("Project", {"name": f"loc_{tag}", "full_name": f"Locations {tag}",
-                                         "project_schema": schema})
-    asset_type = session.query("AssetType").first() or session.create(
-        "AssetType", {"name": "Upload", "short": "upload"})
-    shot = session.create("Shot", {"name": "sh010", "parent": project, "project": project})
-    asset = session.create("Asset", {"name": f"Plate {tag}", "parent": shot, "type": asset_type})
-    version = session.create("AssetVersion", {"asset": asset})
-    session.commit()
-    return version
+    """A version of an asset under shot sh010, named with a space (disk folders replace it)."""
+    return make_version(session, make_asset(session, make_shot(session), name=unique("Plate ")))
 
 
 def test_builtin_locations_by_name(session):

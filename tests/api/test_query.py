@@ -20,13 +20,11 @@ from publisher.api import (
 )
 from publisher.api.query import entity_type_of, split_paging
 
+from .conftest import make_project
 
-@pytest.fixture
-def session(embedded_server, tmp_path):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=tmp_path / "schemas")
-    yield s
-    s.close()
+
+#: The ``session`` fixture caches schemas in a folder of each test's own.
+CACHE_SCHEMAS = True
 
 
 @pytest.fixture
@@ -151,9 +149,7 @@ def test_page_size_must_be_positive(session):
 
 
 def test_datetime_values_are_aware_utc(session):
-    name = "p" + uuid.uuid4().hex[:8]
-    project = session.create("Project", {"name": name, "full_name": name, "status": "active",
-                                         "project_schema": session.query("ProjectSchema").first()})
+    project = make_project(session)
     session.commit()
     with session.clone() as other:
         fetched = other.query(f'select created_at from Project where id is "{project["id"]}"').one()

@@ -20,27 +20,11 @@ from publisher.api import (
 )
 from publisher.api.schema import cache_file, schema_hash
 
-
-@pytest.fixture
-def session(embedded_server, tmp_path):
-    s = Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                schema_cache_path=tmp_path / "schemas")
-    yield s
-    s.close()
+from .conftest import make_asset
 
 
-def make_project(session: Session) -> Entity:
-    schema = session.query("ProjectSchema").first()
-    name = "p" + uuid.uuid4().hex[:8]
-    project = session.create("Project", {"name": name, "full_name": name.upper(),
-                                         "project_schema": schema, "status": "active"})
-    return project
-
-
-def make_asset(session: Session, project: Entity | None = None) -> Entity:
-    project = project or make_project(session)
-    asset_type = session.create("AssetType", {"name": "Upload", "short": "up" + uuid.uuid4().hex[:6]})
-    return session.create("Asset", {"name": "plate", "parent": project, "type": asset_type})
+#: The ``session`` fixture caches schemas in a folder of each test's own.
+CACHE_SCHEMAS = True
 
 
 def recorded_operations(path: Path) -> list[list[dict]]:

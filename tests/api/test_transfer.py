@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,8 @@ import requests
 
 from publisher.api import Session, transfer
 from publisher.api.exceptions import AccessorError, ServerError, TransferCancelled
+
+from .conftest import make_version
 
 
 def _write(path: Path, size: int, seed: int = 1) -> Path:
@@ -28,27 +29,6 @@ def _write(path: Path, size: int, seed: int = 1) -> Path:
 
 def _md5_b64(path: Path) -> str:
     return base64.b64encode(hashlib.md5(path.read_bytes()).digest()).decode()
-
-
-@pytest.fixture
-def session(embedded_server):
-    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key,
-                 schema_cache_path=False) as s:
-        yield s
-
-
-def _make_version(session: Session):
-    """A fresh project / shot / asset / version to hang components on."""
-    tag = uuid.uuid4().hex[:8]
-    schema = session.query("ProjectSchema").first()
-    project = session.create("Project", {"name": f"xfer_{tag}", "full_name": f"Transfer {tag}",
-                                         "project_schema": schema})
-    asset_type = session.query("AssetType").first() or session.create(
-        "AssetType", {"name": "Upload", "short": "upload"})
-    asset = session.create("Asset", {"name": f"plate_{tag}", "parent": project, "type": asset_type})
-    version = session.create("AssetVersion", {"asset": asset})
-    session.commit()
-    return version
 
 
 # -- local pieces ---------------------------------------------------------------------------
@@ -127,7 +107,7 @@ def test_copy_files_refuses_to_overwrite(tmp_path):
 
 
 def test_upload_to_server_streams_with_progress_and_round_trips(session, tmp_path):
-    version = _make_version(session)
+    version = make_version(session)
     path = _write(tmp_path / "big.mov", 5 * transfer.CHUNK_SIZE + 123)
     seen: list[tuple[int, int]] = []
     server = session.get_location("ftrack.server")
@@ -149,7 +129,7 @@ def test_sequence_upload_is_one_metadata_batch_and_one_put_per_file(server_facto
     record = tmp_path / "record.jsonl"
     server = server_factory(extra_args=["--record", str(record)])
     with Session(server.url, server.api_user, server.api_key, schema_cache_path=False) as s:
-        version = _make_version(s)
+        version = make_version(s)
         frames = tmp_path / "frames"
         frames.mkdir()
         for frame in range(1001, 1021):
@@ -173,7 +153,7 @@ def test_sequence_upload_is_one_metadata_batch_and_one_put_per_file(server_facto
 
 
 def test_cancel_mid_upload_commits_nothing_and_removes_uploaded_files(session, tmp_path, monkeypatch):
-    version = _make_version(session)
+    version = make_version(session)
     frames = tmp_path / "frames"
     frames.mkdir()
     small = 64 * 1024
@@ -216,7 +196,7 @@ def test_server_down_mid_upload_gives_clear_error_and_commits_nothing(server_fac
     path = _write(tmp_path / "huge.mov", 48 * transfer.CHUNK_SIZE)
     checksum = _md5_b64(path)
     with Session(server.url, server.api_user, server.api_key, schema_cache_path=False, timeout=10) as s:
-        version = _make_version(s)
+        version = make_version(s)
         location = s.get_location("ftrack.server")
         killed = threading.Event()
 
@@ -235,7 +215,7 @@ def test_server_down_mid_upload_gives_clear_error_and_commits_nothing(server_fac
 
 def test_file_changed_after_checksum_is_refused_and_not_registered(session, tmp_path, monkeypatch):
     """The server checks Content-MD5: a file rewritten between checksum and PUT must not land."""
-    version = _make_version(session)
+    version = make_version(session)
     path = _write(tmp_path / "moving.mov", transfer.CHUNK_SIZE)
     real_upload = transfer.upload_files
 
@@ -256,7 +236,7 @@ def test_file_changed_after_checksum_is_refused_and_not_registered(session, tmp_
 
 
 def test_prehashed_file_uploads_the_same_bytes(session, tmp_path):
-    version = _make_version(session)
+    version = make_version(session)
     path = _write(tmp_path / "pre.mov", 2 * transfer.CHUNK_SIZE + 1)
     transfer.prehash([str(path)])
     server = session.get_location("ftrack.server")
@@ -266,7 +246,7 @@ def test_prehashed_file_uploads_the_same_bytes(session, tmp_path):
 
 def test_commit_refused_after_upload_removes_the_files_and_leaves_nothing_pending(session, tmp_path, monkeypatch):
     """The version disappears while the files upload: the server refuses the commit."""
-    version = _make_version(session)
+    version = make_version(session)
     path = _write(tmp_path / "orphan.mov", 300_000)
     uploaded_ids: list[str] = []
     real_upload = transfer.upload_files
@@ -290,7 +270,7 @@ def test_commit_refused_after_upload_removes_the_files_and_leaves_nothing_pendin
 
 
 def test_empty_file_uploads(session, tmp_path):
-    version = _make_version(session)
+    version = make_version(session)
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
     server = session.get_location("ftrack.server")
