@@ -28,6 +28,34 @@ class JobTimeoutError(FtrackError, TimeoutError):
     """A job did not finish within the time given to :meth:`JobMixin.wait`."""
 
 
+def decode_data(raw: Any) -> dict:
+    """A Job's ``data`` as a dict (empty when there is none or it is not a JSON object).
+
+    For any code that holds a job's raw ``status`` and ``data`` rather than a ``Job`` entity
+    (a poller reading query rows, for example); ``Job.payload`` uses it.
+    """
+    if isinstance(raw, dict):
+        return raw
+    if not raw or not isinstance(raw, str):
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def job_progress(status: str, payload: dict) -> int:
+    """0-100 for a job with ``status`` and decoded ``data``: 100 once done, else the server's
+    ``progress`` figure (0 when missing or not a number). ``Job.progress`` uses it."""
+    if status == DONE:
+        return 100
+    try:
+        return max(0, min(100, int(payload.get("progress", 0))))
+    except (TypeError, ValueError):
+        return 0
+
+
 class JobMixin:
     """Methods of ``Job`` entities."""
 
@@ -58,26 +86,12 @@ class JobMixin:
     @property
     def payload(self) -> dict:
         """``data`` decoded from JSON (an empty dict when there is none or it is not JSON)."""
-        raw = self._fresh("data")
-        if isinstance(raw, dict):
-            return raw
-        if not raw or not isinstance(raw, str):
-            return {}
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+        return decode_data(self._fresh("data"))
 
     @property
     def progress(self) -> int:
         """0-100: 100 once done, else the server's ``progress`` figure."""
-        if self.status == DONE:
-            return 100
-        try:
-            return max(0, min(100, int(self.payload.get("progress", 0))))
-        except (TypeError, ValueError):
-            return 0
+        return job_progress(self.status, self.payload)
 
     @property
     def outputs(self) -> list[dict]:
@@ -140,4 +154,7 @@ class JobMixin:
             delay = min(delay * BACKOFF, MAX_DELAY)
 
 
-__all__ = ["JobMixin", "JobTimeoutError", "DONE", "FAILED", "QUEUED", "RUNNING"]
+__all__ = [
+    "BACKOFF", "DONE", "FAILED", "FINISHED", "FIRST_DELAY", "JobMixin", "JobTimeoutError", "MAX_DELAY",
+    "QUEUED", "RUNNING", "decode_data", "job_progress",
+]

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from publisher.api import JobFailedError, Session
-from publisher.api.job import JobTimeoutError
+from publisher.api.job import JobTimeoutError, decode_data, job_progress
 
 
 def _api_job(session: Session, status: str = "running", **data) -> object:
@@ -97,3 +97,19 @@ def test_progress_and_outputs_tolerate_missing_or_bad_data(session):
     other.commit()
     job.reload()
     assert job.progress == 0 and job.outputs == [] and job.payload == {}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, {}), ("", {}), ("not json", {}), ("[1, 2]", {}), ('{"progress": 40}', {"progress": 40}),
+    ({"progress": 7}, {"progress": 7}),
+])
+def test_decode_data_gives_a_dict_for_any_data(raw, expected):
+    assert decode_data(raw) == expected
+
+
+@pytest.mark.parametrize("status, payload, expected", [
+    ("done", {}, 100), ("running", {"progress": 40}, 40), ("running", {"progress": 140}, 100),
+    ("running", {"progress": -3}, 0), ("running", {"progress": "lots"}, 0), ("queued", {}, 0),
+])
+def test_job_progress_is_clamped_and_full_once_done(status, payload, expected):
+    assert job_progress(status, payload) == expected
