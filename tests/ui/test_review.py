@@ -23,7 +23,7 @@ def test_make_reviewable_shows_encoding_then_playable_and_the_new_thumbnail(
         qtbot, window, tmp_path, make_movie, embedded_server, monkeypatch):
     c = window.controller
     row = c.details.row
-    movie = make_movie(tmp_path / "review.mov", frames=96, size=(320, 180))
+    movie = make_movie(tmp_path / "review.mov", frames=120, size=(960, 540))  # encodes for a while: polled mid-way
     texts: list[str] = []
 
     def watch(top, _bottom, _roles=()):
