@@ -253,17 +253,28 @@ class CredentialStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Created 0600 from the start (no window where it is readable by others), then renamed
         # over the old file so a crash never leaves half a file.
-        fd, tmp = tempfile.mkstemp(prefix=".credentials-", suffix=".tmp", dir=path.parent)
+        write_atomically(path, json.dumps({"version": 1, "keys": keys}, indent=1, sort_keys=True),
+                         mode=0o600, prefix=".credentials-")
+
+
+def write_atomically(path: Path, text: str, *, mode: int, prefix: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half.
+
+    The text goes to a temporary file (named ``prefix...tmp``) in the same folder, given ``mode``
+    before anything is written to it, flushed to the disk, then renamed over ``path``. On any
+    failure the temporary file is removed and the error raised. Any thread.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
         try:
-            os.chmod(tmp, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": 1, "keys": keys}, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -14,7 +14,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from publisher import logs
-from publisher.credentials import CredentialError, CredentialStore
+from publisher.credentials import CredentialError, CredentialStore, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -176,21 +175,8 @@ class SettingsStore:
         data = {"version": FORMAT_VERSION, "active": settings.active,
                 "use_demo_server": settings.use_demo_server,
                 "profiles": [asdict(p) for p in settings.profiles]}
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644 if os.name == "posix" else 0o666)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, json.dumps(data, indent=2) + "\n",
+                         mode=0o644 if os.name == "posix" else 0o666, prefix=".settings-")
 
     # Profiles ----------------------------------------------------------------------------------
     def save_profile(self, settings: Settings, profile: ServerProfile, api_key: str | None = None, *,
