@@ -18,12 +18,7 @@ from publisher.publish.outbox import Outbox, OutboxBusy, request_from_dict, requ
 from publisher.publish.runner import NewVersion, PublishRequest, resume_unfinished, retry, run_publish
 from publisher.publish.staging import stage_paths
 
-
-def make_plates(folder: Path, frames=(1001, 1002, 1003)) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in frames:
-        (folder / f"plate.{f}.exr").write_bytes(f"frame {f} ".encode() * 200)
-    return folder
+from publish_inputs import make_plates
 
 
 def make_big(path: Path, megabytes: int = 6) -> Path:

@@ -13,6 +13,8 @@ from publisher.publish.errors import PublishCancelled, PublishError
 from publisher.publish.runner import NewVersion, PublishRequest, run_publish
 from publisher.publish.staging import stage_paths
 
+from publish_inputs import make_movie
+
 
 def make_files(tmp_path: Path) -> tuple[Path, Path]:
     movie = tmp_path / "edit.mov"
@@ -259,23 +261,6 @@ def test_cancel_stops_the_publish_and_leaves_nothing(session, fresh_session, san
     check = fresh_session()
     assert count_versions_of(check, sandbox.shot_id) == before
     check.close()
-
-
-def make_movie(path: Path, frames: int = 12) -> Path:
-    """A tiny real H.264 movie (PyAV), for the server's encoder to read."""
-    import av
-    import numpy as np
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(frames):
-            image = np.full((48, 64, 3), (i * 20) % 255, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def test_publish_with_review_queues_an_encode_that_makes_the_version_playable(session, fresh_session, sandbox, tmp_path):
