@@ -328,15 +328,20 @@ def _first_holes(frames: list[int], limit: int) -> list[int]:
     return list(itertools.islice(missing(), limit))
 
 
+def _unreadable_folder(path: str, exc: OSError) -> str:
+    """What to tell the artist when folder ``path`` cannot be listed."""
+    if isinstance(exc, PermissionError):
+        return (f"Cannot read folder {path} (permission denied): ask for read access, or copy its files "
+                "somewhere readable and drop them.")
+    return f"Cannot read folder {path} ({exc.strerror or exc}): check the folder and drop it again."
+
+
 def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[object]:
     """The files and sequences directly in folder ``path`` (errors for what cannot be used)."""
     try:
         entries = _open_dir(path)
-    except PermissionError:
-        errors.append(f"Cannot read folder {path} (permission denied): ask for read access, or copy its files somewhere readable and drop them.")
-        return []
     except OSError as exc:
-        errors.append(f"Cannot read folder {path} ({exc.strerror or exc}): check the folder and drop it again.")
+        errors.append(_unreadable_folder(path, exc))
         return []
     subfolders = 0
     wanted = False
@@ -360,11 +365,8 @@ def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[obj
         warnings.append(f"Folder {path}: {subfolders} subfolder{'s were' if subfolders != 1 else ' was'} not staged; drop them on their own to publish them.")
     try:
         items = list(sequences.scan(path))
-    except PermissionError:
-        errors.append(f"Cannot read folder {path} (permission denied): ask for read access, or copy its files somewhere readable and drop them.")
-        return []
     except OSError as exc:
-        errors.append(f"Cannot read folder {path} ({exc.strerror or exc}): check the folder and drop it again.")
+        errors.append(_unreadable_folder(path, exc))
         return []
     kept = []
     for item in items:
