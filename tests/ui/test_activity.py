@@ -269,3 +269,64 @@ def test_publish_waits_while_the_server_is_down_and_runs_when_it_is_back(qtbot, 
         server.stop()
         if back is not None:
             back.stop()
+
+
+_KILLED_PUBLISHER = r"""
+import sys
+from publisher.api import Session
+from publisher.publish import runner, staging
+from publisher.publish.events import BytesProgress
+from publisher.publish.outbox import Outbox
+
+url, user, key, outbox_dir, version_id, *paths = sys.argv[1:]
+session = Session(url, user, key)
+request = runner.PublishRequest(components=staging.stage_paths(paths, set()).components, version_id=version_id)
+
+def on_event(event):
+    if isinstance(event, BytesProgress) and 0 < event.done < event.total:
+        print("moving", event.name, flush=True)
+
+runner.run_publish(session, request, on_event=on_event, outbox=Outbox(outbox_dir))
+"""
+
+
+def test_publisher_killed_mid_publish_is_resumed_by_the_next_window(
+        qtbot, ui_session, settings, outbox, tmp_path, embedded_server):
+    import signal
+    import subprocess
+    import sys
+
+    from publisher.ui.window import MainWindow
+
+    version_id = ui_session.query("select id from AssetVersion").first()["id"]
+    before = _components_named(embedded_server, version_id)
+    first = tmp_path / "killed_a.txt"
+    first.write_bytes(b"a" * 4000)
+    big = _sparse(tmp_path / "killed_b.bin", 700 * 1024 * 1024)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PUBLISHER, embedded_server.url, embedded_server.api_user,
+         embedded_server.api_key, str(outbox.root), version_id, str(first), str(big)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("moving killed_b"):
+                break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    entry = outbox.unfinished()[0]
+    names = sorted(comp.name for comp in entry.request.components)
+    assert entry.steps["components"][names[0]]["state"] == "done", "killed after the first component"
+
+    win = MainWindow(ui_session, settings=settings, outbox=outbox)
+    qtbot.addWidget(win)
+    c = win.controller
+    try:
+        with qtbot.waitSignal(c.publishFinished, timeout=120000):
+            win.start()
+        row = c.activity_model.item(f"publish:{entry.id}")
+        assert row.state == "done" and row.title.startswith("Resume: ")
+        assert _components_named(embedded_server, version_id) == sorted(before + names)
+        assert outbox.get(entry.id).state == "done"
+    finally:
+        c.shutdown()
