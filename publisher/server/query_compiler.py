@@ -131,15 +131,24 @@ class Compiler:
             return "scalar", owner.scalars[name]
         return "computed", name
 
-    def _order_column(self, path: str, tm: TypeModel, alias: str, joins: _Joins) -> tuple[str, str]:
-        parts = path.split(".")
-        for part in parts[:-1]:
+    def _follow_refs(self, path: str, parts: list[str], tm: TypeModel, alias: str, joins: _Joins,
+                     not_a_ref: str) -> tuple[TypeModel, str]:
+        """Join along ``parts`` (each a reference to one entity) from ``tm`` as ``alias``; the type
+        and alias reached. ``not_a_ref`` (formatted with ``path`` and ``part``) is the error for
+        a part that is not such a reference."""
+        for part in parts:
             kind, rel = self._attribute(tm, part, path)
             if kind != "rel" or rel.kind != "ref":
-                raise QueryError(f"Cannot order by '{path}': '{part}' is not a reference to one entity.")
+                raise QueryError(not_a_ref.format(path=path, part=part))
             target = self.model.types[rel.target]
             alias = joins.ref(alias, tm, part, rel.local, target)
             tm = target
+        return tm, alias
+
+    def _order_column(self, path: str, tm: TypeModel, alias: str, joins: _Joins) -> tuple[str, str]:
+        parts = path.split(".")
+        tm, alias = self._follow_refs(path, parts[:-1], tm, alias, joins,
+                                      "Cannot order by '{path}': '{part}' is not a reference to one entity.")
         kind, info = self._attribute(tm, parts[-1], path)
         if kind == "scalar":
             return f"{alias}.{q(parts[-1])}", info
@@ -164,13 +173,8 @@ class Compiler:
     def _related(self, path: str, criteria, tm: TypeModel, alias: str, joins: _Joins, params: list[Any]) -> str:
         """``path has (...)`` / ``path any (...)``: an EXISTS over the related rows."""
         parts = path.split(".")
-        for part in parts[:-1]:
-            kind, rel = self._attribute(tm, part, path)
-            if kind != "rel" or rel.kind != "ref":
-                raise QueryError(f"In '{path}', '{part}' must be a reference to one entity.")
-            target = self.model.types[rel.target]
-            alias = joins.ref(alias, tm, part, rel.local, target)
-            tm = target
+        tm, alias = self._follow_refs(path, parts[:-1], tm, alias, joins,
+                                      "In '{path}', '{part}' must be a reference to one entity.")
         kind, rel = self._attribute(tm, parts[-1], path)
         if kind != "rel" or rel.kind == "virtual":
             raise QueryError(f"'{path}' is not a relation, so has/any cannot be used on it.")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
 
 __all__ = [
     "QuerySyntaxError",
@@ -387,24 +387,22 @@ class _Parser:
     # -- criteria ----------------------------------------------------------------------------
 
     def or_expr(self) -> Expr:
-        first = self.and_expr()
-        if not self.is_word("or"):
-            return first
-        items = [first]
-        while self.is_word("or"):
-            self.index += 1
-            items.append(self.and_expr())
-        return Or(items)
+        return self._joined("or", self.and_expr, Or)
 
     def and_expr(self) -> Expr:
-        first = self.not_expr()
-        if not self.is_word("and"):
+        return self._joined("and", self.not_expr, And)
+
+    def _joined(self, word: str, operand: Callable[[], Expr], node: Callable[[list[Expr]], Expr]) -> Expr:
+        """One ``operand``, or several joined by the keyword ``word`` as one ``node`` (flat, so a
+        long chain of ``and``s stays one level deep)."""
+        first = operand()
+        if not self.is_word(word):
             return first
         items = [first]
-        while self.is_word("and"):
+        while self.is_word(word):
             self.index += 1
-            items.append(self.not_expr())
-        return And(items)
+            items.append(operand())
+        return node(items)
 
     def not_expr(self) -> Expr:
         # A loop, not recursion, so a long run of `not`s cannot exhaust the stack; each `not`
