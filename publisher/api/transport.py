@@ -25,6 +25,10 @@ _AUTH_EXCEPTIONS = {"InvalidCredentialsError", "FTAuthenticationError", "Authent
 #: HTTP statuses worth retrying for a read: the server or a proxy in front of it is busy.
 RETRY_STATUSES = {502, 503, 504}
 
+#: Added to a connection error when a commit was sent but no answer confirmed it.
+_UNCONFIRMED = (" The changes were not confirmed: they may or may not have been saved. "
+                "They are kept in the session; check the server before committing again.")
+
 
 def encode_datetime(value: _dt.date) -> dict[str, str]:
     """The wire form of a date or datetime (aware datetimes are sent in UTC)."""
@@ -195,8 +199,7 @@ class Transport:
             "and that the server is running."
         )
         if sent:
-            message += (" The changes were not confirmed: they may or may not have been saved. "
-                        "They are kept in the session; check the server before committing again.")
+            message += _UNCONFIRMED
         return exceptions.ServerConnectionError(message, server_url=self.server_url)
 
     def _read(self, response: requests.Response, expected: int, *, unconfirmed: bool = False) -> list[Any]:
@@ -211,8 +214,7 @@ class Transport:
                     "lasts, check that the server is running."
                 )
                 if unconfirmed:
-                    message += (" The changes were not confirmed: they may or may not have been saved. "
-                                "They are kept in the session; check the server before committing again.")
+                    message += _UNCONFIRMED
                 raise exceptions.ServerConnectionError(message, server_url=self.server_url)
             snippet = response.text[:200].strip().replace("\n", " ")
             raise exceptions.ServerResponseError(
