@@ -17,32 +17,30 @@ Printed: median wall time, requests per call, and the ratio to the baseline.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
 from publisher.api.session import Session  # noqa: E402
 from publisher.embedded import EmbeddedServer  # noqa: E402
 from publisher.publish import browse  # noqa: E402
 from publisher.server import demo  # noqa: E402
-from publisher.server.files import ContentStore  # noqa: E402
-from publisher.server.storage import Storage  # noqa: E402
 
 
 def populate(data_dir: Path, counts: dict[str, int]) -> dict[str, str]:
     """Seed a data folder with the demo project plus one new shot per ``counts`` entry."""
-    storage = Storage(data_dir / "ftrack.sqlite")
-    demo.seed(storage, ContentStore(data_dir / "files"))
+    storage = _common.seeded_storage(data_dir)
     conn = storage.connection()
     project = conn.execute('SELECT id FROM "context" WHERE entity_type = \'Project\'').fetchone()[0]
     user = conn.execute('SELECT id FROM "users" WHERE username = ?', (demo.DEMO_USERNAME,)).fetchone()[0]
@@ -58,21 +56,8 @@ def populate(data_dir: Path, counts: dict[str, int]) -> dict[str, str]:
                                            "object_type_id": "bad911de-3bd6-47b9-8b46-3476e237cb36"})
             storage.insert(tx, "asset", {"id": asset, "name": f"{label}_renders", "context_id": shot,
                                          "project_id": project, "type_id": asset_type})
-            versions, components = [], []
-            for n in range(1, count + 1):
-                vid = str(uuid.uuid4())
-                versions.append({"id": vid, "asset_id": asset, "version": n, "comment": f"take {n}",
-                                 "date": (start + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S"),
-                                 "is_published": 1, "project_id": project, "status_id": statuses[n % len(statuses)],
-                                 "user_id": user})
-                components.append({"id": str(uuid.uuid4()), "entity_type": "FileComponent", "system_type": "file",
-                                   "name": "main", "file_type": ".exr", "size": 1000, "version_id": vid})
-                if len(versions) >= 10000:
-                    storage.insert_many(tx, "asset_version", versions)
-                    storage.insert_many(tx, "component", components)
-                    versions, components = [], []
-            storage.insert_many(tx, "asset_version", versions)
-            storage.insert_many(tx, "component", components)
+            _common.insert_versions(storage, tx, count, asset=asset, statuses=statuses, start=start,
+                                    project_id=project, user_id=user)
         shots[label] = shot
     storage.close()
     return shots
@@ -103,8 +88,7 @@ def main() -> int:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
         shots = populate(data_dir, {"small": 10, "big": n})
-        print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-              "server and client share them, loopback HTTP")
+        print(_common.machine_note())
         server = EmbeddedServer(data_dir)
         server.start()
         try:

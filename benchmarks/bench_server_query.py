@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -38,10 +36,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
 from publisher.embedded import EmbeddedServer  # noqa: E402
 from publisher.server import demo  # noqa: E402
-from publisher.server.files import ContentStore  # noqa: E402
-from publisher.server.storage import Storage  # noqa: E402
 
 #: The projection of publisher.publish.browse (_VERSION_PROJECTION), copied so that the figure
 #: stays comparable if that module changes; the script checks they still agree when it can.
@@ -55,8 +54,7 @@ STATUSES = list(demo.STATUS_IDS.values())
 
 def populate(data_dir: Path, versions: int) -> dict[str, dict[str, str]]:
     """A seeded data folder plus a big and a small asset; returns their ids."""
-    storage = Storage(data_dir / "ftrack.sqlite")
-    demo.seed(storage, ContentStore(data_dir / "files"))
+    storage = _common.seeded_storage(data_dir)
     conn = storage.connection()
     shots = {r["name"]: r["id"] for r in conn.execute('SELECT id, name FROM "context" WHERE entity_type = \'Shot\'')}
     user = conn.execute('SELECT id FROM "users" WHERE username = ?', (demo.DEMO_USERNAME,)).fetchone()[0]
@@ -70,24 +68,8 @@ def populate(data_dir: Path, versions: int) -> dict[str, dict[str, str]]:
         with storage.transaction() as tx:
             storage.insert(tx, "asset", {"id": asset, "name": f"{label}_renders", "context_id": shot,
                                          "project_id": project, "type_id": asset_type})
-            batch_versions, batch_components = [], []
-            for n in range(1, count + 1):
-                vid = str(uuid.uuid4())
-                batch_versions.append({
-                    "id": vid, "asset_id": asset, "version": n, "comment": f"take {n}",
-                    "date": (start + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S"),
-                    "is_published": 1, "project_id": project, "status_id": STATUSES[n % len(STATUSES)],
-                    "task_id": task, "user_id": user, "thumbnail_id": None,
-                })
-                batch_components.append({"id": str(uuid.uuid4()), "entity_type": "FileComponent",
-                                         "system_type": "file", "name": "main", "file_type": ".exr",
-                                         "size": 1000, "version_id": vid})
-                if len(batch_versions) >= 10000:
-                    storage.insert_many(tx, "asset_version", batch_versions)
-                    storage.insert_many(tx, "component", batch_components)
-                    batch_versions, batch_components = [], []
-            storage.insert_many(tx, "asset_version", batch_versions)
-            storage.insert_many(tx, "component", batch_components)
+            _common.insert_versions(storage, tx, count, asset=asset, statuses=STATUSES, start=start,
+                                    project_id=project, task_id=task, user_id=user, thumbnail_id=None)
         made[label] = {"asset": asset, "shot": shot}
     storage.close()
     return made
@@ -155,8 +137,7 @@ def main() -> int:
         size_mb = (data_dir / "ftrack.sqlite").stat().st_size / 1e6
         print(f"inserted {args.versions} versions (+1 component each) of one asset in {load:.1f} s; "
               f"database {size_mb:.0f} MB")
-        print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-              "server and client share them, loopback HTTP")
+        print(_common.machine_note())
         print(check_projection())
         server = EmbeddedServer(data_dir)
         server.start()
