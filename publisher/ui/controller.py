@@ -331,6 +331,7 @@ class Controller(QObject):
         self.outbox = outbox
         self._publishes: dict[str, _Publish] = {}
         self._pollers: dict[str, JobPoller] = {}
+        self._retired_pollers: list[JobPoller] = []
         self._resumed = False
         #: Delay before a publish waiting for the server tries again (doubles up to the cap), ms.
         self.wait_first_ms, self.wait_max_ms = 5000, 60000
@@ -973,8 +974,16 @@ class Controller(QObject):
         s.progress.connect(lambda j, st, p, v=version_id: self._job_progress(j, st, p, v))
         s.finished.connect(lambda j, st, payload, v=version_id: self._job_finished(j, st, payload, v))
         s.failed.connect(self._job_lost)
-        s.stopped.connect(lambda j: self._pollers.pop(j, None))
+        s.stopped.connect(self._poller_stopped)
         self.long_pool.start(poller)
+
+    def _poller_stopped(self, job_id: str) -> None:
+        # "stopped" is sent from inside run(): keep the runnable alive until a later call, when
+        # its thread has surely left run(), rather than deleting it under its feet.
+        poller = self._pollers.pop(job_id, None)
+        self._retired_pollers = [p for p in self._retired_pollers if p is not poller][-8:]
+        if poller is not None:
+            self._retired_pollers.append(poller)
 
     def _job_progress(self, job_id: str, status: str, percent: int, version_id: str | None) -> None:
         self.activity_model.job_progress(job_id, status, percent)
