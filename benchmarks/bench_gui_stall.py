@@ -180,12 +180,19 @@ def main(argv: list[str] | None = None) -> int:
             version = c.details.row
             heart = Heartbeat()
 
+            def measure(phase: str, run):
+                """``run()`` with the heartbeat on, keeping the phase's gap figures; (seconds, result)."""
+                heart.start()
+                t0 = time.perf_counter()
+                result = run()
+                elapsed = time.perf_counter() - t0
+                results[phase] = stats(heart.stop())
+                if args.verbose:
+                    print(phase, "worst gaps:", heart.worst(), file=sys.stderr)
+                return elapsed, result
+
             # Idle baseline.
-            heart.start()
-            run_for(args.idle)
-            results["idle (baseline)"] = stats(heart.stop())
-            if args.verbose:
-                print("idle (baseline)", "worst gaps:", heart.worst(), file=sys.stderr)
+            measure("idle (baseline)", lambda: run_for(args.idle))
 
             # Upload through the window.
             big = tmp / "plate_1GiB.bin"
@@ -194,26 +201,16 @@ def main(argv: list[str] | None = None) -> int:
             c.select_version(version)
             if not wait_for(c.staged, 30, lambda: c.drop([str(big)], DropTarget("current"))):
                 raise SystemExit("the drop was not staged")
-            heart.start()
-            t0 = time.perf_counter()
-            ok = wait_for(c.publishFinished, 1800, lambda: c.publish("bench"))
-            timings["upload"] = time.perf_counter() - t0
-            results[f"upload {args.size} MiB"] = stats(heart.stop())
-            if args.verbose:
-                print(f"upload {args.size} MiB", "worst gaps:", heart.worst(), file=sys.stderr)
+            timings["upload"], ok = measure(f"upload {args.size} MiB", lambda: wait_for(
+                c.publishFinished, 1800, lambda: c.publish("bench")))
             big.unlink()
             if not ok:
                 raise SystemExit(f"the publish did not finish: {errors[-1:] or 'timeout'}")
 
             # Encode, followed by the job poller.
             movie = make_movie(tmp / "review.mp4", args.frames, args.width, args.height)
-            heart.start()
-            t0 = time.perf_counter()
-            ok = wait_for(c.jobFinished, 1800, lambda: c.make_reviewable(version.id, str(movie)))
-            timings["encode"] = time.perf_counter() - t0
-            results[f"encode {args.frames} frames {args.width}x{args.height}"] = stats(heart.stop())
-            if args.verbose:
-                print(f"encode {args.frames} frames {args.width}x{args.height}", "worst gaps:", heart.worst(), file=sys.stderr)
+            timings["encode"], ok = measure(f"encode {args.frames} frames {args.width}x{args.height}", lambda: wait_for(
+                c.jobFinished, 1800, lambda: c.make_reviewable(version.id, str(movie))))
             if not ok:
                 raise SystemExit(f"the encode did not finish: {errors[-1:] or 'timeout'}")
             encode_row = next(i for i in c.activity_model.publishes() if i.kind == "review")
