@@ -267,6 +267,14 @@ class _Parser:
         near = token.text if token.kind != _STRING else self.expression[token.pos:token.pos + 30]
         return _error(self.expression, message, token.pos, near)
 
+    def unclosed(self, opening: _Token) -> QuerySyntaxError:
+        """The error for the query ending before the ')' that closes ``opening``."""
+        return _error(
+            self.expression,
+            "unbalanced parentheses: the '(' at position %d is never closed" % (opening.pos + 1),
+            len(self.expression),
+        )
+
     def identifier(self, what: str, after: str, pattern: re.Pattern[str]) -> str:
         token = self.peek()
         if token.kind != _WORD or token.low in _RESERVED or not pattern.match(token.text):
@@ -440,12 +448,7 @@ class _Parser:
         token = self.peek()
         if token.kind != _RPAREN:
             if token.kind == _END:
-                raise _error(
-                    self.expression,
-                    "unbalanced parentheses: the '(' at position %d is never closed"
-                    % (opening.pos + 1),
-                    len(self.expression),
-                )
+                raise self.unclosed(opening)
             raise self.fail("expected 'and', 'or' or ')'")
         self.index += 1
         return inner
@@ -535,12 +538,7 @@ class _Parser:
                 self.index += 1
                 return values
             if token.kind == _END:
-                raise _error(
-                    self.expression,
-                    "unbalanced parentheses: the '(' at position %d is never closed"
-                    % (opening.pos + 1),
-                    len(self.expression),
-                )
+                raise self.unclosed(opening)
             raise self.fail("expected ',' or ')' in the value list of '%s'" % op)
 
 
