@@ -8,6 +8,8 @@ being spooled to a temporary file by the server first. Called from the thread th
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Callable
 
 from cheroot import wsgi
@@ -26,6 +28,22 @@ BACKLOG = 128
 MAX_HEADER_BYTES = 256 * 1024
 
 
+class _Server(wsgi.Server):
+    """cheroot's server with SO_REUSEADDR on every listening socket, a free port's included.
+
+    cheroot leaves it off for port 0. The connections of a server killed mid-upload then sit in
+    TIME_WAIT without it, and a server restarted on the same data folder and port cannot listen
+    for a minute. On POSIX the option never lets a second server take a port that is listening.
+    """
+
+    @classmethod
+    def prepare_socket(cls, bind_addr, family, type, proto, *args, **kwargs):  # noqa: A002
+        sock = super().prepare_socket(bind_addr, family, type, proto, *args, **kwargs)
+        if os.name != "nt" and family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        return sock
+
+
 class HttpServer:
     """A listening socket serving ``app`` until :meth:`stop`."""
 
@@ -35,7 +53,7 @@ class HttpServer:
         Raises OSError when the address cannot be used.
         """
         # cheroot wants all interfaces spelt out; "" meant that to waitress and to the CLI.
-        self._server = wsgi.Server(
+        self._server = _Server(
             (host or "0.0.0.0", port), app, numthreads=threads, server_name="ftrack-publisher",
             request_queue_size=BACKLOG, timeout=SOCKET_TIMEOUT, shutdown_timeout=5,
         )

@@ -272,3 +272,23 @@ def test_many_clients_keep_their_connections(server: EmbeddedServer) -> None:
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_killed_server_restarts_on_its_free_port_at_once(tmp_path: Path) -> None:
+    # A server started on a free port (port 0) and killed while a client holds a connection must
+    # be able to listen on that same port again straight away: the outbox resumes against it.
+    first = EmbeddedServer(tmp_path / "data")
+    first.start()
+    port = int(first.url.rsplit(":", 1)[1])
+    client = requests.Session()
+    assert client.get(f"{first.url}/component/get", params={"id": "x"}, timeout=10).status_code >= 400
+    first.kill()
+    second = EmbeddedServer(tmp_path / "data", port=port)
+    try:
+        second.start()
+        assert second.url == first.url
+        answer = Raw(second.url, second.api_user, second.api_key).query("select id from Location")
+        assert answer
+    finally:
+        second.stop()
+        client.close()
