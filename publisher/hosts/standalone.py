@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.ui.window import MainWindow
+from publisher.ui.window import USER_OUTBOX, MainWindow
 
 
-def open_window(session: Any, *, server_label: str = "", show: bool = True, settings: Any = None) -> MainWindow:
+def open_window(session: Any, *, server_label: str = "", show: bool = True, settings: Any = None,
+                outbox: Any = USER_OUTBOX) -> MainWindow:
     """Create the main window on ``session``; with ``show`` show it and start loading.
 
-    A ``QApplication`` must exist. The caller keeps the returned window alive.
+    ``outbox`` is where publishes wait and are resumed from (default: the user's own). A
+    ``QApplication`` must exist; call from the GUI thread. The caller keeps the window alive.
     """
-    window = MainWindow(session, server_label=server_label, settings=settings)
+    window = MainWindow(session, server_label=server_label, settings=settings, outbox=outbox)
     if show:
         window.show()
         window.start()

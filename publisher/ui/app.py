@@ -239,8 +239,16 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
                 except OSError as exc:
                     log.warning("Could not record the use of %s: %s", choice.label, exc)
         from publisher.hosts.standalone import open_window
+        from publisher.ui.window import USER_OUTBOX
 
-        window = open_window(session, server_label=label, show=screenshot is None, settings=settings)
+        outbox: Any = USER_OUTBOX
+        if scratch is not None:
+            # The picture's scratch server must never resume the user's own unfinished publishes.
+            from publisher.publish.outbox import Outbox
+
+            outbox = Outbox(Path(scratch.name) / "outbox")
+        window = open_window(session, server_label=label, show=screenshot is None, settings=settings,
+                             outbox=outbox)
         window.embedded_server = server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None
