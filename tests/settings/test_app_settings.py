@@ -51,13 +51,19 @@ def test_configured_server_prefers_environment_then_profile_then_old_address(mem
     assert configured_server(env, qsettings, store) == ServerChoice("https://env.example.com", "eve", "env-key-1234", False)
 
 
-def test_old_qt_settings_move_to_a_profile_and_the_key_to_the_keyring(memory_keyring, qsettings, tmp_path):
-    qsettings.setValue("server/url", "https://studio.example.com/")
+def write_legacy_settings(qsettings, tmp_path, url: str, other_key: str) -> None:
+    """What older versions kept in QSettings: the server, user and key in plain text, plus one
+    setting (``other_key`` = ``keep-me``) that is not about the server."""
+    qsettings.setValue("server/url", url)
     qsettings.setValue("server/api_user", "ann")
     qsettings.setValue("server/api_key", OLD_KEY)
-    qsettings.setValue("context/last", "keep-me")
+    qsettings.setValue(other_key, "keep-me")
     qsettings.sync()
     assert OLD_KEY in (tmp_path / "legacy.ini").read_text()
+
+
+def test_old_qt_settings_move_to_a_profile_and_the_key_to_the_keyring(memory_keyring, qsettings, tmp_path):
+    write_legacy_settings(qsettings, tmp_path, "https://studio.example.com/", other_key="context/last")
 
     store = SettingsStore()
     migrate_legacy_settings(qsettings, store)
@@ -72,12 +78,7 @@ def test_old_qt_settings_move_to_a_profile_and_the_key_to_the_keyring(memory_key
 
 
 def test_without_a_keyring_the_old_key_is_dropped_not_written_elsewhere(no_keyring, qsettings, tmp_path):
-    qsettings.setValue("server/url", "https://studio.example.com")
-    qsettings.setValue("server/api_user", "ann")
-    qsettings.setValue("server/api_key", OLD_KEY)
-    qsettings.setValue("window/state", "keep-me")
-    qsettings.sync()
-    assert OLD_KEY in (tmp_path / "legacy.ini").read_text()
+    write_legacy_settings(qsettings, tmp_path, "https://studio.example.com", other_key="window/state")
     store = SettingsStore()
     migrate_legacy_settings(qsettings, store)
     assert OLD_KEY not in (tmp_path / "legacy.ini").read_text()
@@ -126,6 +127,9 @@ def test_the_app_opens_on_the_active_profile_and_the_window_offers_settings(
     window = app._open_windows[-1]
     qtbot.addWidget(window)
     try:
+        # The projects load in a worker and end with "Ready" in the status bar: wait for it, or
+        # it may replace the messages checked below.
+        qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Ready", timeout=10000)
         assert window.identity.text().strip().startswith(f"Local · {embedded_server.url}")
         assert window.embedded_server is None
         assert SettingsStore().load().profile("Local").last_used is not None
