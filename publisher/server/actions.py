@@ -390,13 +390,7 @@ class Api:
             if row.get("version") is None:
                 (top,) = conn.execute('SELECT MAX("version") FROM "asset_version" WHERE "asset_id" = ?', (row["asset_id"],)).fetchone()
                 row["version"] = (top or 0) + 1
-            row.setdefault("date", now)
-            if row.get("date") is None:
-                row["date"] = now
-            if row.get("user_id") is None:
-                row["user_id"] = batch.user["id"]
-            if row.get("status_id") is None:
-                row["status_id"] = DEFAULT_STATUS_ID
+            _fill_missing(row, date=now, user_id=batch.user["id"], status_id=DEFAULT_STATUS_ID)
             asset = conn.execute('SELECT "project_id" FROM "asset" WHERE "id" = ?', (row["asset_id"],)).fetchone()
             row["project_id"] = asset[0] if asset else None
         elif name == "Asset":
@@ -405,16 +399,9 @@ class Api:
             ctx_row = conn.execute('SELECT "project_id" FROM "context" WHERE "id" = ?', (row["context_id"],)).fetchone()
             row["project_id"] = ctx_row[0] if ctx_row else None
         elif name == "Job":
-            row.setdefault("created_at", now)
-            if row.get("created_at") is None:
-                row["created_at"] = now
-            if row.get("user_id") is None:
-                row["user_id"] = batch.user["id"]
+            _fill_missing(row, created_at=now, user_id=batch.user["id"])
         elif name == "Note":
-            if row.get("date") is None:
-                row["date"] = now
-            if row.get("user_id") is None:
-                row["user_id"] = batch.user["id"]
+            _fill_missing(row, date=now, user_id=batch.user["id"])
         elif name == "ComponentLocation":
             if row.get("component_id") is None or row.get("location_id") is None:
                 raise ValidationError("A new ComponentLocation needs a component and a location.")
@@ -479,6 +466,13 @@ class Api:
         if user[0] != batch.user["id"]:
             raise ValidationError("You can only reset your own API key.")
         return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
+
+
+def _fill_missing(row: dict, **values: Any) -> None:
+    """Give ``row`` each of ``values`` it has no value for (absent or None)."""
+    for key, value in values.items():
+        if row.get(key) is None:
+            row[key] = value
 
 
 def _is_uuid(value: str) -> bool:
