@@ -15,8 +15,12 @@ def format_size(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
-def format_holes(holes: list[int] | int | None, limit: int = 12) -> str:
-    """The missing frames, shortened: ``[1003, 1004, 1010]`` -> ``'3 missing: 1003-1004, 1010'``."""
+def format_holes(holes: list[int] | int | None, limit: int = 12, count: int | None = None) -> str:
+    """The missing frames, shortened: ``[1003, 1004, 1010]`` -> ``'3 missing: 1003-1004, 1010'``.
+
+    ``count`` is the true number missing when ``holes`` lists only the first of them (staging
+    caps the list for sequences with huge gaps).
+    """
     if not holes:
         return ""
     if isinstance(holes, int):
@@ -31,5 +35,7 @@ def format_holes(holes: list[int] | int | None, limit: int = 12) -> str:
         ranges.append(str(start) if start == prev else f"{start}-{prev}")
         if frame is not None:
             start = prev = frame
-    shown = ", ".join(ranges[:limit]) + (", …" if len(ranges) > limit else "")
-    return f"{len(frames)} missing: {shown}"
+    total = max(count or 0, len(frames))
+    more = len(ranges) > limit or total > len(frames)
+    shown = ", ".join(ranges[:limit]) + (", …" if more else "")
+    return f"{total} missing: {shown}"

@@ -12,47 +12,21 @@ on a ``threading.Event``, so a cancel ends it at once, never after a sleep.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+# The backoff and the reading of a Job's data are the client's own (Job.wait uses the same).
+from publisher.api.job import BACKOFF, FINISHED, FIRST_DELAY, MAX_DELAY, decode_data, job_progress
 from publisher.publish.browse import quote
 from publisher.ui.workers import describe_error
 
 log = logging.getLogger(__name__)
 
-#: The first delay, the factor and the longest delay between two polls (seconds).
-FIRST_DELAY, BACKOFF, MAX_DELAY = 0.5, 1.5, 5.0
 #: Polls that may fail in a row (server restarting, network blip) before the poller gives up.
 MAX_ERRORS = 6
-
-FINISHED = ("done", "failed")
-
-
-def decode_data(raw: Any) -> dict:
-    """A Job's ``data`` as a dict (empty when missing or not JSON)."""
-    if isinstance(raw, dict):
-        return raw
-    if not raw or not isinstance(raw, str):
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def job_progress(status: str, payload: dict) -> int:
-    """0-100 for a job: 100 once done, else the server's ``progress`` figure."""
-    if status == "done":
-        return 100
-    try:
-        return max(0, min(100, int(payload.get("progress", 0))))
-    except (TypeError, ValueError):
-        return 0
 
 
 class JobPollerSignals(QObject):

@@ -165,7 +165,7 @@ class StagingModel(QAbstractTableModel):
             if col == FRAMES:
                 return row.frame_range or ""
             if col == HOLES:
-                return str(len(row.holes)) if row.holes else ""
+                return str(row.hole_count) if row.holes else ""
             if col == SIZE:
                 return format_size(row.size)
             if col == LOCATION:
@@ -189,7 +189,7 @@ class StagingModel(QAbstractTableModel):
             if col == NAME:
                 return self.name_error(index.row()) or "Double-click to rename"
             if col == HOLES and row.holes:
-                return format_holes(row.holes)
+                return format_holes(row.holes, count=row.hole_count)
             if col == REMOVE:
                 return "Remove from the publish (Del)"
             if col == SOURCE:

@@ -326,3 +326,16 @@ def test_paged_view_of_100000_versions(qtbot):
     proxy.sort(vm.ASSET, Qt.SortOrder.DescendingOrder)
     assert orders == [("version", False)]
     assert model.order_by == "asset" and model.descending
+
+
+def test_staging_row_shows_the_true_hole_count_of_a_capped_list(qtmodeltester):
+    model = sm.StagingModel()
+    qtmodeltester.check(model)
+    capped = list(range(2, 10_002))  # staging lists the first 10,000 of 999,999,998
+    model.add([StagedComponent(name="f", kind="sequence", path="/p/f.%d.exr [1, 1000000000]",
+                                          size=0, frame_range="1, 1000000000", holes=capped,
+                                          file_type=".exr", hole_count=999_999_998)])
+    holes = model.index(0, sm.HOLES)
+    assert holes.data() == "999999998"
+    tip = holes.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("999999998 missing: 2-10001") and tip.endswith("…")
