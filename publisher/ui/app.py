@@ -176,6 +176,11 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
     app = QApplication.instance()
     owns_app = app is None
     if app is None:
+        from publisher.ui.preflight import display_problem
+
+        problem = display_problem()
+        if problem:  # Qt would abort the process without saying which package to install
+            return _fail(problem)
         app = QApplication(list(argv) if argv else [sys.argv[0]])
         app.setApplicationName("ftrack-publisher")
         app.setOrganizationName("ftrack")
