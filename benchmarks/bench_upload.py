@@ -213,7 +213,7 @@ def main() -> int:
           f"{middle['counts'].total} ({middle['counts'].puts})"],
          ["(reference: one MD5 pass)", md5_time, f"{md5_rate:.0f}", f"{md5_rate / cp_rate:.2f}", "-", "-"]]))
     print(f"median upload split: checksum + get_upload_metadata {first:.2f} s, body sent {last - first:.2f} s, "
-          f"server's answer to the PUT + commit {up_time - last:.2f} s")
+          f"server's answer to the PUT + commit {middle['seconds'] - last:.2f} s (the run of median time)")
     if server_hwm is not None:
         print(f"(server process peak resident size over the whole run: {server_hwm / 1024:.0f} MiB)")
     verdicts = [("upload rate >= 70% of cp's", f"{ratio:.0%}", ratio >= 0.70),
