@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from publisher.ui import icons, roles
 from publisher.ui.formatting import format_size
+from publisher.ui.rows_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -21,12 +22,10 @@ NAME, KIND, FRAMES, HOLES, SIZE, LOCATIONS, AVAILABLE = range(len(COLUMNS))
 HOLE_COLOR = QColor("#ffb74d")
 
 
-class ComponentModel(QAbstractTableModel):
+class ComponentModel(RowsTableModel):
     """Read-only table of a version's components."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
+    columns = COLUMNS
 
     def set_rows(self, rows: Iterable[Any]) -> None:
         """Show ``rows`` instead of what is there."""
@@ -40,20 +39,6 @@ class ComponentModel(QAbstractTableModel):
     def names(self) -> set[str]:
         """The component names of the version (staged names must differ from these)."""
         return {r.name for r in self._rows}
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

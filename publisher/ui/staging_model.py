@@ -11,11 +11,12 @@ import dataclasses
 import os
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from publisher.ui import icons, roles
 from publisher.ui.formatting import format_holes, format_size
+from publisher.ui.rows_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -48,8 +49,10 @@ def default_locations() -> list[str]:
         return ["ftrack.server", "ftrack.unmanaged"]
 
 
-class StagingModel(QAbstractTableModel):
+class StagingModel(RowsTableModel):
     """Staged components of one target version (existing or new)."""
+
+    columns = COLUMNS
 
     #: ``message``: an edit was refused (the name is invalid or taken).
     editRejected = Signal(str)
@@ -60,7 +63,6 @@ class StagingModel(QAbstractTableModel):
                  validator: Callable[[str, set[str]], str | None] | None = None,
                  locations: list[str] | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
         self._existing: set[str] = set()
         self._validate = validator or _default_validator
         self.locations = list(locations) if locations is not None else default_locations()
@@ -73,9 +75,6 @@ class StagingModel(QAbstractTableModel):
     def components(self) -> list[Any]:
         """The staged components, in order (the objects the publish takes)."""
         return list(self._rows)
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
 
     def set_existing_names(self, names: Iterable[str]) -> None:
         """Names the target version already has; staged names must differ from them."""
@@ -133,17 +132,6 @@ class StagingModel(QAbstractTableModel):
         return problems
 
     # QAbstractTableModel ------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled

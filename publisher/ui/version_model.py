@@ -13,10 +13,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
 from publisher.ui import icons, roles
+from publisher.ui.rows_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -44,8 +45,10 @@ def format_date(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
 
 
-class VersionModel(QAbstractTableModel):
+class VersionModel(RowsTableModel):
     """AssetVersions of one context. Rows arrive in pages; ``canFetchMore`` asks for the next."""
+
+    columns = COLUMNS
 
     #: ``(context_id, offset, limit, generation)``: load this page.
     pageRequested = Signal(str, int, int, int)
@@ -61,7 +64,6 @@ class VersionModel(QAbstractTableModel):
         self.text_filter = ""
         self.total = 0
         self.generation = 0
-        self._rows: list[Any] = []
         self._row_of: dict[str, int] = {}
         self._loading = False
         self.thumbnail_lookup: Callable[[str], QPixmap | None] | None = None
@@ -187,9 +189,6 @@ class VersionModel(QAbstractTableModel):
             self.orderRequested.emit(key, descending)
 
     # Lookup -------------------------------------------------------------------------------
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
-
     def row_for_id(self, version_id: str) -> int:
         """The row of ``version_id`` or -1."""
         return self._row_of.get(version_id, -1)
@@ -201,12 +200,6 @@ class VersionModel(QAbstractTableModel):
         return self._loading
 
     # QAbstractTableModel ------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         if parent.isValid() or self.context_id is None or self._loading:
             return False
