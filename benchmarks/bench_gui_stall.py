@@ -161,14 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             session = Session(server.url, server.api_user, server.api_key)
             settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-            outbox = None
-            try:
-                from publisher.publish.outbox import Outbox
+            from publisher.publish.outbox import Outbox
 
-                outbox = Outbox(tmp / "outbox")
-            except ImportError:
-                pass
-            window = MainWindow(session, settings=settings, outbox=outbox)
+            window = MainWindow(session, settings=settings, outbox=Outbox(tmp / "outbox"))
             window.show()
             c = window.controller
             errors: list[str] = []
