@@ -665,7 +665,9 @@ class Controller(QObject):
     def remove_staged(self, rows: list[int]) -> None:
         """Remove staged rows; with nothing left the target follows the selection again."""
         self.staging_model.remove_rows(rows)
-        if not self.staging_model.rowCount():
+        n = self.staging_model.rowCount()
+        self.statusMessage.emit(f"{n} component{'s' if n != 1 else ''} staged" if n else "Nothing staged")
+        if not n:
             self.stagingMessages.emit([], [])
             if self.details is not None and self.version_id == self.details.row.id:
                 self._set_target(self.details.row, None)
@@ -675,6 +677,12 @@ class Controller(QObject):
     # Publishing ---------------------------------------------------------------------------
     def publishing(self) -> bool:
         return self._publish_worker is not None
+
+    def staged_publish_waiting(self) -> bool:
+        """Whether the staged components' publish waits for the server to answer again (it
+        then runs again on its own). GUI thread."""
+        return any(r.from_staging and r.worker is None and r.item.state == "waiting"
+                   for r in self._publishes.values())
 
     def publish(self, comment: str = "") -> bool:
         """Publish the staged components in a worker; ``False`` (with a message) if not ready."""
@@ -918,10 +926,11 @@ class Controller(QObject):
         if record.from_staging:
             self._publish_worker = None
         if record.unreachable and not record.cancel_requested and self.outbox is not None and record.entry_id:
-            # Kept in the outbox: it runs again on its own when the server answers.
+            # Kept in the outbox: it runs again on its own when the server answers. Waiting
+            # before telling the window, so it can say the publish is not lost.
+            self._wait_for_server(record, message)
             if record.from_staging:
                 self.publishFailed.emit(message)
-            self._wait_for_server(record, message)
             return
         state = "cancelled" if record.cancel_requested else "failed"
         self.activity_model.finish_publish(record.item, state, message)

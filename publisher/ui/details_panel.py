@@ -65,8 +65,10 @@ class DetailsPanel(QFrame):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
+        # Every column as wide as its contents and the last one taking what is left: a stretched
+        # middle column would be squeezed to a few letters in a narrow window (it scrolls instead).
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(cm.LOCATIONS, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
 

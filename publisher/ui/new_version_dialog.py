@@ -62,6 +62,10 @@ class NewVersionDialog(QDialog):
         self.comment.setPlaceholderText("What is in this version")
         self.problem = QLabel("")
         self.problem.setStyleSheet("color: #ff8a80")
+        self.problem.setWordWrap(True)
+        # Room for a two-line problem from the start: a form layout does not grow the dialog
+        # for a wrapped label shown later, and would cut it off.
+        self.problem.setMinimumHeight(2 * self.problem.fontMetrics().lineSpacing() + 4)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -74,6 +78,9 @@ class NewVersionDialog(QDialog):
         form.addRow(self.problem)
         form.addRow(self.buttons)
         self.asset.editTextChanged.connect(self._check)
+        # Wide enough for the longest problem on one or two lines, so the dialog does not
+        # jump as the artist types.
+        self.setMinimumWidth(520)
         self._check()
 
     def _check(self) -> None:

@@ -43,8 +43,11 @@ class VersionsPanel(QWidget):
         self.count = QLabel("")
         self.count.setObjectName("Muted")
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter versions (Ctrl+F)")
+        self.filter.setPlaceholderText("Filter (Ctrl+F)")
+        self.filter.setToolTip("Show only the versions whose asset, version, status, user or comment hold every word typed (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
+        # Wide enough for its placeholder, so the shortcut it names is not cut off.
+        self.filter.setMinimumWidth(self.filter.fontMetrics().horizontalAdvance(self.filter.placeholderText()) + 60)
         self.filter.addAction(icons.icon("filter"), QLineEdit.ActionPosition.LeadingPosition)
         self.review = QComboBox()
         self.review.addItem("All reviews", None)
@@ -101,6 +104,11 @@ class VersionsPanel(QWidget):
         for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
                        self.proxy.modelReset, self.proxy.layoutChanged):
             signal.connect(self._update_count)
+        # Play only has something to play once the selected version's review movie is ready.
+        for signal in (self.view.selectionModel().currentRowChanged, self.proxy.dataChanged,
+                       self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._update_buttons)
+        self._update_buttons()
 
         top = QHBoxLayout()
         top.addWidget(self.title)
@@ -113,6 +121,11 @@ class VersionsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
+
+    def _update_buttons(self, *_args: Any) -> None:
+        row = self.current_row()
+        self.review_button.setEnabled(row is not None)
+        self.play_button.setEnabled(row is not None and row.review_state == "playable")
 
     def _filter_typed(self, text: str) -> None:
         self.proxy.set_filter_text(text)

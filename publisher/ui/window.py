@@ -266,7 +266,13 @@ class PublisherWidget(QWidget):
         self.staging.new_version_button.setEnabled(True)
         self.staging.publish.set_running(False)
         self._staging_changed()
-        self.staging.publish.set_status("The publish failed; the staged components are kept. Fix the cause and publish again.")
+        if self.controller.staged_publish_waiting():
+            self.staging.publish.set_status(
+                "The server does not answer: the publish is kept and tries again on its own "
+                "(see Activity). Publish tries now; Cancel in Activity stops it.")
+        else:
+            self.staging.publish.set_status(
+                "The publish failed; the staged components are kept. Fix the cause and publish again.")
 
     def _make_reviewable(self, row: Any) -> None:
         """Ask for the movie or image to encode for ``row`` (a ``VersionRow``), then queue it."""
@@ -346,7 +352,9 @@ class MainWindow(QMainWindow):
     def _add_settings_menu(self) -> None:
         menu = self.menuBar().addMenu("&Publisher")
         self.settings_action = menu.addAction("Settings…")
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # StandardKey.Preferences is empty on Linux and Windows: name Ctrl+, (Cmd+, on macOS).
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.settings_action.triggered.connect(self.open_settings)
         self.diagnostics_action = menu.addAction("Copy diagnostics")
         self.diagnostics_action.setToolTip("Versions, settings without keys and the last log lines, for support")
@@ -362,6 +370,8 @@ class MainWindow(QMainWindow):
             return
         c = self.widget.controller
         self.settings_dialog = SettingsDialog(parent=self)
+        # The theme's style sheet sits on the central widget, which the dialog is not inside.
+        self.settings_dialog.setStyleSheet(theme.style_sheet())
 
         def saved(outcome: Any) -> None:
             chosen = outcome.selection

@@ -169,6 +169,8 @@ def test_server_killed_mid_upload_then_retry_completes_without_duplicates(
         qtbot.waitUntil(lambda: top.state == "waiting", timeout=60000)
         assert "Cannot reach the server" in top.detail, top.detail
         assert first.state == "done" and second.state != "done"
+        status = win.widget.staging.publish.status.text()
+        assert "tries again on its own" in status and "failed" not in status, status
         panel = win.widget.activity
         assert panel.selected_top() is top and panel.retry_button.isEnabled()
 

@@ -125,6 +125,8 @@ def test_make_reviewable_from_a_component_in_ftrack_server_and_from_the_button(
     # The versions panel's button asks for a file, then queues it.
     c.select_version(row)
     w.versions.select_id(row.id)
+    # The version's review movie is ready now: Play can play it.
+    qtbot.waitUntil(w.versions.play_button.isEnabled, timeout=10000)
     w.versions.review_button.click()
     dialog = w.review_dialog
     assert dialog.isVisible()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from publisher.ui import roles
@@ -87,14 +87,38 @@ def test_version_filter_and_shortcuts(qtbot, window, tmp_path):
     with qtbot.waitSignal(c.staged, timeout=20000):
         c.drop([str(f)], DropTarget("current"))
     w.staging.view.selectRow(0)
-    w.shortcut_remove.activated.emit()
+    with qtbot.waitSignal(c.statusMessage, timeout=5000) as removed:
+        w.shortcut_remove.activated.emit()
     assert c.staging_model.rowCount() == 0
+    assert removed.args[0] == "Nothing staged", "the status bar no longer says what was staged"
     # with nothing staged, the publish shortcut explains instead of failing silently
     with qtbot.waitSignal(c.errorRaised, timeout=5000):
         w.shortcut_publish.activated.emit()
     assert "Nothing is staged" in w.banner.message()
     with qtbot.waitSignal(c.versionsLoaded, timeout=30000):
         w.shortcut_refresh.activated.emit()
+
+
+def test_settings_shortcut_and_play_button_state(qtbot, window):
+    # QKeySequence.StandardKey.Preferences is empty on Linux and Windows: Ctrl+, must be set.
+    assert window.settings_action.shortcut() == QKeySequence("Ctrl+,")
+    w = window.widget
+    rows = [w.versions.proxy.index(i, 0).data(roles.ROW) for i in range(w.versions.proxy.rowCount())]
+    assert any(r.review_state != "playable" for r in rows), "the demo project has versions without review"
+    for row in rows:
+        assert w.versions.select_id(row.id) and w.versions.current_row() is row
+        assert w.versions.review_button.isEnabled()
+        # Nothing to play until the version's review movie is ready.
+        assert w.versions.play_button.isEnabled() == (row.review_state == "playable"), row
+
+
+def test_settings_dialog_gets_the_theme(qtbot, window):
+    window.open_settings()
+    dialog = window.settings_dialog
+    try:
+        assert "QCheckBox::indicator" in dialog.styleSheet(), "the check boxes must be visible on the dark theme"
+    finally:
+        dialog.reject()
 
 
 def test_new_version_dialog(qtbot, window):
