@@ -335,6 +335,9 @@ def save_screenshot(window: Any, path: Path, timeout_ms: int = SCREENSHOT_TIMEOU
 
     from publisher.ui.drop_zone import DropTarget
 
+    # The picture has the README's size whatever screen (or none) the window would fit.
+    window.resize(1600, 900)
+    window.resizeDocks([window.activity_dock], [230], Qt.Orientation.Vertical)
     controller = window.controller
     state = {"versions": False, "details": False, "grabbed_once": False, "done": False, "timeout": False,
              "dropped": not drop_paths, "staged": not drop_paths}

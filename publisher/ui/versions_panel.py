@@ -44,7 +44,8 @@ class VersionsPanel(QWidget):
         self.count.setObjectName("Muted")
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter (Ctrl+F)")
-        self.filter.setToolTip("Show only the versions whose asset, version, status, user or comment hold every word typed (Ctrl+F)")
+        self.filter.setToolTip("Show only the versions whose asset, version, status, user or comment "
+                               "hold every word typed (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
         # Wide enough for its placeholder, so the shortcut it names is not cut off.
         self.filter.setMinimumWidth(self.filter.fontMetrics().horizontalAdvance(self.filter.placeholderText()) + 60)
@@ -82,10 +83,12 @@ class VersionsPanel(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
+        # The last column takes the spare width: a stretched Asset column would be squeezed to
+        # two letters in a narrow window, and the asset is what the artist reads first.
+        header.setStretchLastSection(True)
         header.setMinimumSectionSize(36)
-        for column, width in ((vm.THUMB, 74), (vm.VERSION, 58), (vm.STATUS, 88), (vm.USER, 104),
-                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 124)):
+        for column, width in ((vm.THUMB, 74), (vm.ASSET, 120), (vm.VERSION, 58), (vm.STATUS, 88), (vm.USER, 104),
+                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 96)):
             header.resizeSection(column, width)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -322,7 +322,6 @@ class MainWindow(QMainWindow):
         self.activity_dock.setWidget(self.widget.activity)  # out of the widget's own splitter
         self.widget.activity.title.hide()  # the dock's title says it
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity_dock)
-        self.resizeDocks([self.activity_dock], [230], Qt.Orientation.Vertical)
         c = self.widget.controller
         where = server_label or c.server_url
         self.identity = QLabel()
@@ -334,7 +333,17 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.identity)
         self.widget.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._add_settings_menu()
-        self.resize(1600, 900)
+        self._fit_screen()
+
+    def _fit_screen(self, width: int = 1600, height: int = 900) -> None:
+        """Open at ``width`` x ``height``, or smaller on a smaller screen (a 1280x720 laptop),
+        where the activity dock also takes less of the height."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width, height = min(width, available.width()), min(height, available.height())
+        self.resize(width, height)
+        self.resizeDocks([self.activity_dock], [min(230, height // 4)], Qt.Orientation.Vertical)
 
     @property
     def controller(self) -> Controller:

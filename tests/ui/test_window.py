@@ -112,6 +112,18 @@ def test_settings_shortcut_and_play_button_state(qtbot, window):
         assert w.versions.play_button.isEnabled() == (row.review_state == "playable"), row
 
 
+def test_window_opens_no_larger_than_its_screen(window):
+    available = window.screen().availableGeometry()
+    smallest = window.minimumSizeHint()
+    # 1600x900 on a big screen; on a smaller one (the offscreen screen is 800x800) as small as
+    # the screen or the window's own minimum allows.
+    assert window.width() <= max(min(1600, available.width()), smallest.width())
+    assert window.height() <= max(min(900, available.height()), smallest.height())
+    if available.width() < 1600:
+        assert window.width() < 1600
+    assert window.activity_dock.height() <= max(230, window.activity_dock.minimumSizeHint().height())
+
+
 def test_settings_dialog_gets_the_theme(qtbot, window):
     window.open_settings()
     dialog = window.settings_dialog
