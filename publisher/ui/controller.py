@@ -1007,10 +1007,22 @@ class Controller(QObject):
             # The encode made a thumbnail and a playable movie: show the version as the server has it.
             self._run(_refresh_version, version_id, on_result=self._version_refreshed)
         if status == "failed":
-            self.errorRaised.emit(f"The review encode failed: {payload.get('error') or 'the server gave no reason.'}")
+            # Name the artist's own file: the server's message names its stored copy.
+            name = self._review_media_name(job_id)
+            what = f"The review encode of {name}" if name else "The review encode"
+            self.errorRaised.emit(f"{what} failed: {payload.get('error') or 'the server gave no reason.'}")
         else:
             self.statusMessage.emit("Review media is ready to play")
         self.jobFinished.emit(job_id, status, payload)
+
+    def _review_media_name(self, job_id: str) -> str:
+        """The file name of the media a "Make reviewable" row sent for ``job_id``, or ""."""
+        encode = self.activity_model.encode_for_job(job_id)
+        top = encode.parent if encode is not None else None
+        media = str(top.data.get("media") or "") if top is not None else ""
+        if not media or media.startswith("component:"):
+            return ""
+        return media.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
     def _job_lost(self, job_id: str, message: str) -> None:
         self.activity_model.job_lost(job_id, message)

@@ -106,7 +106,7 @@ class VersionsPanel(QWidget):
         self.play_button.clicked.connect(lambda: self._emit_current(self.playRequested))
         for signal in (model.rowsInserted, model.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
                        self.proxy.modelReset, self.proxy.layoutChanged):
-            signal.connect(self._update_count)
+            signal.connect(self.update_count)
         # Play only has something to play once the selected version's review movie is ready.
         for signal in (self.view.selectionModel().currentRowChanged, self.proxy.dataChanged,
                        self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
@@ -134,7 +134,9 @@ class VersionsPanel(QWidget):
         self.proxy.set_filter_text(text)
         self._debounce.start()
 
-    def _update_count(self, *_args: Any) -> None:
+    def update_count(self, *_args: Any) -> None:
+        """Say how many versions the context has, are loaded and are shown (also after a load
+        that brought no rows, which no row signal announces)."""
         model = self.model
         if model.context_id is None:
             self.count.setText("")
@@ -151,7 +153,7 @@ class VersionsPanel(QWidget):
 
     def set_context_title(self, label: str) -> None:
         self.title.setText(f"Versions of {label}")
-        self._update_count()
+        self.update_count()
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = current.data(roles.ROW) if current.isValid() else None

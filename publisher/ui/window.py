@@ -205,6 +205,7 @@ class PublisherWidget(QWidget):
             self.details.clear()
 
     def _versions_loaded(self, _total: int) -> None:
+        self.versions.update_count()
         # After a refresh or a re-sort, keep the version the artist was looking at.
         version_id = self.controller.version_id
         if not (version_id and self.versions.select_id(version_id)):

@@ -78,6 +78,7 @@ def test_corrupt_movie_ends_failed_with_the_servers_message(qtbot, window, tmp_p
     assert encode.state == "failed"
     assert c.activity_model.index_of(encode, 4).data() == data["error"] and data["error"]
     assert any(data["error"] in e for e in errors)
+    assert "The review encode of broken.mov failed" in errors[-1], "the banner names the artist's file"
     assert c.version_model.review_text(row.id) in ("failed", "playable")  # an earlier encode may have made it playable
 
 

@@ -73,6 +73,7 @@ def test_version_filter_and_shortcuts(qtbot, window, tmp_path):
     with qtbot.waitSignal(c.versionsLoaded, timeout=30000) as blocker:
         pass  # the debounced server-side filter reloads the context
     assert blocker.args[0] == 0
+    assert w.versions.count.text() == "0 versions", "not stuck on 'loading…' after an empty answer"
     w.versions.filter.clear()
     qtbot.waitSignal(c.versionsLoaded, timeout=30000).wait()
     assert c.version_model.rowCount() == loaded
