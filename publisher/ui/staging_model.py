@@ -182,6 +182,8 @@ class StagingModel(RowsTableModel):
                 return "Remove from the publish (Del)"
             if col == SOURCE:
                 return row.path
+            if col == LOCATION:
+                return "Double-click to choose where the files go"
             return None
         if role == roles.NAME_ERROR and col == NAME:
             return self.name_error(index.row())

@@ -53,12 +53,22 @@ class NameDelegate(QStyledItemDelegate):
         self.validationMessage.emit("")
 
 
+#: What each built-in location does with a file, shown on its entry in the location combo box.
+LOCATION_HINTS = {
+    "ftrack.server": "Upload the files to the ftrack server",
+    "ftrack.unmanaged": "Register the files where they are, without copying them: keep them there",
+}
+
+
 class LocationDelegate(QStyledItemDelegate):
     """A combo box of the locations the staging model offers."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         combo = QComboBox(parent)
-        combo.addItems(list(getattr(index.model(), "locations", [])))
+        for at, name in enumerate(getattr(index.model(), "locations", [])):
+            combo.addItem(name)
+            combo.setItemData(at, LOCATION_HINTS.get(name, f"Copy the files to the {name} location"),
+                              Qt.ItemDataRole.ToolTipRole)
         combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
         return combo
 

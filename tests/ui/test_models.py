@@ -278,6 +278,18 @@ def test_staging_model_names_locations_removal(qtmodeltester, qtbot):
     assert model.row_at(0).location == "ftrack.unmanaged"
     with qtbot.waitSignal(model.editRejected):
         assert not model.setData(model.index(0, sm.LOCATION), "nowhere")
+    assert "choose where" in model.index(0, sm.LOCATION).data(Qt.ItemDataRole.ToolTipRole)
+
+    # the location editor says what each location does with the files
+    from PySide6.QtWidgets import QStyleOptionViewItem, QWidget
+
+    from publisher.ui.staging_view import LocationDelegate
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    combo = LocationDelegate().createEditor(parent, QStyleOptionViewItem(), model.index(0, sm.LOCATION))
+    hints = {combo.itemText(i): combo.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(combo.count())}
+    assert "Upload" in hints["ftrack.server"] and "where they are" in hints["ftrack.unmanaged"]
 
     with qtbot.waitSignal(model.stagingChanged):
         model.remove_rows([0])
