@@ -62,8 +62,8 @@ class NewVersion:
 class PublishRequest:
     """What to publish: components onto an existing version (``version_id``) or a new one.
 
-    Exactly one of ``version_id`` and ``new_version``. ``comment`` (when not None) sets the
-    version's comment. ``review_path`` is a movie or image to encode for review afterwards.
+    Exactly one of ``version_id`` and ``new_version``. ``comment`` (when not None) is a new
+    version's comment; on an existing version it becomes a Note (its own comment is kept). ``review_path`` is a movie or image to encode for review afterwards.
     """
 
     components: list[StagedComponent]
@@ -221,6 +221,18 @@ def _check_new_version(session: Any, new: NewVersion) -> None:
 
 # Step 1: the version ------------------------------------------------------------------------------
 
+def note_on_version(session: Any, version: Any, comment: str | None) -> None:
+    """Record a publish's ``comment`` on an existing ``version`` as a Note, and commit.
+
+    The version's own comment was written by whoever published it: adding files later must not
+    overwrite it, so the new words go where ftrack keeps a conversation on a version.
+    """
+    text = (comment or "").strip()
+    if text and text != (version["comment"] or "").strip():
+        session.create("Note", {"content": text, "parent_id": version["id"], "parent_type": "AssetVersion"})
+        session.commit()
+
+
 def ensure_version(session: Any, request: PublishRequest, state: PublishState, *,
                    version_id: str | None = None, new_asset_id: str | None = None) -> Any:
     """The request's version: fetched, or created (with its asset when needed) and committed.
@@ -234,9 +246,7 @@ def ensure_version(session: Any, request: PublishRequest, state: PublishState, *
         version = session.get("AssetVersion", request.version_id)
         if version is None:
             raise PublishError(f"The version {request.version_id} no longer exists on the server: refresh the version list.")
-        if request.comment is not None and request.comment != version["comment"]:
-            version["comment"] = request.comment
-            session.commit()
+        note_on_version(session, version, request.comment)
         state.version = version
         return version
 

@@ -38,6 +38,7 @@ from publisher.publish.runner import (
     check_request,
     ensure_version,
     new_ids,
+    note_on_version,
     publish_component,
     queue_review,
     roll_back,
@@ -276,10 +277,10 @@ def _run_claimed(session: Any, outbox: "Outbox", entry: "OutboxEntry",
         _check_cancel(cancel)
         if version is None:
             version = _create_version(session, outbox, entry, sub, uuid)
-        elif (not steps.get("version_created") and request.comment is not None
-              and request.comment != version["comment"]):
-            version["comment"] = request.comment
-            session.commit()
+        elif not steps.get("version_created") and not steps.get("note_added"):
+            note_on_version(session, version, request.comment)
+            steps["note_added"] = True  # a resumed run must not add it twice
+            outbox.save(entry)
         _emit(on_event, events.VersionReady(str(version["id"]), bool(steps.get("version_created"))))
         for component in request.components:
             rec = entry.component_step(component.name)

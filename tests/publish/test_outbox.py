@@ -342,11 +342,11 @@ def test_a_component_taken_out_of_its_location_is_published_again(session, fresh
     check.close()
 
 
-def test_onto_an_existing_version_through_the_outbox_sets_the_comment(session, fresh_session, sandbox, tmp_path):
+def test_onto_an_existing_version_through_the_outbox_notes_the_comment(session, fresh_session, sandbox, tmp_path):
     movie = tmp_path / "edit.mov"
     movie.write_bytes(b"e" * 4000)
     existing = run_publish(session, PublishRequest(stage_paths([str(movie)]).components,
-                                                   new_version=new_version(sandbox)))
+                                                   new_version=new_version(sandbox), comment="the cut"))
     plates = make_plates(tmp_path / "plates")
     box = Outbox(tmp_path / "outbox")
     result = run_publish(session, PublishRequest(stage_paths([str(plates)]).components,
@@ -355,8 +355,11 @@ def test_onto_an_existing_version_through_the_outbox_sets_the_comment(session, f
     entry = box.entries()[0]
     assert entry.state == "done" and not entry.steps["version_created"]
     check = fresh_session()
-    version = check.query(f'select comment, components.name from AssetVersion where id is "{existing.version_id}"').one()
-    assert version["comment"] == "plates added"
+    version = check.query(f'select comment, components.name, notes.content from AssetVersion '
+                          f'where id is "{existing.version_id}"').one()
+    # The version keeps the words it was published with; the new ones are a note on it.
+    assert version["comment"] == "the cut"
+    assert [n["content"] for n in version["notes"]] == ["plates added"]
     assert sorted(c["name"] for c in version["components"]) == ["edit", "plate"]
     check.close()
 

@@ -146,13 +146,17 @@ def test_publish_a_file_and_a_sequence_to_server_and_unmanaged(session, fresh_se
 
 def test_publish_onto_an_existing_version_adds_components(session, fresh_session, sandbox, tmp_path):
     movie, frames = make_files(tmp_path)
-    first = run_publish(session, PublishRequest(stage_paths([str(movie)]).components, new_version=new_version(sandbox)))
+    first = run_publish(session, PublishRequest(stage_paths([str(movie)]).components, new_version=new_version(sandbox),
+                                                comment="the cut"))
     staged = stage_paths([str(frames)], existing_names={"edit"}).components
     second = run_publish(session, PublishRequest(staged, version_id=first.version_id, comment="plates added"))
     assert second.version_id == first.version_id and not second.created_version
     check = fresh_session()
     assert set(server_components(check, first.version_id)) == {"edit", "plate"}
-    assert check.get("AssetVersion", first.version_id)["comment"] == "plates added"
+    version = check.query(f'select comment, notes.content from AssetVersion where id is "{first.version_id}"').one()
+    # Adding files keeps the version's own comment; the publish's words become a note on it.
+    assert version["comment"] == "the cut"
+    assert [n["content"] for n in version["notes"]] == ["plates added"]
     check.close()
 
 
