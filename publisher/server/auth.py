@@ -25,7 +25,8 @@ def authenticate(conn: sqlite3.Connection, username: object, api_key: object) ->
     keys = [] if user is None else [r[0] for r in conn.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ?', (user["id"],))]
     if user is None or not any(hmac.compare_digest(k.encode(), api_key.encode()) for k in keys):
         raise AuthenticationError(
-            "The supplied API key is not valid for this user. Use the user and key the server printed when it started."
+            "The supplied API key is not valid for this user. Check FTRACK_API_USER and FTRACK_API_KEY or the "
+            "publisher's settings: this embedded server prints its user and key in its ready line when it starts."
         )
     if user["is_active"] is not None and not user["is_active"]:
         raise AuthenticationError(f"The user {username} is not active.")
