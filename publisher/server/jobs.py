@@ -90,6 +90,20 @@ class JobRunner:
         batch.after_commit.append(lambda: self.submit(job_id))
         return job_id
 
+    def name_sources(self, conn, source: dict, paths: list[str], message: str) -> str:
+        """``message`` with each stored file's path (meaningless to an artist) replaced by the
+        component it holds: ``'comp.mov'``, or ``frame 1001 of 'plate.exr'``."""
+        label = f"'{source.get('name') or 'main'}{source.get('file_type') or ''}'"
+        for path in paths:
+            if path not in message:
+                continue
+            name = label
+            if source["entity_type"] == "SequenceComponent":
+                row = conn.execute('SELECT "name" FROM "component" WHERE "id" = ?', (os.path.basename(path),)).fetchone()
+                name = f"frame {row[0] if row else '?'} of {label}"
+            message = message.replace(path, name)
+        return message
+
     def source_paths(self, conn, source: dict) -> list[str]:
         """Stored files of a FileComponent, or of a SequenceComponent's members in frame order."""
         if source["entity_type"] == "SequenceComponent":
@@ -192,7 +206,7 @@ class JobRunner:
                     sources, mp4, jpeg, threads=self.encode_threads, progress=progress, cancelled=self._stop.is_set
                 )
             except encoder.EncodeError as exc:
-                message = str(exc)
+                message = self.name_sources(conn, dict(source), sources, str(exc))
                 if self._stop.is_set():
                     message = "The server stopped before this encode finished; start the encode again."
                 self._finish_failed(job_id, message)

@@ -122,6 +122,8 @@ def test_non_media_fails_with_a_message(raw: Raw, fresh_asset: dict) -> None:
     assert job["status"] == "failed"
     data = json.loads(job["data"])
     assert data["error"] and "{" not in data["error"]
+    # The message names the artist's component, not the server's stored copy of it.
+    assert "'main.mov'" in data["error"] and source not in data["error"], data["error"]
     assert job["finished_at"] is not None
     assert raw.query(f"select id from Component where id is {source}")  # a failed encode deletes nothing
     assert raw.query(f"select id from Component where id in ({', '.join(outputs)})") == []
