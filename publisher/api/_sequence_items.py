@@ -53,9 +53,8 @@ def ranges_text(frames: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class File:
-    """A single file that is not part of any sequence (``path`` as given or as found)."""
+class _OnePath:
+    """``folder`` and ``name`` of an item that stands for one ``path``."""
 
     path: str
 
@@ -66,25 +65,24 @@ class File:
     @property
     def name(self) -> str:
         return split_folder(self.path)[1]
+
+
+@dataclass(frozen=True)
+class File(_OnePath):
+    """A single file that is not part of any sequence (``path`` as given or as found)."""
+
+    path: str
 
     def __str__(self) -> str:
         return self.path
 
 
 @dataclass(frozen=True)
-class ScanError:
+class ScanError(_OnePath):
     """An entry that could not be read or used; ``message`` says what went wrong and what to do."""
 
     path: str
     message: str
-
-    @property
-    def folder(self) -> str:
-        return strip_folder(split_folder(self.path)[0])
-
-    @property
-    def name(self) -> str:
-        return split_folder(self.path)[1]
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
