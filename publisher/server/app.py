@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import logging
 import mimetypes
@@ -261,23 +260,9 @@ def _discard_unread_body(environ: dict) -> None:
 
 def _scaled(path: str, size: int) -> bytes:
     """JPEG bytes of the image at ``path`` with its longest side ``size`` pixels."""
-    try:
-        from publisher.server.encoder import EncodeError, make_thumbnail
-    except ImportError:
-        make_thumbnail = None
-    if make_thumbnail is not None:
-        try:
-            return make_thumbnail(path, size)
-        except EncodeError as exc:
-            raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None
-    from PIL import Image
+    from publisher.server.encoder import EncodeError, make_thumbnail
 
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((size, size))
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=88)
-            return out.getvalue()
-    except OSError as exc:
+        return make_thumbnail(path, size)
+    except EncodeError as exc:
         raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None

@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-from publisher.publish import browse, staging
+from publisher.publish import staging
+from publisher.ui import controller_tasks as tasks
 from publisher.ui import review_actions, roles
 from publisher.ui.activity_model import ActivityItem, ActivityModel
 from publisher.ui.context_model import ContextModel
@@ -51,190 +52,6 @@ class NewVersionDraft:
 
 # Worker bodies: plain functions of a cloned session, returning plain data. -------------------
 
-def _load_children(session: Any, parent_id: str | None) -> tuple[str | None, list[Any]]:
-    if parent_id is None:
-        return None, browse.list_projects(session)
-    return parent_id, browse.list_children(session, parent_id)
-
-
-def _load_first_page(session: Any, context_id: str, text_filter: str, limit: int, generation: int,
-                     order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
-    total = browse.count_versions(session, context_id, text_filter)
-    rows = browse.list_versions(session, context_id, offset=0, limit=limit, text_filter=text_filter,
-                                order_by=order[0], descending=order[1]) if total else []
-    return generation, total, rows
-
-
-def _load_page(session: Any, context_id: str, offset: int, limit: int, text_filter: str,
-               generation: int, order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
-    rows = browse.list_versions(session, context_id, offset=offset, limit=limit, text_filter=text_filter,
-                                order_by=order[0], descending=order[1])
-    return generation, offset, rows
-
-
-def _load_details(session: Any, version_id: str) -> Any:
-    return browse.version_details(session, version_id)
-
-
-def _stage(_session: Any, paths: list[str], existing: set[str]) -> Any:
-    return staging.stage_paths(paths, existing)
-
-
-def _restore(session: Any, context_id: str | None) -> tuple[list[tuple[str | None, list[Any]]], str | None]:
-    """Load the tree down to ``context_id`` (or to a demo task that has versions)."""
-    levels: list[tuple[str | None, list[Any]]] = [(None, browse.list_projects(session))]
-    path: list[Any] = []
-    if context_id:
-        try:
-            path = browse.context_path(session, context_id)
-        except Exception:  # the remembered context was deleted: fall back to a default
-            path = []
-    if not path:
-        path = _default_path(session, levels[0][1])
-    for node in path[:-1]:
-        levels.append((node.id, browse.list_children(session, node.id)))
-    return levels, (path[-1].id if path else None)
-
-
-def _default_path(session: Any, projects: list[Any], budget: int = 40) -> list[Any]:
-    """The first task (depth first) of the first project that has versions; else the project."""
-    if not projects:
-        return []
-    project = projects[0]
-    calls = 0
-
-    def walk(node: Any, trail: list[Any]) -> list[Any] | None:
-        nonlocal calls
-        if calls >= budget:
-            return None
-        if node.entity_type == "Task":
-            calls += 1
-            return trail if browse.count_versions(session, node.id) else None
-        if not node.has_children:
-            return None
-        calls += 1
-        for child in browse.list_children(session, node.id):
-            found = walk(child, trail + [child])
-            if found:
-                return found
-        return None
-
-    return walk(project, [project]) or [project]
-
-
-def _new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    return browse.list_asset_types(session), browse.list_assets(session, context_id)
-
-
-#: At most this many byte-progress updates per second reach the GUI thread.
-PROGRESS_RATE = 20
-
-
-def _throttled(worker: Worker) -> Any:
-    """An ``on_event`` for the engine that passes a few byte-progress events a second on."""
-    import threading
-    import time
-
-    from publisher.publish.events import BytesProgress
-
-    lock = threading.Lock()
-    last = [0.0]
-
-    def on_event(event: Any) -> None:
-        # Transfers report every chunk, from several threads: pass on a few a second so the
-        # GUI thread's queue never floods, but always the last one of a component.
-        if isinstance(event, BytesProgress) and event.done < event.total:
-            now = time.monotonic()
-            with lock:
-                if now - last[0] < 1.0 / PROGRESS_RATE:
-                    return
-                last[0] = now
-        worker.report(event)
-
-    return on_event
-
-
-@dataclass(frozen=True)
-class OutboxEntryStarted:
-    """The publish was written to the outbox as ``entry_id`` (reported by the publish worker)."""
-
-    entry_id: str
-
-
-@dataclass(frozen=True)
-class ServerUnreachable:
-    """The publish stopped because the server could not be reached (reported before the error)."""
-
-    message: str
-
-
-def _engine_has_outbox() -> bool:
-    from publisher.publish import runner
-
-    return hasattr(runner, "retry")
-
-
-def _unreachable(error: BaseException) -> bool:
-    import requests
-
-    from publisher.api.exceptions import ServerConnectionError
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, (ServerConnectionError, requests.ConnectionError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
-             entry_id: str | None = None, cancel: Any = None) -> Any:
-    """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events.
-
-    ``cancel`` (a ``threading.Event``) is the engine's cancel: it stops the transfers and
-    removes what the publish created. The worker's own cancel only drops its reports.
-    """
-    from publisher.publish import runner
-
-    on_event = _throttled(worker)
-    cancel = cancel if cancel is not None else worker.cancel_event
-    try:
-        if outbox is not None and _engine_has_outbox():
-            if entry_id is not None:
-                return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
-            entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""))
-            worker.report(OutboxEntryStarted(entry.id))
-            return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
-                                      outbox=outbox, entry=entry)
-        # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
-        return runner.run_publish(session, request, on_event=on_event, cancel=cancel)
-    except Exception as error:
-        if _unreachable(error) and not cancel.is_set():
-            worker.report(ServerUnreachable(str(error)))
-        raise
-
-
-def _unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str) -> tuple[list[Any], str]:
-    """The outbox entries this window should resume, and the outbox's problems as text."""
-    from urllib.parse import urlsplit
-
-    def local(url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
-
-    entries = []
-    for entry in outbox.unfinished():
-        same_user = (entry.api_user or "") == (api_user or "")
-        # The embedded server listens on a new port each run: any loopback server is the same one.
-        same_server = entry.server_url == server_url or (local(entry.server_url) and local(server_url))
-        if same_user and same_server and not outbox.is_busy(entry.id):
-            entries.append(entry)
-    return entries, outbox.problem_text()
-
-
-def _refresh_version(session: Any, version_id: str) -> Any:
-    return browse.version_details(session, version_id)
-
-
 @dataclass(eq=False)
 class _Publish:
     """A publish the window started: its request, activity row, worker and outbox entry."""
@@ -255,10 +72,6 @@ class _Publish:
 
 def _snapshot(components: list[Any]) -> tuple:
     return tuple((c.name, c.path, c.location) for c in components)
-
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
 
 
 class Controller(QObject):
@@ -378,14 +191,14 @@ class Controller(QObject):
         Unfinished publishes of this server and user in the outbox show in the activity panel
         and run again.
         """
-        if self.outbox is not None and _engine_has_outbox() and not self._resumed:
+        if self.outbox is not None and not self._resumed:
             self._resumed = True
-            self._run(_unfinished_entries, self.outbox, self.server_url, self.api_user,
+            self._run(tasks.unfinished_entries, self.outbox, self.server_url, self.api_user,
                       needs_session=False, on_result=self._resume_entries)
         remembered = self.settings.value(self._settings_key(), None)
         self.statusMessage.emit("Loading projects…")
         self.context_model.mark_loading(None)
-        self._run(_restore, remembered or None, on_result=self._restored,
+        self._run(tasks.restore, remembered or None, on_result=self._restored,
                   on_error=self._restore_failed)
 
     def _restored(self, result: tuple[list[tuple[str | None, list[Any]]], str | None]) -> None:
@@ -406,7 +219,7 @@ class Controller(QObject):
 
     def load_children(self, parent_id: str | None) -> None:
         """Load one level of the tree (from ``ContextModel.childrenRequested``)."""
-        self._run(_load_children, parent_id,
+        self._run(tasks.load_children, parent_id,
                   on_result=lambda r: self.context_model.set_children(r[0], r[1]),
                   on_error=lambda m, p=parent_id: (self.context_model.set_failed(p), self.errorRaised.emit(m)))
 
@@ -431,7 +244,7 @@ class Controller(QObject):
         self.contextChanged.emit(row)
         if changed and self.target_new is None and not self.staging_model.rowCount():
             self._set_target(None, None)
-        self._run(_load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
+        self._run(tasks.load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
                   self._order(), on_result=self._first_page, on_error=lambda m, g=generation: self._page_failed(g, m))
 
     def _order(self) -> tuple[str, bool]:
@@ -463,7 +276,7 @@ class Controller(QObject):
 
     def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
         """Load the next page (from ``VersionModel.pageRequested``)."""
-        self._run(_load_page, context_id, offset, limit, self.text_filter, generation, self._order(),
+        self._run(tasks.load_page, context_id, offset, limit, self.text_filter, generation, self._order(),
                   on_result=lambda r: self.version_model.add_page(*r),
                   on_error=lambda m, g=generation: self._page_failed(g, m))
 
@@ -476,7 +289,7 @@ class Controller(QObject):
             self._details_worker.cancel()
         if not self.staging_model.rowCount():
             self._set_target(row, None)
-        self._details_worker = self._run(_load_details, row.id, on_result=self._details)
+        self._details_worker = self._run(tasks.load_details, row.id, on_result=self._details)
 
     def _details(self, details: Any) -> None:
         if details.row.id != self.version_id:
@@ -528,7 +341,7 @@ class Controller(QObject):
             self.statusMessage.emit(f"Scanning {len(paths)} dropped paths…")
         else:
             self.statusMessage.emit("Scanning the drop…")
-        self._run(_stage, list(paths), self.staging_model.taken_names(), needs_session=False,
+        self._run(tasks.stage, list(paths), self.staging_model.taken_names(), needs_session=False,
                   on_result=lambda r, p=problems: self._staged(r, p),
                   on_error=self._stage_failed)
 
@@ -591,7 +404,7 @@ class Controller(QObject):
             draft.task_id = context_id
         self._set_target(None, draft)
         # Asset types come from the server; fill in a default so a drop can be published at once.
-        self._run(_new_version_lists, context_id, on_result=lambda r, d=draft: self._default_type(d, r))
+        self._run(tasks.new_version_lists, context_id, on_result=lambda r, d=draft: self._default_type(d, r))
 
     def _default_type(self, draft: NewVersionDraft, lists: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
         types, _assets = lists
@@ -615,7 +428,7 @@ class Controller(QObject):
         if self.context is not None and self.context.id == choice.context_id and self.context.entity_type == "Task":
             draft.task_id = choice.context_id
         self._set_target(None, draft)
-        self._run(_new_version_lists, choice.context_id,
+        self._run(tasks.new_version_lists, choice.context_id,
                   on_result=lambda r, d=draft: self._name_type(d, r))
 
     def _name_type(self, draft: NewVersionDraft, lists: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
@@ -633,7 +446,7 @@ class Controller(QObject):
             self.errorRaised.emit(f"Publish or remove what is staged for {self.target_text()} first.")
             return
         context = self.context
-        self._run(_new_version_lists, context.id,
+        self._run(tasks.new_version_lists, context.id,
                   on_result=lambda r, c=context: self.newVersionListsLoaded.emit((c.id, c.name, r[0], r[1], self.target_new)))
 
     def _staged(self, result: Any, problems: list[str]) -> None:
@@ -643,8 +456,7 @@ class Controller(QObject):
         taken = self.staging_model.taken_names()
         for component in result.components:
             if component.name in taken or staging.validate_name(component.name, taken):
-                component.name = staging.suggest_name(component.path, component.kind, taken) if hasattr(
-                    staging, "suggest_name") else component.name
+                component.name = staging.suggest_name(component.path, component.kind, taken)
             taken.add(component.name)
         self.staging_model.add(result.components)
         if self.target_new is not None and not self.target_new.asset_name and result.components:
@@ -757,7 +569,7 @@ class Controller(QObject):
         record.cancel_requested = False
         record.unreachable = False
         record.cancel = threading.Event()
-        worker = Worker(_publish, record.request, session=self.session, pass_worker=True,
+        worker = Worker(tasks.publish, record.request, session=self.session, pass_worker=True,
                         outbox=self.outbox, entry_id=entry_id, cancel=record.cancel)
         record.worker = worker
         if record.from_staging:
@@ -807,7 +619,7 @@ class Controller(QObject):
         if record.from_staging and self._publish_worker is not None:
             self._wait_for_server(record, "")
             return
-        self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
+        self._start_publish(record, entry_id=record.entry_id)
 
     def cancel_publish(self, key: str | None = None) -> None:
         """Cancel the staged publish (no ``key``) or the activity row ``key``.
@@ -828,7 +640,7 @@ class Controller(QObject):
             if record.timer is not None:
                 record.timer.stop()
                 record.timer = None
-            self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
+            self._start_publish(record, entry_id=record.entry_id)
         record.cancel_requested = True
         record.cancel.set()
         self.activity_model.update(record.item, detail="cancelling: removing what was sent…")
@@ -849,7 +661,7 @@ class Controller(QObject):
         if record.from_staging:
             self.publishStarted.emit()
         self.statusMessage.emit("Retrying the publish…")
-        self._start_publish(record, entry_id=record.entry_id if _engine_has_outbox() else None)
+        self._start_publish(record, entry_id=record.entry_id)
         return True
 
     def clear_finished(self) -> None:
@@ -867,10 +679,10 @@ class Controller(QObject):
             del self._publishes[key]
 
     def _publish_event(self, record: "_Publish", event: Any) -> None:
-        if isinstance(event, ServerUnreachable):
+        if isinstance(event, tasks.ServerUnreachable):
             record.unreachable = True
             return
-        if isinstance(event, OutboxEntryStarted):
+        if isinstance(event, tasks.OutboxEntryStarted):
             record.entry_id = event.entry_id
             self.activity_model.update(record.item, entry_id=event.entry_id)
             return
@@ -908,7 +720,7 @@ class Controller(QObject):
         self.publishFinished.emit(result)
         n = len(result.component_ids)
         self.statusMessage.emit(f"Published {n} component{'s' if n != 1 else ''}")
-        self._run(_refresh_version, result.version_id, on_result=self._show_published)
+        self._run(tasks.refresh_version, result.version_id, on_result=self._show_published)
 
     def _show_published(self, details: Any) -> None:
         row = details.row
@@ -1005,7 +817,7 @@ class Controller(QObject):
             self.version_model.set_review_progress(version_id, None)
             self.version_model.set_review_state(version_id, "playable" if status == "done" else "failed")
             # The encode made a thumbnail and a playable movie: show the version as the server has it.
-            self._run(_refresh_version, version_id, on_result=self._version_refreshed)
+            self._run(tasks.refresh_version, version_id, on_result=self._version_refreshed)
         if status == "failed":
             # Name the artist's own file: the server's message names its stored copy.
             name = self._review_media_name(job_id)

@@ -41,12 +41,9 @@ def source_label(row: Any) -> str:
 
 def default_locations() -> list[str]:
     """The locations a staged component may go to (the engine's list)."""
-    try:
-        from publisher.publish.staging import STAGE_LOCATIONS
+    from publisher.publish.staging import STAGE_LOCATIONS
 
-        return list(STAGE_LOCATIONS)
-    except ImportError:  # the engine is not installed: offer the built-in ones
-        return ["ftrack.server", "ftrack.unmanaged"]
+    return list(STAGE_LOCATIONS)
 
 
 class StagingModel(RowsTableModel):

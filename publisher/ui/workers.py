@@ -15,6 +15,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
+import requests
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,12 @@ def describe_error(exc: BaseException, server_url: str | None = None) -> str:
 def _describe_error(exc: BaseException, server_url: str | None = None) -> str:
     name = type(exc).__name__
     text = str(exc).strip() or name
-    try:
-        import requests
-
-        if isinstance(exc, requests.ConnectionError):
-            where = f" at {server_url}" if server_url else ""
-            return (f"Cannot reach the ftrack server{where}. Check that it is running and that "
-                    "FTRACK_SERVER is right, then press F5 to retry.")
-        if isinstance(exc, requests.Timeout):
-            return "The ftrack server took too long to answer. Press F5 to retry."
-    except ImportError:  # pragma: no cover - requests is a dependency
-        pass
+    if isinstance(exc, requests.ConnectionError):
+        where = f" at {server_url}" if server_url else ""
+        return (f"Cannot reach the ftrack server{where}. Check that it is running and that "
+                "FTRACK_SERVER is right, then press F5 to retry.")
+    if isinstance(exc, requests.Timeout):
+        return "The ftrack server took too long to answer. Press F5 to retry."
     lowered = text.lower()
     if "connection" in lowered and ("refused" in lowered or "failed" in lowered or "reach" in lowered):
         where = f" at {server_url}" if server_url else ""
