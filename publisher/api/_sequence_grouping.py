@@ -27,7 +27,9 @@ _NOT_SEP = "[^/\\\\]" if os.name == "nt" else "[^/]"
 # The naming rules as one expression. The head ends with "." or "_", or with a "-" that does not
 # itself follow a separator (so in "f.-0002" the "-" is the frame's sign, not a separator). The
 # extension has at most two parts, each starting with a letter; "(?!\._)" leaves out AppleDouble.
-_HEAD = rf"{_NOT_SEP}*(?:[._]|(?<![._-])-)"
+# The head may also be empty: a name that is a frame number alone ("0001.exr", Blender's default
+# output) is a frame of a sequence whose head is its folder.
+_HEAD = rf"(?:{_NOT_SEP}*(?:[._]|(?<![._-])-))?"
 _FRAME = r"-?[0-9]+"
 _EXT = r"(?:\.[A-Za-z][A-Za-z0-9]*){0,2}"
 NAME_RE = re.compile(rf"(?!\._){_HEAD}(?P<frame>{_FRAME}){_EXT}")

@@ -137,6 +137,13 @@ CASES: list[tuple[str, list[str], list[str]]] = [
      ["é_sh010.%04d.exr [1-2]", "é_sh020.%04d.exr [1-2]"]),
     ("thumbs.db in any case", ["thumbs.db", "THUMBS.DB", "a.0001.png", "a.0002.png"],
      ["a.%04d.png [1-2]"]),
+    ("frame numbers alone (Blender's default output) with a hole",
+     ["0001.exr", "0002.exr", "0003.exr", "0005.exr", "notes.txt"],
+     ["%04d.exr [1-3, 5]", "file:notes.txt"]),
+    ("frame numbers alone in a subfolder", ["render/0001.png", "render/0002.png"],
+     ["render/%04d.png [1-2]"]),
+    ("a lone frame number is a file", ["0001.exr", "take.0001.exr", "take.0002.exr"],
+     ["file:0001.exr", "take.%04d.exr [1-2]"]),
 ]
 
 assert len(CASES) >= 40
