@@ -137,3 +137,8 @@ class QueryResult(Sequence):
             raise exceptions.MultipleResultsFoundError(
                 f"More than one {self.entity_type} found for: {self.expression}")
         return entities[0]
+
+
+def quote(value: object) -> str:
+    """``value`` as a double-quoted query-language string (quotes and backslashes escaped)."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from publisher.api.query import quote
+from publisher.publish import version_filter
 from publisher.publish.errors import PublishError
 
 #: Names the server gives to review media (see COMMON: encode outputs).
@@ -83,6 +85,18 @@ class VersionRow:
     review_state: str
     task_id: str | None
     context_id: str
+    #: What the versions filter looks in (``version_filter.SEARCHED_PATHS`` order).
+    searched: version_filter.SearchedValues | None = None
+
+    def search_values(self) -> version_filter.SearchedValues:
+        """What the versions filter looks in; a row made without them offers its shown fields."""
+        if self.searched is not None:
+            return self.searched
+        return version_filter.SearchedValues(
+            texts=(self.asset_name, self.asset_type, self.status_name or "", self.comment,
+                   self.user_name or ""),
+            version=self.version,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,11 +133,6 @@ class VersionDetails:
 
 
 # Query helpers ---------------------------------------------------------------------------------
-
-def quote(value: str) -> str:
-    """``value`` as a double-quoted query-language string (quotes and backslashes escaped)."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
 
 def _id_list(ids: list[str]) -> str:
     return "(" + ", ".join(quote(i) for i in ids) + ")"
@@ -309,15 +318,9 @@ def _version_where(context_id: str, text_filter: str = "", asset_ids: list[str] 
         where = f"({owned}task_id is {quote(context_id)})"
     else:
         where = f"(asset.context_id is {quote(context_id)} or task_id is {quote(context_id)})"
-    text = (text_filter or "").strip()
+    text = version_filter.where_clause(text_filter)
     if text:
-        # % and _ stay wildcards (as in ftrack's web UI search); quotes are escaped.
-        pattern = quote(f"%{text}%")
-        clauses = [f"asset.name like {pattern}", f"comment like {pattern}", f"user.username like {pattern}",
-                   f"user.first_name like {pattern}", f"user.last_name like {pattern}"]
-        if text.isdigit():
-            clauses.append(f"version is {int(text)}")
-        where += " and (" + " or ".join(clauses) + ")"
+        where += " and " + text
     return where
 
 
@@ -389,16 +392,24 @@ def list_versions(
 def _version_row(v: Any, review_state: str, context_id: str | None = None) -> VersionRow:
     asset = _get(v, "asset")
     status = _get(v, "status")
+    user = _get(v, "user")
     components = _get(v, "components") or []
+    version = int(_get(v, "version") or 0)
+    searched = version_filter.SearchedValues(
+        texts=tuple(str(x or "") for x in (
+            _ref(asset, "name"), _ref(asset, "type", "name"), _ref(status, "name"), _get(v, "comment"),
+            _ref(user, "username"), _ref(user, "first_name"), _ref(user, "last_name"))),
+        version=version,
+    )
     return VersionRow(
         id=_get(v, "id"),
         asset_id=_get(v, "asset_id"),
         asset_name=_ref(asset, "name") or "",
         asset_type=_ref(asset, "type", "name") or "",
-        version=int(_get(v, "version") or 0),
+        version=version,
         status_name=_ref(status, "name"),
         status_color=_ref(status, "color"),
-        user_name=_user_name(_get(v, "user")),
+        user_name=_user_name(user),
         date=_to_datetime(_get(v, "date")),
         comment=_get(v, "comment") or "",
         component_count=len(components),
@@ -406,6 +417,7 @@ def _version_row(v: Any, review_state: str, context_id: str | None = None) -> Ve
         review_state=review_state,
         task_id=_get(v, "task_id"),
         context_id=_ref(asset, "context_id") or context_id or "",
+        searched=searched,
     )
 
 

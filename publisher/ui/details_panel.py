@@ -84,7 +84,7 @@ class DetailsPanel(QFrame):
         self.title.setText("No version selected")
         self.subtitle.setText(message)
         self.comment.setText("")
-        self.thumbnail.setPixmap(icons.icon("version").pixmap(48, 48))
+        self.show_placeholder_thumbnail()
         self.components.clear()
 
     def show_loading(self, label: str) -> None:
@@ -110,6 +110,13 @@ class DetailsPanel(QFrame):
         self.subtitle.setText("  ·  ".join(bits))
         self.comment.setText(details.comment or row.comment or "No comment.")
         self.components.set_rows(details.components)
+        # The picture shown so far belongs to the previous version: a version without a
+        # thumbnail (or whose thumbnail is still loading) shows the placeholder.
+        self.show_placeholder_thumbnail()
+
+    def show_placeholder_thumbnail(self) -> None:
+        """Show the generic version icon instead of a picture."""
+        self.thumbnail.setPixmap(icons.icon("version").pixmap(48, 48))
 
     def set_thumbnail(self, pixmap: QPixmap | None) -> None:
         if pixmap is None:

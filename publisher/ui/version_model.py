@@ -260,10 +260,6 @@ class VersionModel(RowsTableModel):
             return row.id
         if role == roles.THUMBNAIL_ID:
             return row.thumbnail_id
-        if role == roles.FILTER_TEXT:
-            return " ".join(str(x) for x in (row.asset_name, row.asset_type, f"v{row.version:03d}",
-                                             row.status_name or "", row.user_name or "", row.comment or "",
-                                             row.review_state))
         return None
 
     @staticmethod

@@ -6,12 +6,14 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from publisher.publish import version_filter
 from publisher.ui import roles
 
 
 class VersionProxy(QSortFilterProxyModel):
-    """Sorts by :data:`roles.SORT` and keeps rows whose :data:`roles.FILTER_TEXT` holds every word
-    of the filter text (case-insensitive). An optional review-state filter keeps only those rows."""
+    """Sorts by :data:`roles.SORT` and keeps rows that match every word of the filter text by
+    :mod:`publisher.publish.version_filter`'s rule, the one the server query applies too. An
+    optional review-state filter keeps only those rows."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -22,7 +24,7 @@ class VersionProxy(QSortFilterProxyModel):
 
     def set_filter_text(self, text: str) -> None:
         """Keep rows matching every word of ``text``."""
-        words = text.lower().split()
+        words = version_filter.words(text)
         if words == self._words:
             return
         self._refilter(lambda: setattr(self, "_words", words))
@@ -56,14 +58,14 @@ class VersionProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()
         index = model.index(source_row, 0, source_parent)
-        if self._review_state is not None:
-            row = model.data(index, roles.ROW)
-            if row is None or row.review_state != self._review_state:
-                return False
-        if not self._words:
+        if self._review_state is None and not self._words:
             return True
-        text = (model.data(index, roles.FILTER_TEXT) or "").lower()
-        return all(word in text for word in self._words)
+        row = model.data(index, roles.ROW)
+        if row is None:
+            return False
+        if self._review_state is not None and row.review_state != self._review_state:
+            return False
+        return version_filter.matches(row.search_values(), self._words)
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
         a = left.data(roles.SORT)

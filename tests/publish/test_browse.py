@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from publisher.publish import browse
+from publisher.publish import browse, version_filter
 from publisher.publish.errors import PublishError
 from publisher.publish.runner import NewVersion, PublishRequest, run_publish
 from publisher.publish.staging import stage_paths
@@ -122,6 +122,27 @@ def test_ordering_and_text_filter(session, sandbox, many_versions):
     assert takes == []  # a quote in the filter is searched for, not a syntax error
     with pytest.raises(PublishError, match="Cannot sort versions by 'colour'"):
         browse.list_versions(session, sandbox.shot_id, offset=0, limit=10, order_by="colour")
+
+
+def test_server_filter_matches_exactly_what_the_loaded_rows_match(session, sandbox, many_versions):
+    """The window filters loaded rows at once and then shows the server's answer: they must agree
+    on every kind of word an artist types (status, version token, user, comment, type, wildcard)."""
+    everything = browse.list_versions(session, sandbox.shot_id, offset=0, limit=100)
+    first = everything[0]
+    status = first.status_name
+    user_first, username = first.search_values().texts[5], first.search_values().texts[4]
+    texts = [status, status.lower()[:4], "v002", "V2", "2", "special", "fx_sp", "take 1", "bg take",
+             user_first, username, "Upload", "zz-nothing-matches", "v2 bg", "%take%"]
+    for text in texts:
+        words = version_filter.words(text)
+        local = {r.id for r in everything if version_filter.matches(r.search_values(), words)}
+        server = {r.id for r in browse.list_versions(session, sandbox.shot_id, offset=0, limit=100,
+                                                     text_filter=text)}
+        assert server == local, f"filter {text!r}: server and window disagree"
+        if text != "zz-nothing-matches":
+            assert local, f"filter {text!r} should match some of the sandbox's versions"
+    assert len({r.id for r in everything if version_filter.matches(
+        r.search_values(), ["v002"])}) == 3, "v002 is version 2 of each of the three assets"
 
 
 @pytest.mark.parametrize("asset_ids", [500, 0], ids=["assets-by-id", "assets-joined"])
