@@ -65,7 +65,18 @@ def run(
         demo.seed(storage, store)
     conn = storage.connection()
     with storage.transaction() as conn:
-        user = conn.execute('SELECT "id" FROM "users" WHERE "username" = ?', (demo.DEMO_USERNAME,)).fetchone()
+        # The demo user by its id, not its name: the artist may have renamed it.
+        user = conn.execute('SELECT "id", "username" FROM "users" WHERE "id" = ?',
+                            (demo.uid("user", demo.DEMO_USERNAME),)).fetchone()
+        if user is None:
+            user = conn.execute('SELECT "id", "username" FROM "users" WHERE "username" = ?',
+                                (demo.DEMO_USERNAME,)).fetchone()
+        if user is None:
+            print(f"ftrack-publisher server: the data folder {data_dir} has no demo user any more "
+                  "(deleted through the API?). Start with a new --data-dir.", file=sys.stderr, flush=True)
+            storage.close()
+            return 2
+        username = user[1]
         existing = conn.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ? LIMIT 1', (user[0],)).fetchone()
         if api_key:
             key = auth.set_api_key(conn, user[0], api_key)
@@ -99,7 +110,7 @@ def run(
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
+        print(format_banner(ServerInfo(url, username, key)), flush=True)
         server.serve()
     except KeyboardInterrupt:
         pass

@@ -305,6 +305,8 @@ class Api:
         before = dict(row)
         collections = self._apply(batch, concrete, op.get("entity_data") or {}, row, creating=False)
         self._validate(concrete, row)
+        if concrete.name == "User":
+            _check_user_update(batch, before, row)
         changed = [c for c in row if row[c] != before.get(c)]
         if changed:
             where = " AND ".join(f'"{k}" = ?' for k in key)
@@ -466,6 +468,16 @@ class Api:
         if user[0] != batch.user["id"]:
             raise ValidationError("You can only reset your own API key.")
         return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
+
+
+def _check_user_update(batch: Batch, before: dict, row: dict) -> None:
+    """Refuse user edits that would lock the caller out: nobody could undo them."""
+    if not row.get("username"):
+        raise ValidationError("A User needs a username.")
+    if row["id"] == batch.user["id"] and before.get("is_active") and not row.get("is_active"):
+        raise ValidationError(
+            "You cannot deactivate the user you are logged in as: you would be locked out, and "
+            "only another active user could turn it back on. Log in as another user to do it.")
 
 
 def _fill_missing(row: dict, **values: Any) -> None:
