@@ -27,6 +27,15 @@ class EmbeddedServerError(RuntimeError):
     """The embedded server could not be started; the message says why and what to do."""
 
 
+class DataFolderInUseError(EmbeddedServerError):
+    """Another server (another publisher window, most often) holds the data folder."""
+
+    def __init__(self, data_dir: Path, server_output: str) -> None:
+        super().__init__(server_output.removeprefix("ftrack-publisher server: ") or
+                         f"Another ftrack-publisher server is already using the data folder {data_dir}.")
+        self.data_dir = data_dir
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     """Where a running server listens and how to log in to it."""
@@ -34,6 +43,10 @@ class ServerInfo:
     url: str
     api_user: str
     api_key: str
+
+
+#: The exit status of ``ftrack-publisher server`` when another server holds its data folder.
+EXIT_FOLDER_IN_USE = 75
 
 
 def format_banner(info: ServerInfo) -> str:
@@ -152,8 +165,13 @@ class EmbeddedServer:
 
         threading.Thread(target=pump, name="embedded-server-output", daemon=True).start()
         if not ready.wait(self.startup_timeout) or self.info is None:
-            code = self.process.poll()
+            try:  # its output ended: it is exiting, so its status comes in a moment
+                code = self.process.wait(2) if ready.is_set() else self.process.poll()
+            except subprocess.TimeoutExpired:
+                code = None
             self.stop()
+            if code == EXIT_FOLDER_IN_USE:
+                raise DataFolderInUseError(self.data_dir, self.output().strip())
             raise EmbeddedServerError(
                 "The embedded ftrack server did not start "
                 + (f"(exit status {code})" if code is not None else f"within {self.startup_timeout:.0f} s")

@@ -42,19 +42,30 @@ def run(
     A new data folder gets the demo project. Prints one ready line (see
     :func:`publisher.embedded.format_banner`) once it accepts connections.
     """
-    from publisher.embedded import ServerInfo, format_banner
+    from publisher.embedded import EXIT_FOLDER_IN_USE, ServerInfo, format_banner
     from publisher.server import auth, demo
     from publisher.server.actions import Api
     from publisher.server.app import Application
     from publisher.server.files import ContentStore
+    from publisher.server.folder_lock import FolderInUseError, FolderLock
     from publisher.server.http_server import HttpServer
     from publisher.server.jobs import JobRunner
     from publisher.server.record import Recorder
     from publisher.server.storage import Storage
 
     data_dir = Path(data_dir)
+    lock = FolderLock(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except FolderInUseError as exc:
+        print(f"ftrack-publisher server: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FOLDER_IN_USE
+    except OSError as exc:
+        print(f"ftrack-publisher server: cannot use the data folder {data_dir}: {exc}. "
+              "Choose a writable folder with --data-dir.", file=sys.stderr, flush=True)
+        return 2
+    try:
         storage = Storage(data_dir / "ftrack.sqlite")
     except (OSError, Exception) as exc:  # sqlite3.Error too: say what to do, not a traceback
         print(f"ftrack-publisher server: cannot use the data folder {data_dir}: {exc}. "
