@@ -13,10 +13,15 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 
+#: The background of tables and text fields (the palette's Base), which text colours are
+#: checked against.
+BASE = "#1b1d20"
+
+
 def dark_palette() -> QPalette:
     """A dark palette with readable contrast, close to what Nuke, Maya and Houdini use."""
     p = QPalette()
-    window, base, text = QColor("#232528"), QColor("#1b1d20"), QColor("#dfe2e6")
+    window, base, text = QColor("#232528"), QColor(BASE), QColor("#dfe2e6")
     disabled = QColor("#6b7078")
     p.setColor(QPalette.ColorRole.Window, window)
     p.setColor(QPalette.ColorRole.WindowText, text)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
-from publisher.ui import icons, roles
+from publisher.ui import contrast, icons, roles, theme
 from publisher.ui.rows_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -248,7 +248,9 @@ class VersionModel(RowsTableModel):
                 return icons.icon(row.review_state) if row.review_state in ("playable", "encoding", "failed") else None
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and row.status_color:
-            return QBrush(QColor(row.status_color))
+            # The server picks status colours for its light web page: keep the hue, make it
+            # readable on the dark table.
+            return QBrush(contrast.readable(QColor(row.status_color), QColor(theme.BASE)))
         if role == Qt.ItemDataRole.ToolTipRole:
             comment = f"\n{row.comment}" if row.comment else ""
             return f"{row.asset_name} v{row.version:03d} ({row.asset_type}){comment}"
