@@ -1,6 +1,7 @@
-"""The demo project a new data folder gets, so a fresh install has something to publish to:
-project "Demo: Lighthouse" with sequences, shots, tasks, assets and a few versions with
-statuses, users and small generated thumbnails. Also the fixed rows every server holds
+"""The demo project a new data folder gets, so a fresh install shows every feature in its first
+minute: project "Demo: Lighthouse" with sequences, shots, tasks, assets and versions by five
+users in every status, with thumbnails, review movies (``ftrackreview-mp4`` with ``ftr_meta``),
+a plate image sequence with a missing frame, and notes. Also the fixed rows every server holds
 (locations with ftrack's ids, statuses, types, object types, priorities, project schemas).
 """
 
@@ -44,6 +45,8 @@ TASK_TYPES = {"Compositing": "44dd23b6-4164-11df-9218-0019bb4983d8",
               "Animation": "44dc3636-4164-11df-9218-0019bb4983d8"}
 
 SHOTS = {"sq010": ["sh010", "sh020", "sh030"], "sq020": ["sh040", "sh050"]}
+USERS = [(DEMO_USERNAME, "Demo", "Artist"), ("alex", "Alex", "Lighter"), ("sam", "Sam", "Compositor"),
+         ("jo", "Jo", "Animator"), ("kim", "Kim", "Supervisor")]
 # asset name, asset type short, task that publishes it, versions (status, user, comment)
 ASSETS = [
     ("plate", "plate", "Compositing", [("Approved", "sam", "Scanned plate, graded to ACEScg.")]),
@@ -51,6 +54,23 @@ ASSETS = [
                                         ("Pending Review", "alex", "Warmer key light, beam through the fog.")]),
     ("comp", "comp", "Compositing", [("Revise", "demo", "Slap comp."),
                                      ("In progress", "demo", "Added rain and lens flare.")]),
+    ("anim", "geo", "Animation", [("Approved", "jo", "Gull flight path, blocking."),
+                                  ("Not started", "jo", "Splined pass, waiting for the new rig.")]),
+]
+#: The plate's frames on the server: the sequence every shot's first plate version holds, with
+#: one frame missing (as scans often arrive), so staging, details and review show a hole.
+PLATE_FRAMES = [f for f in range(1001, 1013) if f != 1006]
+#: Versions that carry a review movie (the shipped ``demo_review.mp4``): asset, version number.
+REVIEWED = {("lighting", 2), ("comp", 2), ("anim", 1)}
+#: Its ``ftr_meta``, as the encoder writes it.
+REVIEW_META = {"frameIn": 0, "frameOut": 47, "frameRate": 24, "width": 480, "height": 270}
+#: Notes on versions: asset, version number, author, text.
+NOTES = [
+    ("comp", 1, "kim", "Rain reads too uniform; break it up near the lamp."),
+    ("comp", 2, "kim", "Much better. Flare is a touch strong on frame 1008."),
+    ("comp", 2, DEMO_USERNAME, "Flare down 20%, new version coming."),
+    ("lighting", 1, "kim", "Key is too cold for the sunset brief."),
+    ("anim", 1, "kim", "Approved. Keep the wingbeats at this pace."),
 ]
 
 
@@ -59,7 +79,7 @@ def uid(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
 
 
-def _thumbnail(hue: float, label: str) -> bytes:
+def _thumbnail(hue: float, label: str, size: tuple[int, int] = (320, 180)) -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (320, 180))
@@ -69,9 +89,54 @@ def _thumbnail(hue: float, label: str) -> bytes:
         draw.line([(0, y), (320, y)], fill=(int(r * 255), int(g * 255), int(b * 255)))
     draw.polygon([(150, 60), (170, 60), (178, 150), (142, 150)], fill=(235, 235, 225))
     draw.text((10, 10), label, fill=(255, 255, 255))
+    if size != image.size:
+        image = image.resize(size)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()
+
+
+def _in_server(storage: Storage, conn: sqlite3.Connection, component_id: str) -> None:
+    storage.insert(conn, "component_location", {
+        "id": uid("location", component_id), "component_id": component_id,
+        "location_id": SERVER_LOCATION_ID, "resource_identifier": component_id,
+    })
+
+
+def _review_component(storage: Storage, conn: sqlite3.Connection, version: str,
+                      files: list[tuple[str, bytes]]) -> None:
+    """An ``ftrackreview-mp4`` component of ``version``, as an encode job would leave it."""
+    movie = (DATA_DIR / "demo_review.mp4").read_bytes()
+    cid = uid("review", version)
+    files.append((cid, movie))
+    storage.insert(conn, "component", {
+        "id": cid, "entity_type": "FileComponent", "system_type": "file", "name": "ftrackreview-mp4",
+        "file_type": ".mp4", "size": len(movie), "version_id": version,
+    })
+    _in_server(storage, conn, cid)
+    storage.insert(conn, "metadata", {"parent_id": cid, "parent_type": "FileComponent",
+                                      "key": "ftr_meta", "value": json.dumps(REVIEW_META)})
+
+
+def _plate_sequence(storage: Storage, conn: sqlite3.Connection, version: str, shot_name: str,
+                    files: list[tuple[str, bytes]]) -> None:
+    """A ``plate`` image sequence of ``version``: ``PLATE_FRAMES`` (one frame missing)."""
+    container = uid("plate-sequence", version)
+    frames = [(uid("plate-frame", version, str(f)), f,
+               _thumbnail(0.08, f"{shot_name} plate {f}", size=(96, 54))) for f in PLATE_FRAMES]
+    storage.insert(conn, "component", {
+        "id": container, "entity_type": "SequenceComponent", "system_type": "sequence",
+        "name": "plate", "file_type": ".jpg", "padding": 4, "version_id": version,
+        "size": sum(len(data) for _, _, data in frames),
+    })
+    _in_server(storage, conn, container)
+    for cid, number, data in frames:
+        files.append((cid, data))
+        storage.insert(conn, "component", {
+            "id": cid, "entity_type": "FileComponent", "system_type": "file", "name": str(number),
+            "file_type": ".jpg", "size": len(data), "container_id": container,
+        })
+        _in_server(storage, conn, cid)
 
 
 def seed_reference(storage: Storage, conn: sqlite3.Connection) -> None:
@@ -97,7 +162,7 @@ def seed(storage: Storage, store: ContentStore) -> None:
     with storage.transaction() as conn:
         seed_reference(storage, conn)
         users = {}
-        for username, first, last in [(DEMO_USERNAME, "Demo", "Artist"), ("alex", "Alex", "Lighter"), ("sam", "Sam", "Compositor")]:
+        for username, first, last in USERS:
             users[username] = uid("user", username)
             storage.insert(conn, "users", {
                 "id": users[username], "username": username, "first_name": first, "last_name": last,
@@ -152,6 +217,19 @@ def seed(storage: Storage, store: ContentStore) -> None:
                             "is_published": 1, "project_id": project, "status_id": STATUS_IDS[status],
                             "task_id": tasks[task_name], "user_id": users[user], "thumbnail_id": thumb,
                         })
+                        if (asset_name, number) in REVIEWED:
+                            _review_component(storage, conn, version, files)
+                        if asset_name == "plate" and number == 1:
+                            _plate_sequence(storage, conn, version, shot_name, files)
+                        for note_asset, note_number, author, text in NOTES:
+                            if (note_asset, note_number) == (asset_name, number):
+                                storage.insert(conn, "note", {
+                                    "id": uid("note", shot_name, asset_name, str(number), text),
+                                    "parent_id": version, "parent_type": "AssetVersion",
+                                    "content": text, "user_id": users[author], "project_id": project,
+                                    "date": (now + timedelta(days=number, hours=12)).strftime(fmt),
+                                    "is_todo": 0,
+                                })
         storage.set_meta(conn, "seeded", now.strftime(fmt))
     for component_id, data in files:
         path = store.path(component_id)

@@ -75,8 +75,10 @@ def test_polymorphic_queries_return_concrete_types(raw: Raw) -> None:
     assert "Project" not in {c["__entity_type__"] for c in typed}
     shots = raw.query("select name from Shot")
     assert {s["__entity_type__"] for s in shots} == {"Shot"}
-    components = raw.query("select name, system_type from Component limit 5")
-    assert components and all(c["__entity_type__"] == "FileComponent" and c["system_type"] == "file" for c in components)
+    components = raw.query("select name, system_type from Component")
+    concrete = {"file": "FileComponent", "sequence": "SequenceComponent"}
+    assert components and all(c["__entity_type__"] == concrete[c["system_type"]] for c in components)
+    assert {c["__entity_type__"] for c in components} == set(concrete.values())
 
 
 def test_where_operators(raw: Raw, fresh_asset: dict) -> None:
