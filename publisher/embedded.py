@@ -129,7 +129,10 @@ class EmbeddedServer:
 
     # Lifecycle -------------------------------------------------------------------------
     def start(self) -> ServerInfo:
-        """Start the server and block until it prints its ready line."""
+        """Start the server and block until it prints its ready line (again after a stop or a
+        crash: :class:`publisher.embedded_keeper.ServerKeeper` restarts it this way)."""
+        self.info = None
+        self._output = []
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
             *server_command(self.python),
