@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from publisher.api.exceptions import FtrackError, LocationError, ServerError
+from publisher.api.quoting import quote_list
 from publisher.api.symbol import NOT_SET, REVIEW_LOCATION_ID
 
 #: Component names that the stock client sends to ``ftrack.review`` under ``location='auto'``.
@@ -141,10 +142,6 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[start:start + ID_CHUNK]
 
 
-def _quoted_ids(ids: Iterable[str]) -> str:
-    return ", ".join(f'"{i}"' for i in ids)
-
-
 def get_component_availabilities(session: Any, components: Sequence[Any],
                                  locations: Sequence[Any] | None = None) -> list[dict[str, float]]:
     """For each component, ``{location_id: percent}``: 100.0 where it has a ComponentLocation.
@@ -161,7 +158,7 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     members: dict[str, list[str]] = {}
     for chunk in _chunks(ids):
         for row in session.query(
-            f"select id, container_id from Component where container_id in ({_quoted_ids(chunk)})"
+            f"select id, container_id from Component where container_id in ({quote_list(chunk)})"
         ).all():
             members.setdefault(str(row["container_id"]), []).append(str(row["id"]))
     wanted = set(ids)
@@ -171,7 +168,7 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     for chunk in _chunks(sorted(wanted)):
         for row in session.query(
             "select component_id, location_id from ComponentLocation where component_id in "
-            f"({_quoted_ids(chunk)})"
+            f"({quote_list(chunk)})"
         ).all():
             held.setdefault(str(row["component_id"]), set()).add(str(row["location_id"]))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import exceptions
+from .accessor import AccessorRegistry
 from .entity import Collection, Entity, MappedCollection
 from .entity_factory import TypeRegistry, build_registry
 from .identity_map import IdentityMap
@@ -54,7 +55,7 @@ class Session:
         *,
         timeout: float = 60,
         schema_cache_path: str | os.PathLike[str] | bool | None = None,
-        _shared: tuple[dict[str, Any], TypeRegistry] | None = None,
+        _shared: tuple[dict[str, Any], TypeRegistry, AccessorRegistry] | None = None,
     ) -> None:
         server_url = server_url or os.environ.get("FTRACK_SERVER")
         if not server_url:
@@ -91,8 +92,10 @@ class Session:
             self.schema_cache_path = Path(schema_cache_path)  # type: ignore[arg-type]
         try:
             if _shared is not None:
-                self.server_information, self._registry = _shared
+                self.server_information, self._registry, self.accessors = _shared
             else:
+                #: Location name -> accessor configured in this session (shared with clones).
+                self.accessors = AccessorRegistry()
                 self.server_information = self._query_server_information()
                 self._registry = self._load_schemas()
         except BaseException:
@@ -415,7 +418,7 @@ class Session:
         """A new session on the same server and schemas, for another thread (no request)."""
         return Session(self.server_url, self.api_user, self.api_key, timeout=self.timeout,
                        schema_cache_path=self.schema_cache_path or False,
-                       _shared=(self.server_information, self._registry))
+                       _shared=(self.server_information, self._registry, self.accessors))
 
     def close(self) -> None:
         """Close the connections. Pending edits are dropped. Safe to call more than once."""
