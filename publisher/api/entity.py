@@ -269,7 +269,7 @@ class Entity(MutableMapping):
     def __contains__(self, name: object) -> bool:
         return name in self.attributes
 
-    def keys(self):  # type: ignore[override]
+    def keys(self):
         """The attribute names (a set-like view)."""
         return super().keys()
 
@@ -401,10 +401,10 @@ class Collection(MutableSequence):
         if not isinstance(value, Entity):
             raise TypeError(f"{self.entity.entity_type}[{self.attribute.name!r}] holds entities, not {value!r}")
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._items()[index]
 
-    def __setitem__(self, index, value) -> None:  # type: ignore[override]
+    def __setitem__(self, index, value) -> None:
         items = self._items()
         if isinstance(index, slice):
             value = list(value)
@@ -418,7 +418,7 @@ class Collection(MutableSequence):
             items = _unique(items)
         self._store(items)
 
-    def __delitem__(self, index) -> None:  # type: ignore[override]
+    def __delitem__(self, index) -> None:
         items = self._items()
         del items[index]
         self._store(items)

@@ -57,7 +57,7 @@ class TypeRegistry:
 
     schemas: list[dict[str, Any]]
     hash: str
-    classes: dict[str, type] = field(default_factory=dict)
+    classes: dict[str, type[Entity]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return list(self.classes)

@@ -23,9 +23,10 @@ from publisher.api.accessor import Accessor, DiskAccessor, Entry
 from publisher.api.components import (
     ComponentSpec,
     entity_type_of,
+    get_component_availability,
+    get_location,
     is_set,
     materialise,
-    session_state,
     upload_metadata_operation,
 )
 from publisher.api.exceptions import (
@@ -38,13 +39,10 @@ from publisher.api.exceptions import (
 from publisher.api.quoting import quote, quote_list
 from publisher.api.structure import Structure
 
-if TYPE_CHECKING:  # pragma: no cover
-    from publisher.api.entity import Entity
-    from publisher.api.session import Session
+from publisher.api.mixin import EntityMixin
 
-    _LocationBase = Entity
-else:
-    _LocationBase = object
+if TYPE_CHECKING:  # pragma: no cover
+    from publisher.api.session import Session
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -57,19 +55,17 @@ def configure_disk_location(session: "Session", name: str, root: str | os.PathLi
     The ``Location`` row is created on the server (and committed) when it does not exist and
     ``create`` is true. ``root`` is local configuration: ``session`` and its clones use it.
     """
-    from publisher.api import components
-
     session.accessors.configure(name, DiskAccessor(root, structure, priority))
     try:
-        return components.get_location(session, name)
+        return get_location(session, name)
     except LocationError:
         if not create:
             raise
     session.create("Location", {"name": name, "label": name,
                                            "description": f"Files under {os.path.abspath(os.fspath(root))}"})
     session.commit()
-    session_state(session).locations = None
-    return components.get_location(session, name)
+    session.component_state.locations = None
+    return get_location(session, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,7 +81,7 @@ def _members(component: Any) -> list:
     return list(members) if is_set(members) else []
 
 
-def _source_path(session: Any, source: Any, component: Any) -> str | None:
+def _source_path(session: "Session", source: Any, component: Any) -> str | None:
     """The local path of ``component``'s data in ``source`` (a location, a path or None)."""
     if isinstance(component, ComponentSpec):
         return component.source
@@ -93,7 +89,7 @@ def _source_path(session: Any, source: Any, component: Any) -> str | None:
         return os.fspath(source)
     component_id = str(component["id"])
     if source is None or source["name"] == "ftrack.origin":
-        path = session_state(session).origin_paths.get(component_id)
+        path = session.component_state.origin_paths.get(component_id)
         if path is None:
             raise LocationError(
                 f"No local file is known for component {component_id}: it was not created from a "
@@ -103,7 +99,7 @@ def _source_path(session: Any, source: Any, component: Any) -> str | None:
     return source.get_filesystem_path(component)
 
 
-class LocationMixin(_LocationBase):
+class LocationMixin(EntityMixin):
     """Behaviour of ``Location`` entities: add, remove, find and fetch component data."""
 
     # ---------------------------------------------------------------- configuration
@@ -213,7 +209,7 @@ class LocationMixin(_LocationBase):
             return materialise(session, component)
         if not isinstance(source, (str, os.PathLike)):
             raise LocationError("ftrack.origin needs the local path of the component's data as source.")
-        session_state(session).origin_paths[str(component["id"])] = os.path.abspath(os.fspath(source))
+        session.component_state.origin_paths[str(component["id"])] = os.path.abspath(os.fspath(source))
         return component
 
     def _plan(self, components: Sequence[Any], sources: Sequence[Any], recursive: bool) -> list[Entry]:
@@ -237,7 +233,7 @@ class LocationMixin(_LocationBase):
         except Exception:  # noqa: BLE001 - uncommitted components have nothing to fetch
             pass
 
-    def _entry(self, session: Any, structure: Structure, component: Any, source: Any,
+    def _entry(self, session: "Session", structure: Structure, component: Any, source: Any,
                is_container: bool) -> Entry:
         source_path = _source_path(session, source, component)
         if source_path is None and not is_container:
@@ -290,7 +286,7 @@ class LocationMixin(_LocationBase):
     def get_resource_identifier(self, component: Any) -> str:
         """Where ``component``'s data is in this location."""
         if self["name"] == "ftrack.origin":
-            path = session_state(self.session).origin_paths.get(str(component["id"]))
+            path = self.session.component_state.origin_paths.get(str(component["id"]))
             if path is None:
                 raise ComponentNotInLocationError(f"Component {component['id']} is not in ftrack.origin.")
             return path
@@ -304,8 +300,6 @@ class LocationMixin(_LocationBase):
 
     def get_component_availability(self, component: Any) -> float:
         """Percent of ``component``'s data in this location (members averaged)."""
-        from publisher.api.components import get_component_availability
-
         return get_component_availability(self.session, component, [self])[self["id"]]
 
     def get_filesystem_path(self, component: Any) -> str:

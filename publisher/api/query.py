@@ -102,7 +102,7 @@ class QueryResult(Sequence):
         self._fetch_all()
         return len(self._results)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         self._fetch_all()
         return self._results[index]
 

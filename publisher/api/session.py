@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import exceptions
+from . import components, exceptions
 from .accessor import AccessorRegistry
 from .entity import Collection, Entity, MappedCollection
 from .entity_factory import TypeRegistry, build_registry
@@ -91,6 +91,8 @@ class Session:
         else:
             self.schema_cache_path = Path(schema_cache_path)  # type: ignore[arg-type]
         try:
+            #: Per-session bookkeeping of components: origin paths, cached Location rows.
+            self.component_state = components.SessionState()
             if _shared is not None:
                 self.server_information, self._registry, self.accessors = _shared
             else:
@@ -126,7 +128,7 @@ class Session:
         return self._registry.schemas
 
     @property
-    def types(self) -> dict[str, type]:
+    def types(self) -> dict[str, type[Entity]]:
         """Entity type name -> entity class."""
         return self._registry.classes
 
@@ -137,7 +139,7 @@ class Session:
     def closed(self) -> bool:
         return self._closed
 
-    def entity_class(self, entity_type: str) -> type:
+    def entity_class(self, entity_type: str) -> type[Entity]:
         """The class of ``entity_type``; raises :class:`UnrecognisedEntityTypeError`."""
         cls = self._registry.classes.get(entity_type)
         if cls is None:
@@ -290,10 +292,9 @@ class Session:
         """
         if not isinstance(projections, str):
             projections = ", ".join(projections)
-        if isinstance(entities, Entity):
-            entities = [entities]
+        listed: Iterable[Entity] = [entities] if isinstance(entities, Entity) else entities
         groups: dict[str, list[Entity]] = {}
-        for entity in entities:
+        for entity in listed:
             if not entity.is_new:
                 groups.setdefault(entity.entity_type, []).append(entity)
         for entity_type, group in groups.items():
@@ -436,35 +437,28 @@ class Session:
     def create_component(self, path: str, data: dict[str, Any] | None = None, location: Any = "auto", *,
                          progress=None, cancel=None) -> Entity:
         """A component from a file path or a sequence string, optionally added to ``location``."""
-        from publisher.api import components
         return components.create_component(self, path, data, location, progress=progress, cancel=cancel)
 
     def encode_media(self, media: Any, version_id: str | None = None, keep_original: Any = "auto") -> Entity:
         """Ask the server to encode ``media`` (a path or a FileComponent); returns the Job."""
-        from publisher.api import components
         return components.encode_media(self, media, version_id, keep_original)
 
     def pick_location(self, component: Entity | None = None) -> Entity | None:
         """The location ``create_component(location='auto')`` uses."""
-        from publisher.api import components
         return components.pick_location(self, component)
 
     def get_component_availability(self, component: Entity, locations: list[Entity] | None = None) -> dict[str, float]:
         """Location id -> percentage of ``component`` present there."""
-        from publisher.api import components
         return components.get_component_availability(self, component, locations)
 
     def get_component_availabilities(self, components_: list[Entity], locations: list[Entity] | None = None) -> list[dict[str, float]]:
         """:meth:`get_component_availability` for many components at once."""
-        from publisher.api import components
         return components.get_component_availabilities(self, components_, locations)
 
     def get_location(self, name: str) -> Entity | None:
         """The Location called ``name`` (for example ``'ftrack.server'``)."""
-        from publisher.api import components
         return components.get_location(self, name)
 
     def get_upload_metadata(self, component_id: str, file_name: str, file_size: int, checksum: str) -> dict[str, Any]:
         """Where and how to PUT a file's data for ``component_id`` (``url`` and ``headers``)."""
-        from publisher.api import components
         return components.get_upload_metadata(self, component_id, file_name, file_size, checksum)
