@@ -21,20 +21,18 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlencode
 
 from publisher.api import transfer
 from publisher.api.components import upload_metadata_operation
 from publisher.api.exceptions import AccessorError
 from publisher.api.structure import EntityIdStructure, OriginStructure, StandardStructure, Structure
+from publisher.api.transfer import ProgressCallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from publisher.api.location import LocationMixin as Location
     from publisher.api.session import Session
-
-ProgressCallback = Callable[[int, int], None]
-
 
 @dataclass
 class Entry:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from publisher.api import transfer
 from publisher.api.accessor import Accessor, DiskAccessor, Entry
@@ -27,7 +27,6 @@ from publisher.api.components import (
     get_location,
     is_set,
     materialise,
-    upload_metadata_operation,
 )
 from publisher.api.exceptions import (
     ComponentInLocationError,
@@ -36,15 +35,13 @@ from publisher.api.exceptions import (
     LocationError,
     TransferCancelled,
 )
+from publisher.api.mixin import EntityMixin
 from publisher.api.quoting import quote, quote_list
 from publisher.api.structure import Structure
-
-from publisher.api.mixin import EntityMixin
+from publisher.api.transfer import ProgressCallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from publisher.api.session import Session
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def configure_disk_location(session: "Session", name: str, root: str | os.PathLike[str], *,
@@ -62,7 +59,7 @@ def configure_disk_location(session: "Session", name: str, root: str | os.PathLi
         if not create:
             raise
     session.create("Location", {"name": name, "label": name,
-                                           "description": f"Files under {os.path.abspath(os.fspath(root))}"})
+                                "description": f"Files under {os.path.abspath(os.fspath(root))}"})
     session.commit()
     session.component_state.locations = None
     return get_location(session, name)
@@ -320,4 +317,4 @@ class LocationMixin(EntityMixin):
         return self.accessor.download(self, component, os.fspath(destination), progress=progress, cancel=cancel)
 
 
-__all__ = ["Accessor", "Entry", "LocationMixin", "configure_disk_location"]
+__all__ = ["LocationMixin", "configure_disk_location"]

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from publisher.api import Session
+from publisher.api.accessor import DiskAccessor
 from publisher.api.exceptions import (
     AccessorError,
     ComponentInLocationError,
     ComponentNotInLocationError,
     LocationError,
 )
-from publisher.api.accessor import DiskAccessor
 from publisher.api.location import configure_disk_location
 from publisher.api.symbol import (
     ORIGIN_LOCATION_ID,
@@ -268,3 +269,13 @@ def test_query_quoting_escapes_quotes_and_backslashes():
 
     assert quote('a"b\\c') == '"a\\"b\\\\c"'
     assert quote_list(["x", 'y"']) == '"x", "y\\""'
+
+
+def test_a_disk_location_is_configured_for_its_session_and_clones_only(session, tmp_path, disk_name):
+    configure_disk_location(session, disk_name, tmp_path / "studio")
+    assert session.clone().get_location(disk_name).accessible
+    other = Session(session.server_url, session.api_user, session.api_key, schema_cache_path=False)
+    try:
+        assert not other.get_location(disk_name).accessible, "another session is not configured"
+    finally:
+        other.close()
