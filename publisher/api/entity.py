@@ -154,6 +154,7 @@ class Entity(MutableMapping):
         """The local value, else the remote value, else NOT_SET (never fetches)."""
         return self.state.value(name)
 
+    # The older spelling of ``state.local`` / ``state.remote``, still read by tests.
     @property
     def _local(self) -> dict[str, Any]:
         return self.state.local
