@@ -29,15 +29,18 @@ from .exceptions import (
     UnknownAttributeError,
     UnrecognisedEntityTypeError,
 )
+from .operation import CreateEntityOperation, DeleteEntityOperation, Operations, UpdateEntityOperation
 from .query import QueryResult
 from .session import Session
 from .symbol import NOT_SET
 
 __all__ = [
     "AccessorError", "AuthenticationError", "Collection", "ComponentInLocationError",
-    "ComponentNotInLocationError", "ConfigurationError", "EncodeError", "Entity", "FtrackError",
+    "ComponentNotInLocationError", "ConfigurationError", "CreateEntityOperation",
+    "DeleteEntityOperation", "EncodeError", "Entity", "FtrackError",
     "ImmutableAttributeError", "JobFailedError", "LocationError", "MappedCollection",
-    "MultipleResultsFoundError", "NOT_SET", "NoResultFoundError", "NotFoundError", "QueryResult",
+    "MultipleResultsFoundError", "NOT_SET", "NoResultFoundError", "NotFoundError", "Operations",
+    "QueryResult",
     "ServerConnectionError", "ServerError", "ServerResponseError", "Session", "TransferCancelled",
-    "UnknownAttributeError", "UnrecognisedEntityTypeError",
+    "UnknownAttributeError", "UnrecognisedEntityTypeError", "UpdateEntityOperation",
 ]

@@ -9,8 +9,11 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Mapping
 
+from publisher.api import components
+from publisher.api.mixin import EntityMixin
 
-class AssetVersionMixin:
+
+class AssetVersionMixin(EntityMixin):
     """Methods of ``AssetVersion`` entities."""
 
     def create_component(self, path: str, data: Mapping[str, Any] | None = None, location: Any = None, *,
@@ -25,8 +28,6 @@ class AssetVersionMixin:
         ``location`` is given the component, members included, is added to it (data moved,
         then one commit); ``progress(done_bytes, total_bytes)`` and ``cancel`` follow the move.
         """
-        from publisher.api import components
-
         data = dict(data or {})
         data.pop("version_id", None)
         data["version"] = self
@@ -40,8 +41,6 @@ class AssetVersionMixin:
         first) or a ``FileComponent`` already in ``ftrack.server``. ``keep_original='auto'``
         keeps a FileComponent and drops an uploaded path; pass True or False to choose.
         """
-        from publisher.api import components
-
         return components.encode_media(self.session, media, version_id=str(self["id"]),
                                        keep_original=keep_original)
 

@@ -8,33 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from publisher.api.components import get_component_availability, get_location
+from publisher.api.mixin import EntityMixin
 
-class ComponentMixin:
+
+class ComponentMixin(EntityMixin):
     """Methods shared by component entities."""
 
     @property
     def origin_path(self) -> str | None:
         """The local path this component was created from in this session, if any."""
-        from publisher.api.components import session_state
-
-        return session_state(self.session).origin_paths.get(str(self["id"]))
+        return self.session.component_state.origin_paths.get(str(self["id"]))
 
     def get_availability(self, locations: Any = None) -> dict[str, float]:
         """``{location_id: percent}`` of this component's data per location."""
-        from publisher.api.components import get_component_availability
-
         return get_component_availability(self.session, self, locations)
 
     def get_url(self) -> str:
         """A download URL for this component's data in ``ftrack.server``."""
-        from publisher.api.components import get_location
-
         return get_location(self.session, "ftrack.server").get_url(self)
 
     def get_thumbnail_url(self, size: int | None = None) -> str:
         """A thumbnail URL for this component in ``ftrack.server``."""
-        from publisher.api.components import get_location
-
         return get_location(self.session, "ftrack.server").get_thumbnail_url(self, size)
 
 

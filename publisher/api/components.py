@@ -4,7 +4,7 @@
 ``get_component_availability(ies)`` and ``get_upload_metadata`` call the functions here with
 the session as first argument. The per-session bookkeeping that the stock client keeps in its
 ``ftrack.origin`` location (the local path each new component came from) and the cached
-``Location`` rows live in :func:`session_state`.
+``Location`` rows live in a :class:`SessionState`, ``session.component_state``.
 
 No Qt; call from the thread that owns the session.
 """
@@ -15,12 +15,15 @@ import os
 import re
 import threading
 import uuid
-import weakref
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from publisher.api.exceptions import FtrackError, LocationError, ServerError
+from publisher.api.quoting import quote_list
 from publisher.api.symbol import NOT_SET, REVIEW_LOCATION_ID
+
+if TYPE_CHECKING:  # pragma: no cover
+    from publisher.api.session import Session
 
 #: Component names that the stock client sends to ``ftrack.review`` under ``location='auto'``.
 REVIEW_COMPONENT_NAMES = ("ftrackreview-mp4", "ftrackreview-webm", "ftrackreview-image")
@@ -35,25 +38,11 @@ _SEQUENCE_HINT = re.compile(r"(\s\[[^\]]*\]\s*$)|(%0?\d*d)")
 
 @dataclass
 class SessionState:
-    """What this module remembers for one session."""
+    """What this module remembers for one session (``session.component_state``)."""
 
     locations: dict[str, Any] | None = None  # name -> Location entity
     origin_paths: dict[str, str] = field(default_factory=dict)  # component id -> local path
     lock: threading.RLock = field(default_factory=threading.RLock)
-
-
-_STATES: "weakref.WeakKeyDictionary[Any, SessionState]" = weakref.WeakKeyDictionary()
-_STATES_LOCK = threading.Lock()
-
-
-def session_state(session: Any) -> SessionState:
-    """The :class:`SessionState` of ``session`` (made on first use)."""
-    with _STATES_LOCK:
-        state = _STATES.get(session)
-        if state is None:
-            state = SessionState()
-            _STATES[session] = state
-        return state
 
 
 def is_set(value: Any) -> bool:
@@ -70,8 +59,8 @@ def entity_type_of(entity: Any) -> str:
 # Locations
 
 
-def _load_locations(session: Any) -> dict[str, Any]:
-    state = session_state(session)
+def _load_locations(session: "Session") -> dict[str, Any]:
+    state = session.component_state
     with state.lock:
         if state.locations is None:
             rows = session.query("select id, name, label, description from Location").all()
@@ -79,7 +68,7 @@ def _load_locations(session: Any) -> dict[str, Any]:
         return state.locations
 
 
-def get_location(session: Any, name: str) -> Any:
+def get_location(session: "Session", name: str) -> Any:
     """The ``Location`` named ``name`` (``ftrack.server``, ``ftrack.unmanaged``, ...).
 
     Locations are fetched once per session in one query. Raises :class:`LocationError` naming
@@ -89,7 +78,7 @@ def get_location(session: Any, name: str) -> Any:
     location = locations.get(name)
     if location is None:
         # A location created after the first lookup (for example a new disk location).
-        session_state(session).locations = None
+        session.component_state.locations = None
         locations = _load_locations(session)
         location = locations.get(name)
     if location is None:
@@ -98,20 +87,20 @@ def get_location(session: Any, name: str) -> Any:
     return location
 
 
-def _location_by_id(session: Any, location_id: str) -> Any:
+def _location_by_id(session: "Session", location_id: str) -> Any:
     for location in _load_locations(session).values():
         if location["id"] == location_id:
             return location
     raise LocationError(f"The server has no location with id {location_id}.")
 
 
-def accessible_locations(session: Any) -> list[Any]:
+def accessible_locations(session: "Session") -> list[Any]:
     """Server locations this machine can read or write, best (lowest priority number) first."""
     candidates = [loc for loc in _load_locations(session).values() if loc.accessible]
     return sorted(candidates, key=lambda loc: loc.priority)
 
 
-def pick_location(session: Any, component: Any = None) -> Any:
+def pick_location(session: "Session", component: Any = None) -> Any:
     """The best location to put data in, or, given ``component``, to read it from.
 
     Best means the lowest priority number among the server's locations that have a local
@@ -141,11 +130,7 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[start:start + ID_CHUNK]
 
 
-def _quoted_ids(ids: Iterable[str]) -> str:
-    return ", ".join(f'"{i}"' for i in ids)
-
-
-def get_component_availabilities(session: Any, components: Sequence[Any],
+def get_component_availabilities(session: "Session", components: Sequence[Any],
                                  locations: Sequence[Any] | None = None) -> list[dict[str, float]]:
     """For each component, ``{location_id: percent}``: 100.0 where it has a ComponentLocation.
 
@@ -161,7 +146,7 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     members: dict[str, list[str]] = {}
     for chunk in _chunks(ids):
         for row in session.query(
-            f"select id, container_id from Component where container_id in ({_quoted_ids(chunk)})"
+            f"select id, container_id from Component where container_id in ({quote_list(chunk)})"
         ).all():
             members.setdefault(str(row["container_id"]), []).append(str(row["id"]))
     wanted = set(ids)
@@ -171,14 +156,14 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     for chunk in _chunks(sorted(wanted)):
         for row in session.query(
             "select component_id, location_id from ComponentLocation where component_id in "
-            f"({_quoted_ids(chunk)})"
+            f"({quote_list(chunk)})"
         ).all():
             held.setdefault(str(row["component_id"]), set()).add(str(row["location_id"]))
 
     result = []
     for component_id in ids:
         availability = {location_id: 0.0 for location_id in location_ids}
-        member_ids = members.get(component_id)
+        member_ids = members.get(component_id) or []
         if member_ids:
             share = 100.0 / len(member_ids)
             for member_id in member_ids:
@@ -195,7 +180,7 @@ def get_component_availabilities(session: Any, components: Sequence[Any],
     return result
 
 
-def get_component_availability(session: Any, component: Any,
+def get_component_availability(session: "Session", component: Any,
                                locations: Sequence[Any] | None = None) -> dict[str, float]:
     """``{location_id: percent}`` for one component; see :func:`get_component_availabilities`."""
     return get_component_availabilities(session, [component], locations)[0]
@@ -216,7 +201,7 @@ def upload_metadata_operation(component_id: str, file_name: str, file_size: int,
     }
 
 
-def get_upload_metadata(session: Any, component_id: str, file_name: str, file_size: int,
+def get_upload_metadata(session: "Session", component_id: str, file_name: str, file_size: int,
                         checksum: str) -> dict:
     """Ask the server where and how to PUT one file: ``{"url": ..., "headers": {...}}``."""
     result = session.call([upload_metadata_operation(component_id, file_name, file_size, checksum)])
@@ -259,7 +244,7 @@ class ComponentSpec(dict):
             return self["container"].session
         return getattr(version, "session", None)
 
-    def __hash__(self) -> int:  # pragma: no cover - identity semantics like entities
+    def __hash__(self) -> int:  # type: ignore[override]  # identity semantics, like entities
         return id(self)
 
     def __eq__(self, other: object) -> bool:
@@ -360,12 +345,12 @@ def plan_component(path: str, data: Mapping[str, Any] | None = None) -> Componen
     return container
 
 
-def materialise(session: Any, spec: ComponentSpec) -> Any:
+def materialise(session: "Session", spec: ComponentSpec) -> Any:
     """Create the session entities for ``spec`` and its members; return the top entity.
 
     Records each component's local path so ``ftrack.origin`` can serve it afterwards.
     """
-    state = session_state(session)
+    state = session.component_state
     data = dict(spec)
     entity = session.create(spec.entity_type, data)
     spec.entity = entity
@@ -380,7 +365,7 @@ def materialise(session: Any, spec: ComponentSpec) -> Any:
     return entity
 
 
-def create_component(session: Any, path: str, data: Mapping[str, Any] | None = None,
+def create_component(session: "Session", path: str, data: Mapping[str, Any] | None = None,
                      location: Any = "auto", *, progress=None, cancel=None) -> Any:
     """Create a component from a file path or a sequence string and return it.
 
@@ -409,7 +394,7 @@ def create_component(session: Any, path: str, data: Mapping[str, Any] | None = N
 # encode_media
 
 
-def encode_media(session: Any, media: Any, version_id: str | None = None,
+def encode_media(session: "Session", media: Any, version_id: str | None = None,
                  keep_original: Any = "auto") -> Any:
     """Ask the server to encode ``media`` for review and return the ``Job``.
 
@@ -452,5 +437,5 @@ __all__ = [
     "ComponentSpec", "accessible_locations", "create_component", "encode_media",
     "get_component_availabilities", "get_component_availability", "get_location",
     "get_upload_metadata", "looks_like_sequence", "materialise", "pick_location", "plan_component",
-    "session_state", "upload_metadata_operation",
+    "SessionState", "upload_metadata_operation",
 ]

@@ -1,24 +1,57 @@
 """Entities: mutable mappings over the attributes a server schema declares.
 
 Every value of an entity is either set locally (an edit waiting for ``commit``), known from the
-server (remote), or :data:`NOT_SET`. Reading a value that is neither fetches it from the server
-(for an entity the server already has). Collections and mapped collections (metadata) are
-proxies that read the entity's current list and record a full new list on every change.
+server (remote), or :data:`NOT_SET`; :class:`~publisher.api.entity_state.EntityState` holds them.
+Reading a value that is neither fetches it from the server (for an entity the server already
+has). Collections and mapped collections (metadata) are proxies that read the entity's current
+list and record a full new list on every change.
 
-Entities belong to one session and, like it, are used from one thread at a time.
+An entity reaches its session only through :class:`EntitySession`: it pushes typed operations
+onto ``recorded_operations`` and keeps ``identity_map`` right; the session moves the entity's
+state on commit and rollback. Entities belong to one session and, like it, are used from one
+thread at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping, MutableSequence
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 from . import exceptions
+from .entity_state import EntityState
+from .identity_map import Identity, IdentityMap
+from .operation import CreateEntityOperation, Operations, UpdateEntityOperation
 from .schema import COLLECTION, MAPPED, REFERENCE, SCALAR, Attribute, Attributes
 from .symbol import NOT_SET
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .session import Session
+
+class EntitySession(Protocol):
+    """What an entity needs from the session it belongs to (``Session`` provides it)."""
+
+    auto_populate: bool
+
+    @property
+    def recorded_operations(self) -> Operations: ...
+
+    @property
+    def identity_map(self) -> IdentityMap: ...
+
+    @property
+    def types(self) -> dict[str, type["Entity"]]: ...
+
+    def types_names(self) -> list[str]: ...
+
+    def check_open(self) -> None: ...
+
+    def create(self, entity_type: str, data: dict[str, Any] | None = None) -> "Entity": ...
+
+    def delete(self, entity: "Entity") -> None: ...
+
+    def populate(self, entities: "Entity | Iterable[Entity]", projections: str | Iterable[str]) -> None: ...
+
+    def projection(self, attribute: Attribute) -> str: ...
+
+    def merge(self, value: Any, merged: dict | None = None) -> Any: ...
 
 
 class Entity(MutableMapping):
@@ -35,21 +68,19 @@ class Entity(MutableMapping):
     default_projections: list[str] = []
     schema: dict[str, Any] = {}
 
-    def __init__(self, session: "Session", data: dict[str, Any] | None = None,
+    def __init__(self, session: EntitySession, data: dict[str, Any] | None = None,
                  reconstructing: bool = False) -> None:
         self.session = session
-        self._local: dict[str, Any] = {}
-        self._remote: dict[str, Any] = {}
-        self._identity: tuple[str, tuple[str, ...]] | None = None
+        #: The local and remote values and whether the server has the entity yet.
+        self.state = EntityState(is_new=not reconstructing)
+        self._identity: Identity | None = None
         # Collection name -> (the stored list, ids of its items): O(1) duplicate checks on append.
         self._member_ids: dict[str, tuple[list, set]] = {}
-        #: True until the server has the entity (created locally, not committed yet).
-        self._created = not reconstructing
         data = dict(data or {})
         for name in data:
             self._attribute(name)
         if reconstructing:
-            self._remote.update(data)
+            self.state.remote.update(data)
         else:
             values: dict[str, Any] = {}
             for attribute in self.attributes:
@@ -60,13 +91,15 @@ class Entity(MutableMapping):
                       if self._attribute(name).kind == MAPPED and isinstance(data[name], dict)}
             for name, value in data.items():
                 values[name] = self._coerce(self._attribute(name), value)
-            self._local.update(values)
-            missing = [n for n in self.primary_key_attributes if self._local.get(n, NOT_SET) in (NOT_SET, None)]
+            self.state.local.update(values)
+            missing = [n for n in self.primary_key_attributes if self.state.local.get(n, NOT_SET) in (NOT_SET, None)]
             if missing:
                 raise exceptions.FtrackError(
                     f"Cannot create {self.entity_type} without {', '.join(missing)}: "
                     "give the primary key in the data.")
-            session._record_create(self, values)
+            session.check_open()
+            session.identity_map.add_new(self)
+            session.recorded_operations.push(CreateEntityOperation(self, dict(values)))
             for name, items in mapped.items():
                 self[name].replace(items)
         post_init = getattr(self, "_post_init", None)
@@ -80,7 +113,7 @@ class Entity(MutableMapping):
         return {name: self._raw(name) for name in self.primary_key_attributes}
 
     @property
-    def identity(self) -> tuple[str, tuple[str, ...]]:
+    def identity(self) -> Identity:
         """``(entity_type, (str(pk), ...))``: one entity object per identity in a session."""
         # Cached: it is read for every hash and comparison, and primary keys rarely change
         # (only on a new entity, where setting one clears the cache).
@@ -119,10 +152,16 @@ class Entity(MutableMapping):
 
     def _raw(self, name: str) -> Any:
         """The local value, else the remote value, else NOT_SET (never fetches)."""
-        value = self._local.get(name, NOT_SET)
-        if value is NOT_SET:
-            value = self._remote.get(name, NOT_SET)
-        return value
+        return self.state.value(name)
+
+    # The older spelling of ``state.local`` / ``state.remote``, still read by tests.
+    @property
+    def _local(self) -> dict[str, Any]:
+        return self.state.local
+
+    @property
+    def _remote(self) -> dict[str, Any]:
+        return self.state.remote
 
     def _members(self, name: str) -> tuple[list, set]:
         """The stored list of collection ``name`` (not a copy) and the ids of its items."""
@@ -166,8 +205,8 @@ class Entity(MutableMapping):
     def __getitem__(self, name: str) -> Any:
         attribute = self._attribute(name)
         value = self._raw(name)
-        if value is NOT_SET and not self._created and self.session.auto_populate:
-            self.session._fetch_attribute(self, attribute)
+        if value is NOT_SET and not self.state.is_new and self.session.auto_populate:
+            self.session.populate([self], self.session.projection(attribute))
             value = self._raw(name)
         if attribute.kind == COLLECTION:
             return Collection(self, attribute)
@@ -181,7 +220,7 @@ class Entity(MutableMapping):
             self[name].replace(value)
             return
         value = self._coerce(attribute, value)
-        if not attribute.mutable and not self._created and value is not NOT_SET:
+        if not attribute.mutable and not self.state.is_new and value is not NOT_SET:
             current = self._raw(name)
             if current is not NOT_SET and current != value:
                 raise exceptions.ImmutableAttributeError(self.entity_type, name)
@@ -189,35 +228,38 @@ class Entity(MutableMapping):
         if name in self.primary_key_attributes:
             old_identity = self.identity
             if value is not NOT_SET:
-                self.session._check_free_identity(self, (self.entity_type, tuple(
+                self.session.identity_map.check_free(self, (self.entity_type, tuple(
                     str(value) if n == name else str(self._raw(n)) for n in self.primary_key_attributes)))
         if value is NOT_SET:
-            self._local.pop(name, None)
+            self.state.local.pop(name, None)
         else:
-            self._local[name] = value
+            self.state.local[name] = value
         if old_identity is not None:
             self._identity = None
-            self.session._rekey(self, old_identity)
-        self.session._record_update(self, name, value)
+            self.session.identity_map.rekey(self, old_identity)
+        self._record_update(name, value)
+
+    def _record_update(self, name: str, value: Any) -> None:
+        self.session.recorded_operations.push(UpdateEntityOperation(self, name, value))
 
     def _set_checked(self, name: str, value: Any) -> None:
         """Set a collection's new list without re-validating it (see :class:`Collection`)."""
         attribute = self._attribute(name)
-        if not attribute.mutable and not self._created and self._raw(name) is not NOT_SET:
+        if not attribute.mutable and not self.state.is_new and self._raw(name) is not NOT_SET:
             raise exceptions.ImmutableAttributeError(self.entity_type, name)
-        self._local[name] = value
-        self.session._record_update(self, name, value)
+        self.state.local[name] = value
+        self._record_update(name, value)
 
     def __delitem__(self, name: str) -> None:
         """Drop the local edit of ``name``: its value goes back to the last known server value."""
         self._attribute(name)
-        if name in self._local:
+        if name in self.state.local:
             old_identity = self.identity if name in self.primary_key_attributes else None
-            del self._local[name]
+            del self.state.local[name]
             if old_identity is not None:
                 self._identity = None
-                self.session._rekey(self, old_identity)
-            self.session._record_update(self, name, NOT_SET)
+                self.session.identity_map.rekey(self, old_identity)
+            self._record_update(name, NOT_SET)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.attributes.names())
@@ -228,7 +270,7 @@ class Entity(MutableMapping):
     def __contains__(self, name: object) -> bool:
         return name in self.attributes
 
-    def keys(self):  # type: ignore[override]
+    def keys(self):
         """The attribute names (a set-like view)."""
         return super().keys()
 
@@ -253,30 +295,30 @@ class Entity(MutableMapping):
 
     def clear(self) -> None:
         """Reset all locally modified attribute values (nothing is sent to the server)."""
-        for name in list(self._local):
+        for name in list(self.state.local):
             del self[name]
 
     def _populate_unset(self) -> None:
         """Fetch every attribute that is neither set nor known, in one request."""
-        if self._created or not self.session.auto_populate:
+        if self.state.is_new or not self.session.auto_populate:
             return
         missing = [a for a in self.attributes if self._raw(a.name) is NOT_SET]
         if missing:
-            self.session.populate([self], ", ".join(self.session._projection(a) for a in missing))
+            self.session.populate([self], ", ".join(self.session.projection(a) for a in missing))
 
     # Modification state -----------------------------------------------------------------
     def local_values(self) -> dict[str, Any]:
         """The values set locally and not yet committed."""
-        return dict(self._local)
+        return dict(self.state.local)
 
     def remote_values(self) -> dict[str, Any]:
         """The values last known from the server."""
-        return dict(self._remote)
+        return dict(self.state.remote)
 
     @property
     def is_new(self) -> bool:
         """True until the entity has been committed to the server."""
-        return self._created
+        return self.state.is_new
 
     def merge(self, entity: "Entity", merged: dict | None = None) -> list[dict[str, Any]]:
         """Apply ``entity``'s values that are not ``NOT_SET`` to this entity.
@@ -297,33 +339,33 @@ class Entity(MutableMapping):
             attribute = self.attributes.get(name)
             if attribute is None:
                 continue
-            other_local = entity._local.get(name, NOT_SET)
+            other_local = entity.state.local.get(name, NOT_SET)
             if other_local is not NOT_SET:
-                local = self._local.get(name, NOT_SET)
+                local = self.state.local.get(name, NOT_SET)
                 if local != other_local:
-                    new = session._merge_value(other_local, merged) if session else other_local
-                    self._local[name] = new
+                    new = session.merge(other_local, merged) if session else other_local
+                    self.state.local[name] = new
                     self._identity = None
                     if session is not None:
-                        session._record_update(self, name, new)
+                        self._record_update(name, new)
                     changes.append({"type": "local_attribute", "name": name,
                                     "old_value": local, "new_value": new})
-            other_remote = entity._remote.get(name, NOT_SET)
+            other_remote = entity.state.remote.get(name, NOT_SET)
             if other_remote is not NOT_SET:
-                remote = self._remote.get(name, NOT_SET)
+                remote = self.state.remote.get(name, NOT_SET)
                 if remote != other_remote:
-                    new = session._merge_value(other_remote, merged) if session else other_remote
-                    self._remote[name] = new
+                    new = session.merge(other_remote, merged) if session else other_remote
+                    self.state.remote[name] = new
                     self._identity = None
                     changes.append({"type": "remote_attribute", "name": name,
                                     "old_value": remote, "new_value": new})
         return changes
 
-    def _merge_remote(self, values: dict[str, Any]) -> None:
+    def merge_remote(self, values: dict[str, Any]) -> None:
         """Take ``values`` (already session entities) as the server's current values."""
         for name, value in values.items():
             if name in self.attributes:
-                self._remote[name] = value
+                self.state.remote[name] = value
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
@@ -360,10 +402,10 @@ class Collection(MutableSequence):
         if not isinstance(value, Entity):
             raise TypeError(f"{self.entity.entity_type}[{self.attribute.name!r}] holds entities, not {value!r}")
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._items()[index]
 
-    def __setitem__(self, index, value) -> None:  # type: ignore[override]
+    def __setitem__(self, index, value) -> None:
         items = self._items()
         if isinstance(index, slice):
             value = list(value)
@@ -377,7 +419,7 @@ class Collection(MutableSequence):
             items = _unique(items)
         self._store(items)
 
-    def __delitem__(self, index) -> None:  # type: ignore[override]
+    def __delitem__(self, index) -> None:
         items = self._items()
         del items[index]
         self._store(items)

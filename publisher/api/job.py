@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable
 
 from publisher.api.exceptions import FtrackError, JobFailedError
+from publisher.api.mixin import EntityMixin
 
 #: Job status values, in the order a job moves through them.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -56,7 +57,7 @@ def job_progress(status: str, payload: dict) -> int:
         return 0
 
 
-class JobMixin:
+class JobMixin(EntityMixin):
     """Methods of ``Job`` entities."""
 
     def reload(self) -> "JobMixin":

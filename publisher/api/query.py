@@ -102,7 +102,7 @@ class QueryResult(Sequence):
         self._fetch_all()
         return len(self._results)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         self._fetch_all()
         return self._results[index]
 
@@ -137,8 +137,3 @@ class QueryResult(Sequence):
             raise exceptions.MultipleResultsFoundError(
                 f"More than one {self.entity_type} found for: {self.expression}")
         return entities[0]
-
-
-def quote(value: object) -> str:
-    """``value`` as a double-quoted query-language string (quotes and backslashes escaped)."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

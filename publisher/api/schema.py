@@ -1,22 +1,17 @@
-"""Server schemas: fetching them (with an on-disk cache keyed by ``schema_hash``) and building
-one entity class per schema.
+"""Server schemas: the attributes they declare and an on-disk cache keyed by ``schema_hash``.
 
-An entity class is ``type(<schema id>, (<mixins>..., Entity), {...})``. Behaviour mixins are
-looked up by type name in modules that other parts of the client provide (see ``MIXINS``); a
-module or class that does not exist is skipped, so this file never needs editing to add one.
+The entity classes built from them come from :mod:`publisher.api.entity_factory`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
 import tempfile
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,15 +23,6 @@ SCALAR = "scalar"
 REFERENCE = "reference"
 COLLECTION = "collection"
 MAPPED = "mapped"
-
-#: Entity type name -> (module, class) of the behaviour mixed into its class.
-MIXINS: dict[str, tuple[str, str]] = {
-    "AssetVersion": ("publisher.api.asset_version", "AssetVersionMixin"),
-    "Location": ("publisher.api.location", "LocationMixin"),
-    "Job": ("publisher.api.job", "JobMixin"),
-}
-#: Every type whose name ends in ``Component`` gets this mixin.
-COMPONENT_MIXIN = ("publisher.api.component", "ComponentMixin")
 
 
 @dataclass(frozen=True)
@@ -166,73 +152,3 @@ def write_cache(directory: Path, schemas: list[dict[str, Any]]) -> Path | None:
         log.warning("Could not write the schema cache %s: %s", path, error)
         return None
     return path
-
-
-# Class factory -------------------------------------------------------------------------------
-
-def _import_mixin(module_name: str, class_name: str) -> type | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name == module_name:
-            return None
-        raise
-    return getattr(module, class_name, None)
-
-
-def mixins_for(type_name: str) -> list[type]:
-    """Behaviour classes for entity type ``type_name`` that exist in this installation."""
-    found: list[type] = []
-    spec = MIXINS.get(type_name)
-    if spec:
-        mixin = _import_mixin(*spec)
-        if mixin is not None:
-            found.append(mixin)
-    if type_name.endswith("Component"):
-        mixin = _import_mixin(*COMPONENT_MIXIN)
-        if mixin is not None:
-            found.append(mixin)
-    return found
-
-
-@dataclass
-class TypeRegistry:
-    """The parsed schemas and entity classes of one server; shared by a session and its clones."""
-
-    schemas: list[dict[str, Any]]
-    hash: str
-    classes: dict[str, type] = field(default_factory=dict)
-
-    def names(self) -> list[str]:
-        return list(self.classes)
-
-
-_registry_lock = threading.Lock()
-_registries: dict[str, TypeRegistry] = {}
-
-
-def build_registry(schemas: list[dict[str, Any]], hash_: str | None = None) -> TypeRegistry:
-    """Entity classes for ``schemas``; built once per schema hash and process."""
-    from .entity import Entity
-
-    hash_ = hash_ or schema_hash(schemas)
-    with _registry_lock:
-        registry = _registries.get(hash_)
-        if registry is not None:
-            return registry
-        registry = TypeRegistry(schemas, hash_)
-        for schema in schemas:
-            name = schema["id"]
-            bases = (*mixins_for(name), Entity)
-            namespace = {
-                "entity_type": name,
-                "attributes": parse_attributes(schema),
-                "primary_key_attributes": list(schema.get("primary_key") or ["id"]),
-                "default_projections": list(schema.get("default_projections") or schema.get("primary_key") or ["id"]),
-                "schema": schema,
-                "__module__": "publisher.api.entity",
-                "__doc__": f"An ftrack {name} (class built from the server's schema).",
-            }
-            registry.classes[name] = type(str(name), bases, namespace)
-        _registries[hash_] = registry
-        return registry

@@ -17,10 +17,15 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import exceptions
+from . import components, exceptions
+from .accessor import AccessorRegistry
 from .entity import Collection, Entity, MappedCollection
+from .entity_factory import TypeRegistry, build_registry
+from .identity_map import IdentityMap
+from .operation import CreateEntityOperation, DeleteEntityOperation, Operations
 from .query import QueryResult
-from .schema import COLLECTION, MAPPED, REFERENCE, TypeRegistry, build_registry, default_cache_dir, read_cache, schema_hash, write_cache
+from .quoting import quote, quote_list
+from .schema import COLLECTION, MAPPED, REFERENCE, Attribute, default_cache_dir, read_cache, schema_hash, write_cache
 from .symbol import NOT_SET
 from .transport import Transport
 
@@ -29,16 +34,8 @@ log = logging.getLogger(__name__)
 #: Actions that read only and may be re-sent after a connection failure or a busy server.
 READ_ACTIONS = frozenset({"query", "query_server_information", "query_schemas"})
 
-#: Marks a recorded update whose value was replaced by a later one and will not be sent.
-_SUPERSEDED = object()
-
 #: Entities per ``populate`` query (keeps expressions a sensible size).
 POPULATE_BATCH = 250
-
-
-def _quote(value: Any) -> str:
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
 
 
 class Session:
@@ -58,7 +55,7 @@ class Session:
         *,
         timeout: float = 60,
         schema_cache_path: str | os.PathLike[str] | bool | None = None,
-        _shared: tuple[dict[str, Any], TypeRegistry] | None = None,
+        _shared: tuple[dict[str, Any], TypeRegistry, AccessorRegistry] | None = None,
     ) -> None:
         server_url = server_url or os.environ.get("FTRACK_SERVER")
         if not server_url:
@@ -81,9 +78,8 @@ class Session:
         self.timeout = timeout
         self.transport = Transport(self.server_url, api_user, api_key, timeout=timeout,
                                    encode_entity=self._encode_value)
-        self._identity_map: dict[tuple[str, tuple[str, ...]], Entity] = {}
-        self._operations: list[tuple] = []
-        self._last_update: dict[tuple[int, str], int] = {}
+        self._identity_map = IdentityMap()
+        self._operations = Operations()
         #: When False, reading a value that is not known gives NOT_SET instead of a request
         #: (for code that must never block, e.g. painting a cached view).
         self.auto_populate = True
@@ -95,9 +91,13 @@ class Session:
         else:
             self.schema_cache_path = Path(schema_cache_path)  # type: ignore[arg-type]
         try:
+            #: Per-session bookkeeping of components: origin paths, cached Location rows.
+            self.component_state = components.SessionState()
             if _shared is not None:
-                self.server_information, self._registry = _shared
+                self.server_information, self._registry, self.accessors = _shared
             else:
+                #: Location name -> accessor configured in this session (shared with clones).
+                self.accessors = AccessorRegistry()
                 self.server_information = self._query_server_information()
                 self._registry = self._load_schemas()
         except BaseException:
@@ -128,7 +128,7 @@ class Session:
         return self._registry.schemas
 
     @property
-    def types(self) -> dict[str, type]:
+    def types(self) -> dict[str, type[Entity]]:
         """Entity type name -> entity class."""
         return self._registry.classes
 
@@ -139,7 +139,7 @@ class Session:
     def closed(self) -> bool:
         return self._closed
 
-    def entity_class(self, entity_type: str) -> type:
+    def entity_class(self, entity_type: str) -> type[Entity]:
         """The class of ``entity_type``; raises :class:`UnrecognisedEntityTypeError`."""
         cls = self._registry.classes.get(entity_type)
         if cls is None:
@@ -177,7 +177,7 @@ class Session:
         """``{"__entity_type__": T, <pk>: value, ...}``: how an entity is referred to on the wire."""
         reference: dict[str, Any] = {"__entity_type__": entity.entity_type}
         for name in entity.primary_key_attributes:
-            reference[name] = entity._raw(name)
+            reference[name] = entity.state.value(name)
         return reference
 
     def _encode_value(self, value: Any) -> Any:
@@ -214,7 +214,7 @@ class Session:
             entity = cls(self, values, reconstructing=True)
             self._identity_map[key] = entity
         else:
-            entity._merge_remote(values)
+            entity.merge_remote(values)
         return entity
 
     # Requests ----------------------------------------------------------------------------
@@ -224,16 +224,17 @@ class Session:
         Read-only batches (only query/query_server_information/query_schemas) are retried on a
         connection failure or a busy server; anything else is sent once.
         """
-        self._check_open()
+        self.check_open()
         retry = all(op.get("action") in READ_ACTIONS for op in operations)
         return [self._from_wire(result) for result in self.transport.call(operations, retry=retry)]
 
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
+        """Raise :class:`FtrackError` when the session is closed."""
         if self._closed:
             raise exceptions.FtrackError("This session is closed; make a new one (or clone another).")
 
     def _query(self, expression: str) -> tuple[list[Entity], int | None]:
-        self._check_open()
+        self.check_open()
         result = self.transport.call([{"action": "query", "expression": expression}], retry=True)[0]
         if not isinstance(result, dict) or not isinstance(result.get("data"), list):
             raise exceptions.ServerResponseError(
@@ -266,7 +267,7 @@ class Session:
         entity = self._identity_map.get((entity_type, tuple(str(v) for v in values)))
         if entity is not None:
             return entity
-        criteria = " and ".join(f"{name} is {_quote(value)}" for name, value in zip(names, values))
+        criteria = " and ".join(f"{name} is {quote(value)}" for name, value in zip(names, values))
         return self.query(f"select {', '.join(cls.default_projections)} from {entity_type} "
                           f"where {criteria}").first()
 
@@ -275,13 +276,13 @@ class Session:
 
         Schema defaults are applied (``"{uid}"`` ids become new uuids) and ``data`` set.
         """
-        self._check_open()
+        self.check_open()
         cls = self.entity_class(entity_type)
         return cls(self, data or {})
 
     def delete(self, entity: Entity) -> None:
         """Delete ``entity`` on the next :meth:`commit`."""
-        self._operations.append(("delete", entity))
+        self._operations.push(DeleteEntityOperation(entity))
 
     def populate(self, entities: Entity | Iterable[Entity], projections: str | Iterable[str]) -> None:
         """Fetch ``projections`` (e.g. ``'name, asset.name'``) for many entities at once.
@@ -291,11 +292,10 @@ class Session:
         """
         if not isinstance(projections, str):
             projections = ", ".join(projections)
-        if isinstance(entities, Entity):
-            entities = [entities]
+        listed: Iterable[Entity] = [entities] if isinstance(entities, Entity) else entities
         groups: dict[str, list[Entity]] = {}
-        for entity in entities:
-            if not entity._created:
+        for entity in listed:
+            if not entity.is_new:
                 groups.setdefault(entity.entity_type, []).append(entity)
         for entity_type, group in groups.items():
             cls = self.entity_class(entity_type)
@@ -303,127 +303,40 @@ class Session:
             for start in range(0, len(group), POPULATE_BATCH):
                 batch = group[start:start + POPULATE_BATCH]
                 if len(names) == 1 and len(batch) == 1:
-                    criteria = f"{names[0]} is {_quote(batch[0]._raw(names[0]))}"
+                    criteria = f"{names[0]} is {quote(batch[0].state.value(names[0]))}"
                 elif len(names) == 1:
-                    ids = ", ".join(_quote(e._raw(names[0])) for e in batch)
+                    ids = quote_list(e.state.value(names[0]) for e in batch)
                     criteria = f"{names[0]} in ({ids})"
                 else:
                     criteria = " or ".join(
-                        "(" + " and ".join(f"{n} is {_quote(e._raw(n))}" for n in names) + ")"
+                        "(" + " and ".join(f"{n} is {quote(e.state.value(n))}" for n in names) + ")"
                         for e in batch)
                 result = self.query(f"select {projections} from {entity_type} where {criteria}",
                                     page_size=max(len(batch), 1))
                 result.all()
 
-    def _projection(self, attribute) -> str:
+    def projection(self, attribute: Attribute) -> str:
         """What to select to fetch ``attribute``: a reference brings its default projections."""
         if attribute.kind == REFERENCE and attribute.entity_type in self._registry.classes:
             target = self._registry.classes[attribute.entity_type]
             return ", ".join(f"{attribute.name}.{p}" for p in target.default_projections)
         return attribute.name
 
-    def _fetch_attribute(self, entity: Entity, attribute) -> None:
-        self.populate([entity], self._projection(attribute))
-
     # Recording and committing ------------------------------------------------------------
-    def _record_create(self, entity: Entity, values: dict[str, Any]) -> None:
-        self._check_open()
-        identity = entity.identity
-        existing = self._identity_map.get(identity)
-        if existing is not None and existing is not entity:
-            raise exceptions.FtrackError(
-                f"This session already has {existing!r}; a new entity needs another primary key.")
-        self._identity_map[identity] = entity
-        self._operations.append(("create", entity, dict(values)))
+    @property
+    def recorded_operations(self) -> Operations:
+        """The creates, updates and deletes waiting for :meth:`commit`, in order."""
+        return self._operations
 
-    def _check_free_identity(self, entity: Entity, identity: tuple) -> None:
-        existing = self._identity_map.get(identity)
-        if existing is not None and existing is not entity:
-            raise exceptions.FtrackError(
-                f"This session already has {existing!r}; choose another primary key.")
-
-    def _rekey(self, entity: Entity, old_identity: tuple) -> None:
-        """Keep the identity map right when a new entity's primary key is changed."""
-        if self._identity_map.get(old_identity) is entity:
-            del self._identity_map[old_identity]
-            self._identity_map[entity.identity] = entity
-
-    def _record_update(self, entity: Entity, name: str, value: Any) -> None:
-        operations = self._operations
-        key = (id(entity), name)
-        previous = self._last_update.get(key)
-        if previous is not None:
-            # The earlier value of this attribute will not be sent unless it directly follows a
-            # create/update of the same entity (then it is folded in there). Forget the others
-            # now, so that N appends to a collection hold one list, not N growing copies.
-            before = operations[previous - 1] if previous > 0 else None
-            if not (before is not None and before[1] is entity and before[0] in ("create", "update")):
-                operations[previous] = ("update", entity, name, _SUPERSEDED)
-        self._last_update[key] = len(operations)
-        operations.append(("update", entity, name, value))
-
-    def _take_operations(self) -> list[tuple]:
-        operations, self._operations = self._operations, []
-        self._last_update = {}
-        return operations
+    @property
+    def identity_map(self) -> IdentityMap:
+        """The entities this session holds, one object per (type, primary key)."""
+        return self._identity_map
 
     @property
     def pending_operations(self) -> int:
         """How many create/update/delete records wait for :meth:`commit`."""
         return len(self._operations)
-
-    def _payloads(self) -> tuple[list[dict[str, Any]], list[tuple]]:
-        operations = self._operations
-        created = {id(op[1]) for op in operations if op[0] == "create"}
-        deleted = {id(op[1]) for op in operations if op[0] == "delete"}
-        dropped = created & deleted
-        last_update: dict[tuple[int, str], int] = {}
-        for index, op in enumerate(operations):
-            if op[0] == "update":
-                last_update[(id(op[1]), op[2])] = index
-        built: list[list] = []  # [action, entity, data]
-        for index, op in enumerate(operations):
-            action, entity = op[0], op[1]
-            if id(entity) in dropped:
-                continue
-            if action == "create":
-                data = {k: v for k, v in op[2].items() if v is not NOT_SET}
-                data.update(entity.primary_key)
-                built.append(["create", entity, data])
-            elif action == "update":
-                name, value = op[2], op[3]
-                if id(entity) in deleted:
-                    continue  # deleted later in this batch: its edits do not matter
-                follows = bool(built) and built[-1][1] is entity and built[-1][0] in ("create", "update")
-                if last_update[(id(entity), name)] != index:
-                    # Superseded; kept only inside the payload it directly follows, so that a
-                    # create still carries every value it was given (the last one comes later).
-                    if follows and value is not NOT_SET and value is not _SUPERSEDED:
-                        built[-1][2][name] = value
-                    continue
-                if value is NOT_SET:
-                    # The edit was undone: nothing to send, and a pending create forgets it too.
-                    for item in built:
-                        if item[1] is entity and item[0] == "create" and name not in entity.primary_key_attributes:
-                            item[2].pop(name, None)
-                    continue
-                if follows:
-                    built[-1][2][name] = value
-                else:
-                    built.append(["update", entity, {name: value}])
-            elif action == "delete":
-                built.append(["delete", entity, None])
-        payloads = []
-        for action, entity, data in built:
-            key = [str(entity._raw(n)) for n in entity.primary_key_attributes]
-            if action == "delete":
-                payloads.append({"action": "delete", "entity_type": entity.entity_type, "entity_key": key})
-                continue
-            if action == "update" and not data:
-                continue
-            payloads.append({"action": action, "entity_type": entity.entity_type, "entity_key": key,
-                             "entity_data": {"__entity_type__": entity.entity_type, **data}})
-        return payloads, [op for op in operations if id(op[1]) in dropped]
 
     def commit(self) -> list[Any]:
         """Send every pending create, update and delete in one request, in order.
@@ -433,30 +346,23 @@ class Session:
         changed locally and the edits stay pending: fix the cause and commit again, or
         :meth:`rollback`. A commit is never re-sent automatically.
         """
-        self._check_open()
+        self.check_open()
         if not self._operations:
             return []
-        payloads, dropped_ops = self._payloads()
+        payloads = self._operations.payloads()
         results = self.transport.call(payloads, retry=False) if payloads else []
-        operations = self._take_operations()
         touched: dict[int, Entity] = {}
         removed: dict[int, Entity] = {}
-        for op in operations:
-            touched[id(op[1])] = op[1]
-            if op[0] == "delete":
-                removed[id(op[1])] = op[1]
-        for op in dropped_ops:
-            removed[id(op[1])] = op[1]
+        for op in self._operations.take():
+            touched[id(op.entity)] = op.entity
+            if isinstance(op, DeleteEntityOperation):
+                removed[id(op.entity)] = op.entity
         for entity in touched.values():
-            if id(entity) in removed:
-                continue
-            entity._remote.update(entity._local)
-            entity._local.clear()
-            entity._created = False
+            if id(entity) not in removed:
+                entity.state.committed()
         for entity in removed.values():
-            if self._identity_map.get(entity.identity) is entity:
-                del self._identity_map[entity.identity]
-            entity._local.clear()
+            self._identity_map.discard(entity)
+            entity.state.discard_local()
         decoded = []
         for result in results:
             if isinstance(result, dict) and isinstance(result.get("data"), dict):
@@ -466,13 +372,12 @@ class Session:
 
     def rollback(self) -> None:
         """Forget every pending edit: new entities leave the session, edits are reverted."""
-        operations = self._take_operations()
+        operations = self._operations.take()
         for op in operations:
-            entity = op[1]
-            if op[0] == "create" and self._identity_map.get(entity.identity) is entity:
-                del self._identity_map[entity.identity]
+            if isinstance(op, CreateEntityOperation):
+                self._identity_map.discard(op.entity)
         for op in operations:
-            op[1]._local.clear()
+            op.entity.state.discard_local()
 
     def reset(self) -> None:
         """Forget pending edits and every entity held; later reads fetch fresh values.
@@ -487,6 +392,7 @@ class Session:
         """``value`` with entities (possibly from another session) mapped to this session's."""
         return self._merge_value(value, {} if merged is None else merged)
 
+
     def _merge_value(self, value: Any, merged: dict) -> Any:
         if isinstance(value, Entity):
             if value.session is self:
@@ -496,7 +402,7 @@ class Session:
             existing = self._identity_map.get(value.identity)
             if existing is None:
                 cls = self.entity_class(value.entity_type)
-                existing = cls(self, {n: value._raw(n) for n in value.primary_key_attributes},
+                existing = cls(self, {n: value.state.value(n) for n in value.primary_key_attributes},
                                reconstructing=True)
                 self._identity_map[existing.identity] = existing
             merged[id(value)] = existing
@@ -513,7 +419,7 @@ class Session:
         """A new session on the same server and schemas, for another thread (no request)."""
         return Session(self.server_url, self.api_user, self.api_key, timeout=self.timeout,
                        schema_cache_path=self.schema_cache_path or False,
-                       _shared=(self.server_information, self._registry))
+                       _shared=(self.server_information, self._registry, self.accessors))
 
     def close(self) -> None:
         """Close the connections. Pending edits are dropped. Safe to call more than once."""
@@ -531,35 +437,28 @@ class Session:
     def create_component(self, path: str, data: dict[str, Any] | None = None, location: Any = "auto", *,
                          progress=None, cancel=None) -> Entity:
         """A component from a file path or a sequence string, optionally added to ``location``."""
-        from publisher.api import components
         return components.create_component(self, path, data, location, progress=progress, cancel=cancel)
 
     def encode_media(self, media: Any, version_id: str | None = None, keep_original: Any = "auto") -> Entity:
         """Ask the server to encode ``media`` (a path or a FileComponent); returns the Job."""
-        from publisher.api import components
         return components.encode_media(self, media, version_id, keep_original)
 
     def pick_location(self, component: Entity | None = None) -> Entity | None:
         """The location ``create_component(location='auto')`` uses."""
-        from publisher.api import components
         return components.pick_location(self, component)
 
     def get_component_availability(self, component: Entity, locations: list[Entity] | None = None) -> dict[str, float]:
         """Location id -> percentage of ``component`` present there."""
-        from publisher.api import components
         return components.get_component_availability(self, component, locations)
 
     def get_component_availabilities(self, components_: list[Entity], locations: list[Entity] | None = None) -> list[dict[str, float]]:
         """:meth:`get_component_availability` for many components at once."""
-        from publisher.api import components
         return components.get_component_availabilities(self, components_, locations)
 
     def get_location(self, name: str) -> Entity | None:
         """The Location called ``name`` (for example ``'ftrack.server'``)."""
-        from publisher.api import components
         return components.get_location(self, name)
 
     def get_upload_metadata(self, component_id: str, file_name: str, file_size: int, checksum: str) -> dict[str, Any]:
         """Where and how to PUT a file's data for ``component_id`` (``url`` and ``headers``)."""
-        from publisher.api import components
         return components.get_upload_metadata(self, component_id, file_name, file_size, checksum)

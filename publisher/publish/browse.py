@@ -18,16 +18,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
-
-from publisher.api.query import quote
+from publisher.api.accessor import server_thumbnail_url
+from publisher.api.quoting import quote, quote_list
+from publisher.api.symbol import SERVER_LOCATION_ID
 from publisher.publish import version_filter
 from publisher.publish.errors import PublishError
 
 #: Names the server gives to review media (see COMMON: encode outputs).
 REVIEW_VIDEO_NAMES = ("ftrackreview-mp4", "ftrackreview-webm")
 REVIEW_IMAGE_NAME = "ftrackreview-image"
-SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 SERVER_LOCATION_NAME = "ftrack.server"
 
 #: ``count_versions`` reads ids one page of this size first; only bigger contexts are probed.
@@ -135,7 +134,7 @@ class VersionDetails:
 # Query helpers ---------------------------------------------------------------------------------
 
 def _id_list(ids: list[str]) -> str:
-    return "(" + ", ".join(quote(i) for i in ids) + ")"
+    return "(" + quote_list(ids) + ")"
 
 
 def _natural_key(text: str) -> list[Any]:
@@ -562,8 +561,7 @@ def thumbnail_url(session: Any, component_id: str, size: int = 256) -> str:
 
     In ``ftrack.server`` the resource identifier is the component id, so no request is made.
     """
-    params = {"id": component_id, "size": int(size), "username": session.api_user, "apiKey": session.api_key}
-    return f"{session.server_url.rstrip('/')}/component/thumbnail?{urlencode(params)}"
+    return server_thumbnail_url(session, component_id, size)
 
 
 def list_asset_types(session: Any) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
+from publisher.api.accessor import remove_server_files
 from publisher.api.exceptions import FtrackError, ServerConnectionError, TransferCancelled
 from publisher.publish import events
 from publisher.publish.browse import quote
@@ -133,16 +134,9 @@ def reconcile(session: Any, entry: "OutboxEntry") -> Any:
 
 def _remove_files(session: Any, ids: list[str]) -> None:
     """Best effort: ask the server to drop files an interrupted upload may have left."""
-    http = getattr(session, "http", None)
-    if http is None:
+    if getattr(session, "http", None) is None:
         return
-    for file_id in ids:
-        try:
-            http.get(f"{session.server_url}/component/remove",
-                     params={"id": file_id, "username": session.api_user, "apiKey": session.api_key},
-                     timeout=10)
-        except Exception:  # noqa: BLE001 - the server may be gone; its rows matter more
-            return
+    remove_server_files(session, ids, timeout=10)
 
 
 def remove_created(session: Any, entry: "OutboxEntry") -> list[tuple[str, str]]:

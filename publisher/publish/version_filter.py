@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from publisher.api.query import quote
+from publisher.api.quoting import quote
 
 #: The attribute paths of an AssetVersion a word is looked for in (the server side).
 SEARCHED_PATHS: tuple[str, ...] = (

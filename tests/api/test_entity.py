@@ -22,7 +22,7 @@ from publisher.api import (
     Session,
     UnknownAttributeError,
 )
-from publisher.api import schema as schema_module
+from publisher.api import entity_factory
 
 from .conftest import make_version
 
@@ -408,7 +408,7 @@ def test_mixins_are_found_by_type_name_and_post_init_runs(monkeypatch):
     schemas = [{"id": "Job", "primary_key": ["id"], "default_projections": ["id"],
                 "properties": {"id": {"type": "string", "default": "{uid}"},
                                "status": {"type": "string", "default": "queued"}}}]
-    registry = schema_module.build_registry(schemas, "test-" + uuid.uuid4().hex)
+    registry = entity_factory.build_registry(schemas, "test-" + uuid.uuid4().hex)
     cls = registry.classes["Job"]
     assert cls.__mro__[1] is JobMixin and issubclass(cls, Entity)
     job = cls(_RecordingSession(), {"status": "running"}, reconstructing=True)
@@ -416,8 +416,8 @@ def test_mixins_are_found_by_type_name_and_post_init_runs(monkeypatch):
 
 
 def test_missing_mixin_module_is_skipped(monkeypatch):
-    monkeypatch.setitem(schema_module.MIXINS, "Thing", ("publisher.api.no_such_module", "X"))
-    assert schema_module.mixins_for("Thing") == []
+    monkeypatch.setitem(entity_factory.MIXINS, "Thing", ("publisher.api.no_such_module", "X"))
+    assert entity_factory.mixins_for("Thing") == []
 
 
 class _RecordingSession:

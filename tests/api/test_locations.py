@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from publisher.api import Session
+from publisher.api.accessor import DiskAccessor
 from publisher.api.exceptions import (
     AccessorError,
     ComponentInLocationError,
     ComponentNotInLocationError,
     LocationError,
 )
-from publisher.api.location import DiskAccessor, configure_disk_location, forget_location
+from publisher.api.location import configure_disk_location
 from publisher.api.symbol import (
     ORIGIN_LOCATION_ID,
     REVIEW_LOCATION_ID,
@@ -124,10 +126,10 @@ def test_origin_never_hits_the_server(session, version, tmp_path):
 
 
 @pytest.fixture
-def disk_name():
+def disk_name(session):
     name = f"studio.disk.{uuid.uuid4().hex[:6]}"
     yield name
-    forget_location(name)  # other tests must keep picking ftrack.unmanaged
+    session.accessors.forget(name)  # other tests must keep picking ftrack.unmanaged
 
 
 def test_disk_location_copies_into_a_standard_layout(session, version, tmp_path, disk_name):
@@ -251,3 +253,29 @@ def test_stock_style_manual_flow_through_origin(session, version, tmp_path):
     assert session.pending_operations == 0
     assert requests.get(server.get_url(component), timeout=30).content == path.read_bytes()
     assert session.clone().get("FileComponent", component["id"])["version_id"] == version["id"]
+
+
+def test_availability_of_an_id_with_a_quote_is_a_query_not_a_syntax_error(session):
+    ghost = session.create("FileComponent", {"id": 'not"a\\real id', "name": "ghost"})
+    try:
+        availability = session.get_component_availability(ghost)
+    finally:
+        session.rollback()
+    assert availability and set(availability.values()) == {0.0}
+
+
+def test_query_quoting_escapes_quotes_and_backslashes():
+    from publisher.api.quoting import quote, quote_list
+
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert quote_list(["x", 'y"']) == '"x", "y\\""'
+
+
+def test_a_disk_location_is_configured_for_its_session_and_clones_only(session, tmp_path, disk_name):
+    configure_disk_location(session, disk_name, tmp_path / "studio")
+    assert session.clone().get_location(disk_name).accessible
+    other = Session(session.server_url, session.api_user, session.api_key, schema_cache_path=False)
+    try:
+        assert not other.get_location(disk_name).accessible, "another session is not configured"
+    finally:
+        other.close()

@@ -453,3 +453,23 @@ def test_wire_headers_and_body(server_factory, tmp_path):
     assert request.body == json.dumps(body, sort_keys=True).encode()
     assert "ftrack-api-key" not in s.http.headers
     s.close()
+
+
+def test_recorded_operations_are_typed_and_compacted_into_payloads(session):
+    from publisher.api import CreateEntityOperation, DeleteEntityOperation, UpdateEntityOperation
+
+    kept = session.create("FileComponent", {"name": "a"})
+    kept["name"] = "b"
+    kept["name"] = "c"
+    dropped = session.create("FileComponent", {"name": "gone"})
+    session.delete(dropped)
+    operations = list(session.recorded_operations)
+    assert [type(op) for op in operations] == [CreateEntityOperation, UpdateEntityOperation, UpdateEntityOperation,
+                                               CreateEntityOperation, DeleteEntityOperation]
+    assert operations[0].entity is kept and operations[0].entity_data["name"] == "a"
+    assert (operations[2].attribute_name, operations[2].new_value) == ("name", "c")
+    payloads = session.recorded_operations.payloads()
+    assert [(p["action"], p["entity_key"]) for p in payloads] == [("create", [kept["id"]])]
+    assert payloads[0]["entity_data"]["name"] == "c"
+    session.rollback()
+    assert len(session.recorded_operations) == 0 and session.identity_map.get(kept.identity) is None
