@@ -11,6 +11,7 @@ from .entity import Collection, Entity, MappedCollection
 from .exceptions import (
     AccessorError,
     AuthenticationError,
+    CommitUnconfirmedError,
     ComponentInLocationError,
     ComponentNotInLocationError,
     ConfigurationError,
@@ -35,7 +36,7 @@ from .session import Session
 from .symbol import NOT_SET
 
 __all__ = [
-    "AccessorError", "AuthenticationError", "Collection", "ComponentInLocationError",
+    "AccessorError", "AuthenticationError", "Collection", "CommitUnconfirmedError", "ComponentInLocationError",
     "ComponentNotInLocationError", "ConfigurationError", "CreateEntityOperation",
     "DeleteEntityOperation", "EncodeError", "Entity", "FtrackError",
     "ImmutableAttributeError", "JobFailedError", "LocationError", "MappedCollection",

@@ -55,6 +55,12 @@ class ServerConnectionError(FtrackError):
         self.server_url = server_url
 
 
+class CommitUnconfirmedError(ServerConnectionError):
+    """A commit was sent but no answer came back (time-out, dropped connection, proxy 502/504):
+    the server may or may not have applied it. Settle it by asking the server what exists,
+    never by undoing blindly; the edits stay pending in the session until then."""
+
+
 class ServerResponseError(FtrackError):
     """The server answered something that is not the ftrack JSON API (HTML, garbage, wrong shape)."""
 

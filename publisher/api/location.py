@@ -29,6 +29,7 @@ from publisher.api.components import (
     materialise,
 )
 from publisher.api.exceptions import (
+    CommitUnconfirmedError,
     ComponentInLocationError,
     ComponentNotInLocationError,
     FtrackError,
@@ -189,6 +190,15 @@ class LocationMixin(EntityMixin):
                     "resource_identifier": entry.resource_identifier,
                 })
             session.commit()
+        except CommitUnconfirmedError as error:
+            # The server may have applied the commit before its answer was lost: undoing now
+            # would delete the files of committed components. Ask it, then finish or roll back.
+            if self._commit_applied(entries, error):
+                session.mark_committed()
+                return results
+            accessor.undo(self, entries)
+            session.rollback()
+            raise
         except BaseException as error:
             accessor.undo(self, entries)
             try:
@@ -250,6 +260,35 @@ class LocationMixin(EntityMixin):
             resource_identifier=resource_identifier,
             is_container=is_container,
         )
+
+    def _commit_applied(self, entries: list[Entry], error: CommitUnconfirmedError) -> bool:
+        """Whether the server holds every ComponentLocation a lost-answer commit created.
+
+        ``False`` only when it holds none of them (the commit did not happen); when it cannot
+        be asked, raises :class:`CommitUnconfirmedError` and leaves the files where they are.
+        """
+        ids = [entry.component_id for entry in entries]
+        try:
+            found = set()
+            for start in range(0, len(ids), 1000):
+                expression = ("select component_id from ComponentLocation where "
+                              f'location_id is {quote(self["id"])} and component_id in '
+                              f"({quote_list(ids[start:start + 1000])})")
+                # Raw rows, retried: this session still holds the unconfirmed creates.
+                [answer] = self.session.transport.call([{"action": "query", "expression": expression}],
+                                                       retry=True)
+                found.update(str(row["component_id"]) for row in answer["data"])
+        except FtrackError as check_error:
+            raise CommitUnconfirmedError(
+                f"{error} Checking the server failed too ({check_error}); nothing was removed. "
+                "Publish again (or resume) once the server answers: what exists is kept.",
+                server_url=getattr(error, "server_url", None)) from error
+        if found and len(found) < len(set(ids)):
+            raise CommitUnconfirmedError(
+                f"{error} The server holds {len(found)} of the {len(set(ids))} components; "
+                "nothing was removed. Publish again (or resume) to finish.",
+                server_url=getattr(error, "server_url", None)) from error
+        return bool(found)
 
     def _registered(self, component_ids: Sequence[str]) -> list[str]:
         """Which of ``component_ids`` this location already holds (one query per 1000 ids)."""

@@ -351,6 +351,22 @@ class Session:
             return []
         payloads = self._operations.payloads()
         results = self.transport.call(payloads, retry=False) if payloads else []
+        self.mark_committed()
+        decoded = []
+        for result in results:
+            if isinstance(result, dict) and isinstance(result.get("data"), dict):
+                result = dict(result, data=self._from_wire(result["data"]))
+            decoded.append(result)
+        return decoded
+
+    def mark_committed(self) -> None:
+        """Take the pending edits as committed without sending them.
+
+        For a commit whose answer was lost (:class:`~publisher.api.exceptions.CommitUnconfirmedError`)
+        once the server is known to have applied it: the session then holds what the server
+        holds. Use only after checking; a wrong call leaves the session believing in rows that
+        do not exist.
+        """
         touched: dict[int, Entity] = {}
         removed: dict[int, Entity] = {}
         for op in self._operations.take():
@@ -363,12 +379,6 @@ class Session:
         for entity in removed.values():
             self._identity_map.discard(entity)
             entity.state.discard_local()
-        decoded = []
-        for result in results:
-            if isinstance(result, dict) and isinstance(result.get("data"), dict):
-                result = dict(result, data=self._from_wire(result["data"]))
-            decoded.append(result)
-        return decoded
 
     def rollback(self) -> None:
         """Forget every pending edit: new entities leave the session, edits are reverted."""
