@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from publisher import __version__, paths
+from publisher import __version__, cli_publish, paths
 
 
 def _add_server_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
-    from publisher.publish import headless  # argparse only at import: cheap for the window's start
-
-    headless.add_parser(sub)
+    cli_publish.add_parser(sub)
     sub.add_parser("self-test", help="check this install works end to end (same as --self-test)",
                    description="Start an embedded server on a temporary folder, publish a file and a "
                                "sequence, encode a movie, check the results; exit 0 when all pass.")
@@ -76,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "publish":
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        from publisher.publish import headless
-
-        return headless.run(args)
+        return cli_publish.run(args)
     if args.command == "self-test" or args.self_test:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -88,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     # The window: on FTRACK_SERVER when set, else on the embedded server with the demo project.
-    from publisher.ui.app import run
+    # Qt, the window and the client load only for the window (not for `server` or `publish`).
+    from publisher.hosts.standalone import run
 
     return run(screenshot=args.screenshot)
 

@@ -5,7 +5,6 @@
 - :mod:`publisher.publish.runner`: a publish (version, components with byte progress, review).
 - :mod:`publisher.publish.outbox`: every publish on disk before it starts; resumable after a crash.
 - :mod:`publisher.publish.tracked`: a publish run through the outbox (resume, retry, cancel).
-- :mod:`publisher.publish.headless`: the ``publish`` command for farm scripts.
 - :mod:`publisher.publish.events`: the progress events a publish reports.
 - :mod:`publisher.publish.errors`: :class:`PublishError`, whose message says what to do.
 

@@ -25,6 +25,13 @@ import threading
 import time
 from typing import Any, TextIO
 
+from publisher.publish import events
+from publisher.units import format_clock, format_size
+
+# The client library and the engine are imported inside the functions that run a publish:
+# ``cli.py`` builds this parser for every command, and the embedded server (``ftrack-publisher
+# server``, started by the window each time) must not pay a quarter second loading them.
+
 _DROP = re.compile(r"\bdrop\b")
 
 #: Exit statuses.
@@ -66,21 +73,6 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 # Progress ----------------------------------------------------------------------------------------
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 class ProgressPrinter:
     """Turns publish events into a progress bar on ``stream`` (thread-safe: transfers report
     from their own threads). On a terminal the bar is redrawn in place a few times a second;
@@ -105,13 +97,11 @@ class ProgressPrinter:
         self.stream.flush()
 
     def __call__(self, event: object) -> None:
-        from publisher.publish import events
-
         with self.lock:
             if isinstance(event, events.PublishStarted):
                 self.started = time.monotonic()
                 names = ", ".join(event.components) or "nothing new"
-                self._line(f"publishing {names} ({_size(event.total_bytes)} to move)")
+                self._line(f"publishing {names} ({format_size(event.total_bytes)} to move)")
             elif isinstance(event, events.VersionReady):
                 self._line(f"version {event.version_id} {'created' if event.created else 'found'}")
             elif isinstance(event, events.BytesProgress):
@@ -130,8 +120,8 @@ class ProgressPrinter:
         elapsed = max(now - self.started, 1e-6)
         rate = event.overall_done / elapsed
         eta = (event.overall_total - event.overall_done) / rate if rate > 0 else 0.0
-        text = (f"{fraction * 100:5.1f}% {_size(event.overall_done)} / {_size(event.overall_total)} "
-                f"{_size(rate)}/s ETA {_duration(eta)}  {event.name}")
+        text = (f"{fraction * 100:5.1f}% {format_size(event.overall_done)} / {format_size(event.overall_total)} "
+                f"{format_size(rate)}/s ETA {format_clock(eta)}  {event.name}")
         if self.tty:
             if now - self.last_draw < 0.1 and fraction < 1.0:
                 return
@@ -183,7 +173,7 @@ class _Failure(Exception):
 
 def _connect() -> Any:
     from publisher.api.exceptions import AuthenticationError, FtrackError, ServerConnectionError
-    from publisher.api.session import Session
+    from publisher.connection import ServerChoice, open_session
 
     url = os.environ.get("FTRACK_SERVER")
     if not url:
@@ -193,7 +183,10 @@ def _connect() -> Any:
     if not os.environ.get("FTRACK_API_KEY") and not os.environ.get("FTRACK_APIKEY"):
         raise _Failure(f"No API key for {url}: set FTRACK_API_KEY (and FTRACK_API_USER).", USAGE)
     try:
-        return Session(server_url=url)
+        # Only the environment: a farm job never falls back to a profile saved on the machine.
+        key = os.environ.get("FTRACK_API_KEY") or os.environ.get("FTRACK_APIKEY")
+        return open_session(ServerChoice(url, os.environ.get("FTRACK_API_USER") or None, key, False,
+                                         source="environment"))
     except AuthenticationError as error:
         raise _Failure(f"The server at {url} refused the API user or key ({error}). Check "
                        "FTRACK_API_USER and FTRACK_API_KEY.") from error
