@@ -200,7 +200,7 @@ def _connect() -> Any:
 def _target(session: Any, args: argparse.Namespace, components: list) -> tuple[Any, set[str]]:
     """The request's target (``version_id`` or a ``NewVersion``) and the names already taken."""
     from publisher.publish.browse import quote
-    from publisher.publish.runner import NewVersion
+    from publisher.publish.request import NewVersion
 
     if args.version_id:
         rows = session.query(
