@@ -275,7 +275,7 @@ def reconcile(session: Session, entry: OutboxEntry) -> Any:
             rec["state"] = State.PENDING
             continue
         location = session.get_location(component.location)
-        availability = session.get_component_availability(row, [location])
+        availability = session.get_component_availability(row, [location]) if location is not None else {}
         if location is not None and availability.get(str(location["id"]), 0.0) >= 100.0:
             rec.update(state=State.DONE, error=None)
         else:

@@ -83,8 +83,8 @@ def run_journal(session: Session, journal: Journal, *, on_event: EventHandler | 
         check_cancel(cancel)
         version = journal.version(session, plan)
         emit(on_event, VersionReady(str(version["id"]), journal.version_created))
-        for name, component_id in plan.already_done.items():
-            emit(on_event, ComponentDone(name, component_id))
+        for name, done_id in plan.already_done.items():
+            emit(on_event, ComponentDone(name, done_id))
         ids = journal.component_ids(pending)
         for component in pending:
             check_cancel(cancel)

@@ -326,7 +326,7 @@ def remove_component(session: Session, component: Any) -> None:
         f"select location_id from ComponentLocation where component_id is {quote(component_id)}"
     ).all()
     for location_id in {row["location_id"] for row in rows}:
-        location = session.get("Location", location_id)
+        location: Any = session.get("Location", location_id)  # a Location: it has remove_component
         if location is not None:
             location.remove_component(component, recursive=True)
     members = session.query(f"select id from Component where container_id is {quote(component_id)}").all()
