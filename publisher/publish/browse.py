@@ -27,6 +27,8 @@ from publisher.publish.staging import STAGE_LOCATIONS, stage_locations
 #: Names the server gives to review media (see COMMON: encode outputs).
 REVIEW_VIDEO_NAMES = ("ftrackreview-mp4", "ftrackreview-webm")
 REVIEW_IMAGE_NAME = "ftrackreview-image"
+#: The review movie the window plays and downloads.
+REVIEW_MOVIE = REVIEW_VIDEO_NAMES[0]
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 SERVER_LOCATION_NAME = "ftrack.server"
 

@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from publisher.api import sequences
+from publisher.api.components import REVIEW_COMPONENT_NAMES
 
 #: Locations the staging list offers. A studio's disk locations are added by the window from
 #: the server's Location list (anything not ftrack.* with a name); see ``stage_locations``.
@@ -27,7 +28,7 @@ STAGE_LOCATIONS: list[str] = ["ftrack.server", "ftrack.unmanaged"]
 _NOT_STAGEABLE = {"ftrack.origin", "ftrack.review", "ftrack.connect"}
 
 #: Names the server gives to encoder outputs or thumbnails: a staged component must not take them.
-RESERVED_NAMES = {"ftrackreview-mp4", "ftrackreview-webm", "ftrackreview-image", "thumbnail"}
+RESERVED_NAMES = {*REVIEW_COMPONENT_NAMES, "thumbnail"}
 
 NAME_MAX_LENGTH = 64
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
