@@ -153,6 +153,12 @@ class EmbeddedServer:
         threading.Thread(target=pump, name="embedded-server-output", daemon=True).start()
         if not ready.wait(self.startup_timeout) or self.info is None:
             code = self.process.poll()
+            if code is None and ready.is_set():
+                # Its output ended without the ready line: it is exiting; its status says why.
+                try:
+                    code = self.process.wait(5)
+                except subprocess.TimeoutExpired:
+                    code = None
             self.stop()
             raise EmbeddedServerError(
                 "The embedded ftrack server did not start "

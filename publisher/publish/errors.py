@@ -45,6 +45,9 @@ class Leftover:
     name: str | None
     entity_id: str | None
     reason: str
+    #: The server could not be reached to remove it (so the reason is the same as a failure's
+    #: that also lost the server, and a message need not repeat it).
+    unreachable: bool = False
 
     @property
     def label(self) -> str:

@@ -103,11 +103,13 @@ def _list(things: list[str]) -> str:
     return things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
 
 
-def leftover_sentence(leftovers: list[Leftover], main_reason: str) -> str:
-    """The sentence saying what a rollback left on the server (reasons the main one already
-    gave are not repeated)."""
+def leftover_sentence(leftovers: list[Leftover], main_error: BaseException) -> str:
+    """The sentence saying what a rollback left on the server; a reason the failure itself
+    already gave (the same text, or the server lost for both) is not repeated."""
+    main_unreachable = isinstance(main_error, ServerConnectionError)
+    main_reason = describe(main_error)
     reasons = sorted({left.reason for left in leftovers
-                      if not main_reason.startswith(left.reason.split(". ")[0])})
+                      if left.reason != main_reason and not (left.unreachable and main_unreachable)})
     because = f" ({'; '.join(reasons)})" if reasons else ""
     return (f" What was already published could not be removed again{because}: "
             f"{_list([left.label for left in leftovers])} may still be on "
@@ -173,7 +175,7 @@ class MemoryJournal:
         reason = describe(error)
         message = "The publish was cancelled" if cancelled else f"The publish failed while {step}: {reason}"
         if self.rollback:
-            message += "." + (" Nothing was published." if not leftovers else leftover_sentence(leftovers, reason))
+            message += "." + (" Nothing was published." if not leftovers else leftover_sentence(leftovers, error))
         else:
             done = ", ".join(published) or "none"
             message += (f". Already published: {done}. Publish the remaining components onto version "

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from publisher.api.components import plan_component
-from publisher.api.exceptions import FtrackError
+from publisher.api.exceptions import FtrackError, ServerConnectionError
 from publisher.api.session import Session
 from publisher.publish.browse import quote
 from publisher.publish.errors import Leftover, LeftoverKind, PublishCancelled, PublishError
@@ -61,7 +61,8 @@ def describe(error: BaseException) -> str:
     """The error's own message, without a final full stop (a message adds a sentence after it).
 
     The client's advice about uncommitted changes kept in the session is dropped: the run rolls
-    the session back and says itself what may be left on the server.
+    the session back and says itself what may be left on the server. (The client appends that
+    advice to its message; once its errors carry it as a field, this cut goes.)
     """
     text = str(error).strip() or type(error).__name__
     cut = text.find(" The changes were not confirmed")
@@ -345,7 +346,8 @@ def roll_back(session: Session, state: PublishState) -> list[Leftover]:
         try:
             remove_component(session, component)
         except Exception as error:  # noqa: BLE001 - report, keep removing the rest
-            leftovers.append(Leftover(LeftoverKind.COMPONENT, name, str(component["id"]), describe(error)))
+            leftovers.append(Leftover(LeftoverKind.COMPONENT, name, str(component["id"]), describe(error),
+                                      isinstance(error, ServerConnectionError)))
             with contextlib.suppress(Exception):
                 session.rollback()
     state.done.clear()
@@ -361,7 +363,8 @@ def roll_back(session: Session, state: PublishState) -> list[Leftover]:
         except Exception as error:  # noqa: BLE001
             with contextlib.suppress(Exception):
                 session.rollback()
-            leftovers.append(Leftover(LeftoverKind.VERSION, None, version_id, describe(error)))
+            leftovers.append(Leftover(LeftoverKind.VERSION, None, version_id, describe(error),
+                                      isinstance(error, ServerConnectionError)))
     return leftovers
 
 
