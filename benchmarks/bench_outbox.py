@@ -1,4 +1,4 @@
-"""Benchmark: what the outbox costs a publish (publisher.publish.outbox / tracked).
+"""Benchmark: what the outbox costs a publish (publisher.publish.outbox / journal).
 
     python benchmarks/bench_outbox.py [--components 30] [--frames 10000] [--runs 5]
 

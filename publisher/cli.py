@@ -31,6 +31,39 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="threads the encoder may use (default: all cores)")
 
 
+def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``publish`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "publish",
+        help="publish files, folders and sequences without the window (for farm scripts)",
+        description=(
+            "Publish files, folders of frames and sequences to ftrack without the window. The server "
+            "comes from FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY. Exit status 0 only when "
+            "everything asked for is done; 1 on failure; 2 for usage errors."),
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files, folders of frames, or sequences to publish")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--task", metavar="ID", default=None,
+                        help="publish a new version under this task (or shot / folder) id")
+    target.add_argument("--version", dest="version_id", metavar="ID", default=None,
+                        help="add the components to this existing version id")
+    p.add_argument("--asset", metavar="NAME", default=None,
+                   help="asset of the new version (default: the first component's name)")
+    p.add_argument("--asset-type", metavar="SHORT", default="upload",
+                   help="asset type of a new asset, by short name or name (default: upload)")
+    p.add_argument("--comment", metavar="TEXT", default=None, help="the version's comment")
+    p.add_argument("--location", metavar="NAME", default="ftrack.server",
+                   help="where the files go: ftrack.server (uploaded, the default), ftrack.unmanaged "
+                        "(left where they are) or a studio disk location")
+    p.add_argument("--review", metavar="PATH", default=None,
+                   help="a movie or image to encode for review on the version")
+    p.add_argument("--wait", action="store_true",
+                   help="with --review: wait for the encode to end; fail if it fails")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the publishes a killed run left in the outbox (no PATH needed)")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftrack-publisher",
@@ -43,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
-    from publisher.publish import headless  # argparse only at import: cheap for the window's start
-
-    headless.add_parser(sub)
+    _add_publish_parser(sub)
     sub.add_parser("self-test", help="check this install works end to end (same as --self-test)",
                    description="Start an embedded server on a temporary folder, publish a file and a "
                                "sequence, encode a movie, check the results; exit 0 when all pass.")
@@ -53,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_server(args: argparse.Namespace) -> int:
+    """Run the embedded server in the foreground until it is stopped; the exit status."""
+    # The server (cheroot, sqlite, PyAV) loads only for `server`.
     from publisher.server import run
 
     data_dir = args.data_dir or paths.embedded_server_dir()
@@ -76,19 +109,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "publish":
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        from publisher.publish import headless
+        # The client and the engine load only for `publish`: every other command (the embedded
+        # server, started each time the window opens) would pay a quarter second for them.
+        from publisher import cli_publish
 
-        return headless.run(args)
+        return cli_publish.run(args)
     if args.command == "self-test" or args.self_test:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        # The self-test's steps (server, client, engine) load only for `self-test`.
         from publisher.selftest import run_self_test
 
         return run_self_test()
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     # The window: on FTRACK_SERVER when set, else on the embedded server with the demo project.
-    from publisher.ui.app import run
+    # Qt, the window and the client load only for the window (not for `server` or `publish`).
+    from publisher.hosts.standalone import run
 
     return run(screenshot=args.screenshot)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from publisher import logs
+from publisher.paths import config_dir
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,7 @@ def keyring_status() -> KeyringStatus:
 
 def credentials_file() -> Path:
     """The fallback key file: ``credentials.json`` in the config folder."""
-    from publisher import settings
-
-    return settings.config_dir() / CREDENTIALS_FILE_NAME
+    return config_dir() / CREDENTIALS_FILE_NAME
 
 
 class CredentialStore:

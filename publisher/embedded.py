@@ -168,10 +168,13 @@ class EmbeddedServer:
 
         threading.Thread(target=pump, name="embedded-server-output", daemon=True).start()
         if not ready.wait(self.startup_timeout) or self.info is None:
-            try:  # its output ended: it is exiting, so its status comes in a moment
-                code = self.process.wait(2) if ready.is_set() else self.process.poll()
-            except subprocess.TimeoutExpired:
-                code = None
+            code = self.process.poll()
+            if code is None and ready.is_set():
+                # Its output ended without the ready line: it is exiting; its status says why.
+                try:
+                    code = self.process.wait(5)
+                except subprocess.TimeoutExpired:
+                    code = None
             self.stop()
             if code == EXIT_FOLDER_IN_USE:
                 raise DataFolderInUseError(self.data_dir, self.output().strip())

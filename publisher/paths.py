@@ -9,6 +9,11 @@ import platformdirs
 APP_NAME = "ftrack-publisher"
 
 
+def config_dir() -> Path:
+    """The user config folder: the settings file and, without a keyring, the key file."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
 def data_dir() -> Path:
     """The user data folder: the embedded server's data, the outbox."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))

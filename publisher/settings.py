@@ -19,20 +19,14 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from publisher import logs
-from publisher.credentials import CredentialError, CredentialStore, write_atomically
+from publisher.credentials import CredentialError, CredentialStore, account, write_atomically
+from publisher.paths import config_dir
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE_NAME = "settings.json"
 FORMAT_VERSION = 1
-
-
-def config_dir() -> Path:
-    """The user config folder: the settings file and, without a keyring, the key file."""
-    return Path(platformdirs.user_config_dir("ftrack-publisher", appauthor=False))
 
 
 def settings_file() -> Path:
@@ -230,8 +224,6 @@ class SettingsStore:
 
     @staticmethod
     def _shared(settings: Settings, profile: ServerProfile, exclude: ServerProfile | None) -> bool:
-        from publisher.credentials import account
-
         name = account(profile.url, profile.api_user)
         return any(account(p.url, p.api_user) == name for p in settings.profiles if p is not exclude)
 

@@ -17,12 +17,24 @@ import os
 import shutil
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
+
+import publisher
+from publisher import paths
+from publisher.api.exceptions import FtrackError
+from publisher.connection import (
+    Connection,
+    ConnectionFailure,
+    FailureKind,
+    configured_server,
+    open_session,
+    start_demo_server,
+)
+from publisher.ui.window import PublisherWidget
 
 T = TypeVar("T")
 
@@ -39,25 +51,15 @@ class HostError(RuntimeError):
     """The publisher cannot be opened in this host; the message says what to do."""
 
 
-@dataclass
-class HostConnection:
-    """A session (and, for the demo, the embedded server) owned by one docked widget."""
-
-    session: Any
-    server: Any = None
-    label: str = ""
-    closed: bool = field(default=False, init=False)
+class HostConnection(Connection):
+    """A session (and, for the demo, the embedded server) owned by one docked widget; kept in
+    ``_live`` until it is closed, so the session and server outlive the call that made them."""
 
     def close(self) -> None:
         """Close the session and stop the embedded server (once)."""
-        if self.closed:
-            return
-        self.closed = True
         try:
-            self.session.close()
+            super().close()
         finally:
-            if self.server is not None:
-                self.server.stop()
             if self in _live:
                 _live.remove(self)
 
@@ -111,10 +113,8 @@ def find_python(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def host_settings() -> Any:
+def host_settings() -> QSettings:
     """The publisher's settings (the same ``QSettings`` the standalone app uses)."""
-    from PySide6.QtCore import QSettings
-
     return QSettings("ftrack", "ftrack-publisher")
 
 
@@ -124,35 +124,27 @@ def connect(*, python: str | None = None, settings: Any = None) -> HostConnectio
     ``python`` runs the embedded server when one is needed (inside a DCC ``sys.executable`` is
     the DCC, not a Python). Raises :class:`HostError` saying what to do when it cannot connect.
     """
-    from publisher import paths
-    from publisher.api import FtrackError, Session
-    from publisher.embedded import EmbeddedServer, EmbeddedServerError
-    from publisher.ui.app import configured_server
-
     settings = settings if settings is not None else host_settings()
     choice = configured_server(settings=settings)
-    server = None
     if choice.embedded:
         if python is None and not _can_run_server_here():
             raise HostError(
                 "No ftrack server is configured and no Python was found to run the embedded demo "
                 "server. Set FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY to use your studio's "
                 "ftrack, or FTRACK_PUBLISHER_PYTHON to a Python that has the publisher installed.")
-        server = EmbeddedServer(paths.embedded_server_dir(), python=python, env=_server_env())
         try:
-            info = server.start()
-        except (EmbeddedServerError, OSError) as exc:
-            raise HostError(f"The embedded demo server did not start: {exc}") from exc
-        url, user, key, label = info.url, info.api_user, info.api_key, f"embedded demo server {info.url}"
+            demo = start_demo_server(paths.embedded_server_dir(), python=python, env=_server_env())
+        except ConnectionFailure as failure:
+            if failure.kind is FailureKind.SERVER_DID_NOT_START:
+                raise HostError(f"The embedded demo server did not start: {failure.cause}") from failure
+            raise HostError(f"Could not connect to {failure.url}: {failure.cause}") from failure
+        connection = HostConnection(demo.session, demo.server, demo.label)
     else:
-        url, user, key, label = choice.url, choice.api_user, choice.api_key, choice.url or ""
-    try:
-        session = Session(url, user, key)
-    except FtrackError as exc:
-        if server is not None:
-            server.stop()
-        raise HostError(f"Could not connect to {url}: {exc}") from exc
-    connection = HostConnection(session, server, label)
+        try:
+            session = open_session(choice)
+        except FtrackError as exc:
+            raise HostError(f"Could not connect to {choice.url}: {exc}") from exc
+        connection = HostConnection(session, None, choice.url or "")
     _live.append(connection)
     return connection
 
@@ -163,8 +155,6 @@ def _server_env() -> dict[str, str]:
     Hosts often add that folder to ``sys.path`` only (Nuke's ``pluginAddPath``, a shelf script):
     the server's Python would not find the publisher without it.
     """
-    import publisher
-
     env = dict(os.environ)
     root = str(Path(publisher.__file__).resolve().parent.parent)
     rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
@@ -211,8 +201,6 @@ def create_widget(parent: QWidget | None = None, *, session: Any = None, python:
     or the application quits. ``start`` loads the projects at once. GUI thread only.
     """
     require_application()
-    from publisher.ui.window import PublisherWidget
-
     settings = settings if settings is not None else host_settings()
     connection = None
     if session is None:

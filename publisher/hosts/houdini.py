@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from publisher import paths
 from publisher.hosts import dock
 
 #: The Python Panel interface name.
@@ -47,8 +48,6 @@ def _executor() -> Any:
 
 def pypanel_file() -> Path:
     """Write the Python Panel definition (if changed) and return its path."""
-    from publisher import paths
-
     path = paths.cache_dir() / "houdini" / "ftrack_publisher.pypanel"
     if not path.exists() or path.read_text(encoding="utf-8") != PYPANEL_XML:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,13 +20,17 @@ from datetime import datetime
 from typing import Any
 from publisher.api.accessor import server_thumbnail_url
 from publisher.api.quoting import quote, quote_list
+from publisher.api.session import Session
 from publisher.api.symbol import SERVER_LOCATION_ID
 from publisher.publish import version_filter
 from publisher.publish.errors import PublishError
+from publisher.publish.staging import STAGE_LOCATIONS, stage_locations
 
 #: Names the server gives to review media (see COMMON: encode outputs).
 REVIEW_VIDEO_NAMES = ("ftrackreview-mp4", "ftrackreview-webm")
 REVIEW_IMAGE_NAME = "ftrackreview-image"
+#: The review movie the window plays and downloads.
+REVIEW_MOVIE = REVIEW_VIDEO_NAMES[0]
 SERVER_LOCATION_NAME = "ftrack.server"
 
 #: ``count_versions`` reads ids one page of this size first; only bigger contexts are probed.
@@ -189,7 +193,7 @@ def _user_name(user: Any) -> str | None:
     return full or _get(user, "username")
 
 
-def _page(session: Any, expression: str, offset: int, limit: int) -> tuple[list[Any], int | None]:
+def _page(session: Session, expression: str, offset: int, limit: int) -> tuple[list[Any], int | None]:
     """One request: the rows of ``expression`` from ``offset`` (at most ``limit``) and the next offset.
 
     The rows are the server's plain JSON objects when the session exposes its transport (as
@@ -215,7 +219,7 @@ def _page(session: Any, expression: str, offset: int, limit: int) -> tuple[list[
     return rows, next_offset
 
 
-def _all(session: Any, expression: str, page_size: int = 1000) -> list[Any]:
+def _all(session: Session, expression: str, page_size: int = 1000) -> list[Any]:
     """Every row of ``expression``, one request per ``page_size`` rows."""
     rows: list[Any] = []
     offset: int | None = 0
@@ -233,7 +237,7 @@ def _all(session: Any, expression: str, page_size: int = 1000) -> list[Any]:
 _CONTEXT_PROJECTION = "id, name, parent_id, type.name, status.name"
 
 
-def _children_parents(session: Any, ids: list[str]) -> set[str]:
+def _children_parents(session: Session, ids: list[str]) -> set[str]:
     """The ids among ``ids`` that have at least one child context (one query)."""
     if not ids:
         return set()
@@ -241,7 +245,7 @@ def _children_parents(session: Any, ids: list[str]) -> set[str]:
     return {_get(r, "parent_id") for r in rows}
 
 
-def _context_rows(session: Any, entities: list[Any], *, with_type: bool = True) -> list[ContextRow]:
+def _context_rows(session: Session, entities: list[Any], *, with_type: bool = True) -> list[ContextRow]:
     parents = _children_parents(session, [_get(e, "id") for e in entities])
     rows = []
     for e in entities:
@@ -259,14 +263,14 @@ def _context_rows(session: Any, entities: list[Any], *, with_type: bool = True) 
     return rows
 
 
-def list_projects(session: Any) -> list[ContextRow]:
+def list_projects(session: Session) -> list[ContextRow]:
     """Every project, sorted by name."""
     projects = _all(session, "select id, name from Project order by name")
     rows = _context_rows(session, projects)
     return sorted(rows, key=lambda r: _natural_key(r.name))
 
 
-def list_children(session: Any, context_id: str) -> list[ContextRow]:
+def list_children(session: Session, context_id: str) -> list[ContextRow]:
     """The contexts directly under ``context_id`` (one level), sorted by name (shot10 after shot9)."""
     children = _all(
         session,
@@ -276,7 +280,7 @@ def list_children(session: Any, context_id: str) -> list[ContextRow]:
     return sorted(rows, key=lambda r: _natural_key(r.name))
 
 
-def context_path(session: Any, context_id: str) -> list[ContextRow]:
+def context_path(session: Session, context_id: str) -> list[ContextRow]:
     """The contexts from the project down to ``context_id`` itself (from its ``link``).
 
     Raises :class:`PublishError` when no context has that id.
@@ -323,7 +327,7 @@ def _version_where(context_id: str, text_filter: str = "", asset_ids: list[str] 
     return where
 
 
-def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
+def count_versions(session: Session, context_id: str, text_filter: str = "") -> int:
     """How many versions ``list_versions`` pages through for the same arguments.
 
     The ftrack query language has no ``count`` outside ``group by`` (which not every entity
@@ -359,7 +363,7 @@ def count_versions(session: Any, context_id: str, text_filter: str = "") -> int:
 
 
 def list_versions(
-    session: Any,
+    session: Session,
     context_id: str,
     *,
     offset: int,
@@ -420,7 +424,7 @@ def _version_row(v: Any, review_state: str, context_id: str | None = None) -> Ve
     )
 
 
-def _review_states(session: Any, versions: list[Any]) -> dict[str, str]:
+def _review_states(session: Session, versions: list[Any]) -> dict[str, str]:
     """``review_state`` for each version (one query for the jobs of the page's review components).
 
     The server pre-allocates a Job's output components when it queues the encode, so a
@@ -479,7 +483,7 @@ def _frames_of(names: list[str]) -> list[int]:
     return sorted(set(frames))
 
 
-def version_details(session: Any, version_id: str) -> VersionDetails:
+def version_details(session: Session, version_id: str) -> VersionDetails:
     """A version with its components, where they are and how much of each is available.
 
     Raises :class:`PublishError` when no version has that id.
@@ -556,7 +560,7 @@ def version_details(session: Any, version_id: str) -> VersionDetails:
     )
 
 
-def thumbnail_url(session: Any, component_id: str, size: int = 256) -> str:
+def thumbnail_url(session: Session, component_id: str, size: int = 256) -> str:
     """The server URL of a component's thumbnail (``/component/thumbnail``), ``size`` pixels wide.
 
     In ``ftrack.server`` the resource identifier is the component id, so no request is made.
@@ -564,24 +568,22 @@ def thumbnail_url(session: Any, component_id: str, size: int = 256) -> str:
     return server_thumbnail_url(session, component_id, size)
 
 
-def list_asset_types(session: Any) -> list[tuple[str, str]]:
+def list_asset_types(session: Session) -> list[tuple[str, str]]:
     """Every asset type as ``(id, name)``, sorted by name."""
     types = _all(session, "select id, name from AssetType")
     return sorted(((_get(t, "id"), _get(t, "name")) for t in types), key=lambda t: _natural_key(t[1]))
 
 
-def list_assets(session: Any, context_id: str) -> list[tuple[str, str]]:
+def list_assets(session: Session, context_id: str) -> list[tuple[str, str]]:
     """The assets whose parent is ``context_id`` as ``(id, name)``, sorted by name."""
     assets = _all(session, f"select id, name from Asset where context_id is {quote(context_id)}")
     return sorted(((_get(a, "id"), _get(a, "name")) for a in assets), key=lambda a: _natural_key(a[1]))
 
 
-def stage_location_names(session: Any) -> list[str]:
+def stage_location_names(session: Session) -> list[str]:
     """The locations a staged component may target: ``STAGE_LOCATIONS`` plus the server's disk
     locations that are set up on this machine (``publisher.api.location.configure_disk_location``).
     """
-    from publisher.publish.staging import STAGE_LOCATIONS, stage_locations
-
     usable = []
     for row in _all(session, "select id, name from Location"):
         name = _get(row, "name")

@@ -17,7 +17,6 @@ left where they are, never deleted silently. No Qt; every method may be called f
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as _dt
 import json
 import os
@@ -29,14 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
+from publisher import paths
 from publisher.publish.errors import PublishError
-from publisher.publish.runner import NewVersion, PublishRequest
-from publisher.publish.staging import StagedComponent
+from publisher.publish.request import PublishRequest, request_from_dict, request_to_dict
+from publisher.publish.states import ENTRY_STATES, FINISHED, UNFINISHED, State
 
-#: Entry states. queued: waiting (never started, or the server could not be reached);
-#: running: a process is on it (or was, when it crashed); failed: stopped, done steps kept.
-STATES = ("queued", "running", "done", "failed", "cancelled")
-UNFINISHED = ("queued", "running", "failed")
+#: Entry states (see :class:`publisher.publish.states.State`). queued: waiting (never started, or
+#: the server could not be reached); running: a process is on it (or was, when it crashed);
+#: failed: stopped, done steps kept.
+STATES = ENTRY_STATES
 FORMAT = 1
 
 
@@ -66,19 +66,19 @@ class OutboxEntry:
     server_url: str
     api_user: str
     request: PublishRequest
-    state: str = "queued"
+    state: str = State.QUEUED
     steps: dict = field(default_factory=empty_steps)
     error: str | None = None
     updated: str = ""
 
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "cancelled")
+        return self.state in FINISHED
 
     def component_step(self, name: str) -> dict:
         """The step record of component ``name`` (made pending when missing)."""
         return self.steps.setdefault("components", {}).setdefault(
-            name, {"state": "pending", "component_id": None, "member_ids": [], "error": None})
+            name, {"state": State.PENDING, "component_id": None, "member_ids": [], "error": None})
 
     @property
     def title(self) -> str:
@@ -104,29 +104,6 @@ class OutboxBusy(PublishError):
 
 
 # Serialisation ------------------------------------------------------------------------------
-
-def request_to_dict(request: PublishRequest) -> dict:
-    """A JSON-ready dict of ``request`` (round-trips with :func:`request_from_dict`)."""
-    return dataclasses.asdict(request)
-
-
-def request_from_dict(data: dict) -> PublishRequest:
-    """The :class:`PublishRequest` stored by :func:`request_to_dict`; ValueError when malformed."""
-    if not isinstance(data, dict):
-        raise ValueError("the request is not an object")
-    try:
-        components = [StagedComponent(**c) for c in data.get("components") or []]
-        new = data.get("new_version")
-        return PublishRequest(
-            components=components,
-            version_id=data.get("version_id"),
-            new_version=NewVersion(**new) if new else None,
-            comment=data.get("comment"),
-            review_path=data.get("review_path"),
-        )
-    except TypeError as error:
-        raise ValueError(f"the request does not have the expected fields ({error})") from None
-
 
 def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
     """A JSON-ready dict of ``entry`` (what its file holds)."""
@@ -189,7 +166,7 @@ def entry_from_dict(data: Any) -> OutboxEntry:
         server_url=data["server_url"],
         api_user=data["api_user"],
         request=request_from_dict(data.get("request")),
-        state=data["state"],
+        state=State(data["state"]),
         steps=merged,
         error=data.get("error"),
         updated=data.get("updated") or data["created"],
@@ -237,8 +214,6 @@ class Outbox:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         if root is None:
-            from publisher import paths
-
             root = paths.data_dir() / "outbox"
         self.root = Path(root)
         #: Files that could not be read at the last :meth:`entries` / :meth:`get`: (path, why).
@@ -269,7 +244,7 @@ class Outbox:
         for component in request.components:
             entry.component_step(component.name)
         if request.review_path:
-            entry.steps["review"] = {"state": "pending", "job_id": None, "error": None}
+            entry.steps["review"] = {"state": State.PENDING, "job_id": None, "error": None}
         self.save(entry)
         return entry
 

@@ -13,9 +13,11 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from publisher.api import sequences
+from publisher.api.components import REVIEW_COMPONENT_NAMES
 
 #: Locations the staging list offers. A studio's disk locations are added by the window from
 #: the server's Location list (anything not ftrack.* with a name); see ``stage_locations``.
@@ -26,7 +28,7 @@ STAGE_LOCATIONS: list[str] = ["ftrack.server", "ftrack.unmanaged"]
 _NOT_STAGEABLE = {"ftrack.origin", "ftrack.review", "ftrack.connect"}
 
 #: Names the server gives to encoder outputs or thumbnails: a staged component must not take them.
-RESERVED_NAMES = {"ftrackreview-mp4", "ftrackreview-webm", "ftrackreview-image", "thumbnail"}
+RESERVED_NAMES = {*REVIEW_COMPONENT_NAMES, "thumbnail"}
 
 NAME_MAX_LENGTH = 64
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -201,12 +203,8 @@ def _frame_range(frames: list[int]) -> str:
     return f"{frames[0]}-{frames[-1]}" if len(frames) > 1 else str(frames[0])
 
 
-def _seq_frames(seq: object) -> list[int]:
-    return sorted(int(f) for f in getattr(seq, "frames"))
-
-
-def _is_sequence(item: object) -> bool:
-    return hasattr(item, "frames") and hasattr(item, "head")
+def _seq_frames(seq: sequences.Sequence) -> list[int]:
+    return sorted(int(f) for f in seq.frames)
 
 
 def _measure(paths: Iterable[str], errors: list[str], what: str,
@@ -234,7 +232,7 @@ def _measure(paths: Iterable[str], errors: list[str], what: str,
     return total
 
 
-def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> StagingResult:
+def stage_paths(paths: list[str], existing_names: AbstractSet[str] = frozenset()) -> StagingResult:
     """Turn dropped ``paths`` into staged components.
 
     Files become file components; frames of one sequence dropped together become one sequence
@@ -251,7 +249,7 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
     known_sizes: dict[str, int] = {}  # loose files already stat'ed and checked readable
     seen: set[str] = set()
     # Sources in drop order: ("items", [File|Sequence...]) from a folder, or ("loose", None).
-    groups: list[tuple[str, list[object] | None]] = []
+    groups: list[tuple[str, list[sequences.Item] | None]] = []
 
     for raw in paths:
         if not raw or not str(raw).strip():
@@ -292,16 +290,15 @@ def stage_paths(paths: list[str], existing_names: set[str] = frozenset()) -> Sta
         loose_files.append(path)
         known_sizes[path] = st.st_size
 
-    for kind, items in groups:
-        if kind == "loose":
-            items = list(sequences.detect(loose_files))
-        for item in items or []:
+    for kind, group in groups:
+        items = list(sequences.detect(loose_files)) if kind == "loose" else group or []
+        for item in items:
             comp = _component_for(item, taken, errors, known_sizes)
             if comp is None:
                 continue
             if comp.size == 0:
                 warnings.append(f"{comp.path} is empty (0 bytes); it is staged anyway: remove it if that is a mistake.")
-            if comp.hole_count:
+            if comp.hole_count and isinstance(item, sequences.Sequence):
                 warnings.append(
                     f"Sequence '{comp.name}' ({comp.frame_range}) is missing {comp.hole_count} frame"
                     f"{'s' if comp.hole_count != 1 else ''}: {_missing_text(item, comp.holes)}."
@@ -336,7 +333,7 @@ def _unreadable_folder(path: str, exc: OSError) -> str:
     return f"Cannot read folder {path} ({exc.strerror or exc}): check the folder and drop it again."
 
 
-def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[object]:
+def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[sequences.Item]:
     """The files and sequences directly in folder ``path`` (errors for what cannot be used)."""
     try:
         entries = _open_dir(path)
@@ -368,24 +365,24 @@ def _stage_folder(path: str, errors: list[str], warnings: list[str]) -> list[obj
     except OSError as exc:
         errors.append(_unreadable_folder(path, exc))
         return []
-    kept = []
+    kept: list[sequences.Item] = []
     for item in items:
         if isinstance(item, sequences.ScanError):
             kept.append(item)
             continue
-        name = os.path.basename(item.head if _is_sequence(item) else item.path)
+        name = os.path.basename(item.head if isinstance(item, sequences.Sequence) else item.path)
         if name and _is_junk(name):
             continue
         kept.append(item)
     return kept
 
 
-def _component_for(item: object, taken: set[str], errors: list[str],
+def _component_for(item: sequences.Item, taken: set[str], errors: list[str],
                    known_sizes: dict[str, int] | None = None) -> StagedComponent | None:
     if isinstance(item, sequences.ScanError):
         errors.append(f"{item.path}: {item.message}.")
         return None
-    if _is_sequence(item):
+    if isinstance(item, sequences.Sequence):
         frames = _seq_frames(item)
         files = [str(p) for p in item.paths()]
         size = _measure(files, errors, "the sequence", known_sizes)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont
 
 from publisher.ui import roles
 from publisher.ui.rows_model import column_header
-from publisher.ui.formatting import format_size
+from publisher.units import format_duration, format_rate, format_size
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -39,25 +39,6 @@ RATE_WINDOW = 0.25
 RATE_SMOOTHING = 0.3
 
 _serials = itertools.count(1)
-
-
-def format_duration(seconds: float | None) -> str:
-    """``75`` -> ``'1 min 15 s'``; ``None`` -> ``''``."""
-    if seconds is None or seconds < 0:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def format_rate(rate: float) -> str:
-    """Bytes per second as ``'112.4 MB/s'`` (empty for no movement)."""
-    return f"{format_size(int(rate))}/s" if rate > 0 else ""
 
 
 @dataclass(eq=False)

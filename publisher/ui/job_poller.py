@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 # The backoff and the reading of a Job's data are the client's own (Job.wait uses the same).
 from publisher.api.job import BACKOFF, FINISHED, FIRST_DELAY, MAX_DELAY, decode_data, job_progress
-from publisher.publish.browse import quote
+from publisher.api.quoting import quote
 from publisher.ui.workers import describe_error
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from publisher import paths
-from publisher.publish.browse import quote
+from publisher.publish.browse import REVIEW_MOVIE, quote
 from publisher.publish.errors import PublishError
 
 SERVER_LOCATION = "ftrack.server"
-REVIEW_MOVIE = "ftrackreview-mp4"
 
 
 def make_reviewable(session: Any, version_id: str, media: str, *, worker: Any = None) -> str:

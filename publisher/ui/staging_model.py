@@ -15,7 +15,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from publisher.ui import icons, roles
-from publisher.ui.formatting import format_holes, format_size
+from publisher.units import format_holes, format_size
 from publisher.ui.rows_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex

@@ -230,7 +230,7 @@ class PublisherWidget(QWidget):
         self.staging.publish.publish_button.setEnabled(ready)
         if has_rows:
             total = sum(c.size for c in model.components())
-            from publisher.ui.formatting import format_size
+            from publisher.units import format_size
 
             text = f"{model.rowCount()} component{'s' if model.rowCount() != 1 else ''}, {format_size(total)}"
             if problems:

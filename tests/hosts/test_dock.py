@@ -114,6 +114,16 @@ def test_inside_a_dcc_without_a_server_or_a_python_it_says_what_to_set(qapp, mon
         dock.connect(settings=settings)
 
 
+def test_a_demo_server_that_does_not_start_says_so(qapp, monkeypatch, settings, tmp_path):
+    for name in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    before = list(dock._live)
+    with pytest.raises(dock.HostError, match="The embedded demo server did not start"):
+        dock.connect(python=str(tmp_path / "no-such-python"), settings=settings)
+    assert dock._live == before
+
+
 def test_the_demo_server_runs_with_the_given_python_and_stops_with_the_connection(
         qapp, monkeypatch, settings, tmp_path):
     for name in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from publisher.publish import browse, events
-from publisher.publish.errors import PublishCancelled, PublishError
+from publisher.publish.errors import FailureKind, LeftoverKind, PublishCancelled, PublishError
 from publisher.publish.runner import NewVersion, PublishRequest, run_publish
 from publisher.publish.staging import stage_paths
 
@@ -364,6 +364,12 @@ def test_server_dying_half_way_says_what_may_be_left(server_factory, session_on,
     assert "What was already published could not be removed again: component 'edit' and the new version (" in message
     assert message.endswith("remove it or publish the remaining components onto it.")
     assert info.value.version_id and info.value.component_ids and len(info.value.component_ids) == 1
+    # The same as data: what failed, and what was left, for a caller that shows it its own way.
+    assert info.value.kind is FailureKind.UNREACHABLE
+    assert [(left.kind, left.name, left.unreachable) for left in info.value.leftovers] == [
+        (LeftoverKind.COMPONENT, "edit", True), (LeftoverKind.VERSION, None, True)]
+    assert info.value.leftovers[0].entity_id == info.value.component_ids[0]
+    assert info.value.leftovers[1].entity_id == info.value.version_id
     # Restarted on the same data, the server shows what the message said was left.
     again = server_factory(server.data_dir)
     check = session_on(again)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication
 
 from publisher import logs
 from publisher.settings import ServerProfile, SettingsStore
-from publisher.ui.app import ServerChoice, configured_server, migrate_legacy_settings
+from publisher.connection import ServerChoice, configured_server, migrate_legacy_settings
 
 KEY = "c0ffee00-studio-key-in-the-keyring"
 OLD_KEY = "0ldk3y-kept-in-the-qt-settings-file"
@@ -120,7 +120,7 @@ def app_qsettings(tmp_path: Path):
 
 def test_the_app_opens_on_the_active_profile_and_the_window_offers_settings(
         qtbot, memory_keyring, embedded_server, app_qsettings):
-    from publisher.ui import app
+    from publisher.hosts import standalone as app
 
     _profile(SettingsStore(), embedded_server.url, embedded_server.api_user, embedded_server.api_key, label="Local")
     assert app.run([]) == 0

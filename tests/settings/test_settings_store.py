@@ -10,7 +10,8 @@ import pytest
 
 from publisher import credentials
 from publisher.credentials import CredentialError, CredentialStore, KeyringUnavailableError
-from publisher.settings import ServerProfile, SettingsStore, config_dir, validate_url
+from publisher.paths import config_dir
+from publisher.settings import ServerProfile, SettingsStore, validate_url
 
 KEY = "0f3c5b1e-key-for-the-studio-server"
 OTHER_KEY = "a81d22c7-key-for-the-other-server"

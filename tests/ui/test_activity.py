@@ -33,7 +33,8 @@ def test_model_stays_valid_while_it_changes(qtmodeltester):
     # 200, 600, 600 B/s over the three half seconds, smoothed (0.7 old + 0.3 new): 320, then 404.
     assert abs(plate.rate - 404.0) < 1e-6
     index = model.index_of(plate, 1)
-    assert index.data() == "700 B of 1000 B (70 %)"
+    # Sizes read in decimal units everywhere (publisher.units.format_size): 1000 B is 1.0 KB.
+    assert index.data() == "700 B of 1.0 KB (70 %)"
     assert index.data(roles.PROGRESS) == 0.7
     assert model.index_of(plate, 3).data() == format_duration(300 / plate.rate)
 

@@ -220,7 +220,7 @@ def test_version_proxy_sorts_and_filters(qtmodeltester):
 def test_component_model(qtmodeltester):
     model = ComponentModel()
     qtmodeltester.check(model)
-    rows = [ComponentRow(id="c1", name="plate", kind="sequence", file_type=".exr", size=10_485_760,
+    rows = [ComponentRow(id="c1", name="plate", kind="sequence", file_type=".exr", size=10_000_000,
                          frame_range="1001-1050", holes=2, locations=["ftrack.server"], availability=100.0),
             ComponentRow(id="c2", name="main", kind="file", file_type=".mov", size=512, frame_range=None,
                          holes=0, locations=[], availability=0.0)]

@@ -45,7 +45,7 @@ def test_the_app_says_what_to_install_instead_of_aborting(tmp_path):
         "        raise OSError(name)\n"
         "    return real(name, *a, **k) if name not in preflight.XCB_LIBRARIES else None\n"
         "preflight.ctypes.CDLL = cdll\n"
-        "from publisher.ui.app import run\n"
+        "from publisher.hosts.standalone import run\n"
         "sys.exit(run([]))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "DISPLAY": ":97", "HOME": str(tmp_path),

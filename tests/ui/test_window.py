@@ -222,10 +222,10 @@ def test_screenshot_command(tmp_path):
 
 
 def test_configured_server_choice(settings):
-    from publisher.ui.app import configured_server
+    from publisher.connection import configured_server
 
     env = {"FTRACK_SERVER": "https://studio.example", "FTRACK_API_USER": "ann", "FTRACK_API_KEY": "k"}
-    from publisher.ui.app import ServerChoice
+    from publisher.connection import ServerChoice
 
     assert configured_server(env, settings) == ServerChoice("https://studio.example", "ann", "k", False)
     assert configured_server({}, settings).embedded
@@ -247,7 +247,7 @@ def test_unreachable_configured_server_says_so(tmp_path):
 def test_app_starts_the_embedded_server_and_stops_it_with_the_window(qtbot, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from publisher.ui import app
+    from publisher.hosts import standalone as app
 
     for key in ("FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"):
         monkeypatch.delenv(key, raising=False)

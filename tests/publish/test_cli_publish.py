@@ -171,7 +171,8 @@ def test_usage_errors_of_argparse_exit_2(cli_env):
 
 CTRL_C_SCRIPT = """
 import os, signal, sys
-from publisher.publish import events, headless
+from publisher import cli_publish as headless
+from publisher.publish import events
 from publisher import cli
 
 shown = headless.ProgressPrinter.__call__
@@ -212,7 +213,7 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal_and_prints_lines_otherw
     import io
 
     from publisher.publish import events
-    from publisher.publish.headless import ProgressPrinter
+    from publisher.cli_publish import ProgressPrinter
 
     total = 50_000_000
     steps = [events.BytesProgress("plate", done, total, done, total) for done in range(0, total + 1, total // 40)]

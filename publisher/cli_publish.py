@@ -25,61 +25,25 @@ import threading
 import time
 from typing import Any, TextIO
 
+from publisher.api.exceptions import AuthenticationError, FtrackError, JobFailedError, ServerConnectionError
+from publisher.api.session import Session
+from publisher.connection import ServerChoice, open_session
+from publisher.publish import events
+from publisher.api.quoting import quote
+from publisher.publish.errors import PublishCancelled, PublishError
+from publisher.publish.outbox import Outbox
+from publisher.publish.request import NewVersion, PublishRequest, PublishResult
+from publisher.publish.runner import resume_unfinished, run_publish
+from publisher.publish.staging import StagedComponent, stage_paths, suggest_name
+from publisher.units import format_clock, format_size
+
 _DROP = re.compile(r"\bdrop\b")
 
 #: Exit statuses.
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
-def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
-    """Add the ``publish`` subcommand to the CLI's subparsers."""
-    p = sub.add_parser(
-        "publish",
-        help="publish files, folders and sequences without the window (for farm scripts)",
-        description=(
-            "Publish files, folders of frames and sequences to ftrack without the window. The server "
-            "comes from FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY. Exit status 0 only when "
-            "everything asked for is done; 1 on failure; 2 for usage errors."),
-    )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files, folders of frames, or sequences to publish")
-    target = p.add_mutually_exclusive_group()
-    target.add_argument("--task", metavar="ID", default=None,
-                        help="publish a new version under this task (or shot / folder) id")
-    target.add_argument("--version", dest="version_id", metavar="ID", default=None,
-                        help="add the components to this existing version id")
-    p.add_argument("--asset", metavar="NAME", default=None,
-                   help="asset of the new version (default: the first component's name)")
-    p.add_argument("--asset-type", metavar="SHORT", default="upload",
-                   help="asset type of a new asset, by short name or name (default: upload)")
-    p.add_argument("--comment", metavar="TEXT", default=None, help="the version's comment")
-    p.add_argument("--location", metavar="NAME", default="ftrack.server",
-                   help="where the files go: ftrack.server (uploaded, the default), ftrack.unmanaged "
-                        "(left where they are) or a studio disk location")
-    p.add_argument("--review", metavar="PATH", default=None,
-                   help="a movie or image to encode for review on the version")
-    p.add_argument("--wait", action="store_true",
-                   help="with --review: wait for the encode to end; fail if it fails")
-    p.add_argument("--resume", action="store_true",
-                   help="finish the publishes a killed run left in the outbox (no PATH needed)")
-    return p
-
-
 # Progress ----------------------------------------------------------------------------------------
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
 
 class ProgressPrinter:
     """Turns publish events into a progress bar on ``stream`` (thread-safe: transfers report
@@ -105,13 +69,11 @@ class ProgressPrinter:
         self.stream.flush()
 
     def __call__(self, event: object) -> None:
-        from publisher.publish import events
-
         with self.lock:
             if isinstance(event, events.PublishStarted):
                 self.started = time.monotonic()
                 names = ", ".join(event.components) or "nothing new"
-                self._line(f"publishing {names} ({_size(event.total_bytes)} to move)")
+                self._line(f"publishing {names} ({format_size(event.total_bytes)} to move)")
             elif isinstance(event, events.VersionReady):
                 self._line(f"version {event.version_id} {'created' if event.created else 'found'}")
             elif isinstance(event, events.BytesProgress):
@@ -123,15 +85,15 @@ class ProgressPrinter:
             elif isinstance(event, events.PublishCancelled):
                 self._line("cancelled")
 
-    def _progress(self, event: Any) -> None:
+    def _progress(self, event: events.BytesProgress) -> None:
         total = max(event.overall_total, 1)
         fraction = min(event.overall_done / total, 1.0)
         now = time.monotonic()
         elapsed = max(now - self.started, 1e-6)
         rate = event.overall_done / elapsed
         eta = (event.overall_total - event.overall_done) / rate if rate > 0 else 0.0
-        text = (f"{fraction * 100:5.1f}% {_size(event.overall_done)} / {_size(event.overall_total)} "
-                f"{_size(rate)}/s ETA {_duration(eta)}  {event.name}")
+        text = (f"{fraction * 100:5.1f}% {format_size(event.overall_done)} / {format_size(event.overall_total)} "
+                f"{format_size(rate)}/s ETA {format_clock(eta)}  {event.name}")
         if self.tty:
             if now - self.last_draw < 0.1 and fraction < 1.0:
                 return
@@ -181,10 +143,7 @@ class _Failure(Exception):
         self.status = status
 
 
-def _connect() -> Any:
-    from publisher.api.exceptions import AuthenticationError, FtrackError, ServerConnectionError
-    from publisher.api.session import Session
-
+def _connect() -> Session:
     url = os.environ.get("FTRACK_SERVER")
     if not url:
         raise _Failure(
@@ -193,7 +152,10 @@ def _connect() -> Any:
     if not os.environ.get("FTRACK_API_KEY") and not os.environ.get("FTRACK_APIKEY"):
         raise _Failure(f"No API key for {url}: set FTRACK_API_KEY (and FTRACK_API_USER).", USAGE)
     try:
-        return Session(server_url=url)
+        # Only the environment: a farm job never falls back to a profile saved on the machine.
+        key = os.environ.get("FTRACK_API_KEY") or os.environ.get("FTRACK_APIKEY")
+        return open_session(ServerChoice(url, os.environ.get("FTRACK_API_USER") or None, key, False,
+                                         source="environment"))
     except AuthenticationError as error:
         raise _Failure(f"The server at {url} refused the API user or key ({error}). Check "
                        "FTRACK_API_USER and FTRACK_API_KEY.") from error
@@ -204,10 +166,9 @@ def _connect() -> Any:
         raise _Failure(f"Cannot connect to the ftrack server at {url}: {error}") from error
 
 
-def _target(session: Any, args: argparse.Namespace, components: list) -> tuple[Any, set[str]]:
+def _target(session: Session, args: argparse.Namespace,
+            components: list[StagedComponent]) -> tuple[str | NewVersion, set[str]]:
     """The request's target (``version_id`` or a ``NewVersion``) and the names already taken."""
-    from publisher.publish.browse import quote
-    from publisher.publish.runner import NewVersion
 
     if args.version_id:
         rows = session.query(
@@ -237,9 +198,7 @@ def _target(session: Any, args: argparse.Namespace, components: list) -> tuple[A
                       comment=args.comment or "", task_id=task_id), set()
 
 
-def _stage(paths: list[str], location: str, out: TextIO) -> list:
-    from publisher.publish.staging import stage_paths
-
+def _stage(paths: list[str], location: str, out: TextIO) -> list[StagedComponent]:
     staged = stage_paths(paths)
     for warning in staged.warnings:
         out.write("warning: " + _DROP.sub("give", warning) + "\n")
@@ -251,9 +210,7 @@ def _stage(paths: list[str], location: str, out: TextIO) -> list:
     return staged.components
 
 
-def _rename_taken(components: list, taken: set[str], out: TextIO) -> None:
-    from publisher.publish.staging import suggest_name
-
+def _rename_taken(components: list[StagedComponent], taken: set[str], out: TextIO) -> None:
     used = set(taken)
     for component in components:
         if component.name.lower() in {t.lower() for t in used}:
@@ -264,10 +221,11 @@ def _rename_taken(components: list, taken: set[str], out: TextIO) -> None:
         used.add(component.name)
 
 
-def _wait_for_review(session: Any, job_id: str, printer: ProgressPrinter, cancel: threading.Event) -> None:
-    from publisher.api.exceptions import FtrackError, JobFailedError
-
-    job = session.get("Job", job_id)
+def _wait_for_review(session: Session, job_id: str, printer: ProgressPrinter, cancel: threading.Event) -> None:
+    job: Any = session.get("Job", job_id)  # a Job entity: it has wait() and is_finished
+    if job is None:
+        raise _Failure(f"The files were published, but the encode job {job_id} is not on the server any "
+                       "more: check the version's review in ftrack.")
     try:
         job.wait(on_progress=printer.encode, cancel=cancel)
     except JobFailedError as error:
@@ -284,7 +242,7 @@ def _wait_for_review(session: Any, job_id: str, printer: ProgressPrinter, cancel
         raise _Failure("Stopped waiting for the review encode; it goes on on the server.", INTERRUPTED)
 
 
-def _report(result: Any, out: TextIO) -> None:
+def _report(result: PublishResult, out: TextIO) -> None:
     out.write(f"version {result.version_id}\n")
     for component_id in result.component_ids:
         out.write(f"component {component_id}\n")
@@ -321,11 +279,6 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
-    from publisher.api.exceptions import FtrackError
-    from publisher.publish.errors import PublishCancelled, PublishError
-    from publisher.publish.outbox import Outbox
-    from publisher.publish.runner import PublishRequest, run_publish
-
     printer = ProgressPrinter(err)
     if args.resume:
         if args.paths or args.task or args.version_id:
@@ -379,11 +332,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         session.close()
 
 
-def _resume(session: Any, out: TextIO, err: TextIO, printer: ProgressPrinter, cancel: threading.Event) -> int:
+def _resume(session: Session, out: TextIO, err: TextIO, printer: ProgressPrinter, cancel: threading.Event) -> int:
     """``publish --resume``: run this server's and user's unfinished outbox entries."""
-    from publisher.publish.errors import PublishError
-    from publisher.publish.outbox import Outbox
-    from publisher.publish.runner import resume_unfinished
 
     outbox = Outbox()
     here = (session.server_url.rstrip("/"), session.api_user)
@@ -410,4 +360,4 @@ def _resume(session: Any, out: TextIO, err: TextIO, printer: ProgressPrinter, ca
     return FAILED if failures or outbox.problems else OK
 
 
-__all__ = ["FAILED", "INTERRUPTED", "OK", "USAGE", "ProgressPrinter", "add_parser", "run"]
+__all__ = ["FAILED", "INTERRUPTED", "OK", "USAGE", "ProgressPrinter", "run"]
