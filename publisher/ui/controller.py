@@ -32,6 +32,16 @@ LONG_THREADS = 16
 __all__ = ["BIG_DROP", "Controller", "NewVersionDraft"]
 
 
+class _Read:
+    """A read-only attribute that one of the controllers owns (``part.name``)."""
+
+    def __init__(self, part: str, name: str) -> None:
+        self.part, self.name = part, name
+
+    def __get__(self, owner: Any, _type: Any = None) -> Any:
+        return getattr(getattr(owner, self.part), self.name)
+
+
 class Controller(QObject):
     """The four controllers of one window under one name. GUI thread only."""
 
@@ -82,33 +92,13 @@ class Controller(QObject):
         self.make_reviewable, self.play = r.make_reviewable, r.play
 
     # State, read from the controller that owns it.
-    @property
-    def server_url(self) -> str:
-        return self.browse.server_url
-
-    @property
-    def api_user(self) -> str:
-        return self.queue.api_user
-
-    @property
-    def context(self) -> Any:
-        return self.browse.context
-
-    @property
-    def version_id(self) -> str | None:
-        return self.browse.version_id
-
-    @property
-    def details(self) -> Any:
-        return self.browse.details
-
-    @property
-    def target_version(self) -> Any:
-        return self.staging.target_version
-
-    @property
-    def target_new(self) -> NewVersionDraft | None:
-        return self.staging.target_new
+    server_url = _Read("browse", "server_url")
+    api_user = _Read("queue", "api_user")
+    context = _Read("browse", "context")
+    version_id = _Read("browse", "version_id")
+    details = _Read("browse", "details")
+    target_version = _Read("staging", "target_version")
+    target_new = _Read("staging", "target_new")
 
     def busy(self) -> bool:
         """True while any short worker of this window is queued or running."""

@@ -8,7 +8,7 @@ ending at once and a long one costs few requests (a 30 s job: about ten). It sto
 the job is ``done`` or ``failed``, or when :meth:`JobPoller.cancel` is called: it sleeps on the
 worker's cancel event, so a cancel ends it at once, never after a sleep.
 
-The pool thread sends data (:class:`JobStatus`, :class:`JobEnded`, the exception); its
+The pool thread sends data (a :class:`JobState` per change and at the end, or the exception); its
 :class:`JobPollerSignals`, living in the GUI thread, re-emits them there with the job's id.
 """
 
@@ -34,18 +34,11 @@ MAX_ERRORS = 6
 
 
 @dataclass(frozen=True)
-class JobStatus:
-    """A poll saw a new status or percentage."""
+class JobState:
+    """What a poll saw: the status, the percentage and (once it ended) the decoded ``data``."""
 
     status: str
     percent: int
-
-
-@dataclass(frozen=True)
-class JobEnded:
-    """The job ended: ``status`` is ``done`` or ``failed``; ``payload`` is its decoded ``data``."""
-
-    status: str
     payload: dict
 
 
@@ -76,10 +69,10 @@ class JobPollerSignals(WorkerSignals):
         self.errored.connect(self._errored)
         self.ended.connect(self._ended)
 
-    def _reported(self, status: JobStatus) -> None:
-        self.progress.emit(self.job_id, status.status, status.percent)
+    def _reported(self, state: JobState) -> None:
+        self.progress.emit(self.job_id, state.status, state.percent)
 
-    def _returned(self, ended: JobEnded | None) -> None:
+    def _returned(self, ended: JobState | None) -> None:
         if ended is not None:
             self.finished.emit(self.job_id, ended.status, ended.payload)
 
@@ -127,7 +120,8 @@ class JobPoller(WorkerBase):
         row = rows[0]
         return str(row["status"] or ""), decode_data(row["data"])
 
-    def work(self, session: Any) -> JobEnded | None:  # pool thread
+    def work(self, session: Any) -> JobState | None:  # pool thread
+        """Poll until the job ends (its last :class:`JobState`) or a cancel (``None``)."""
         last: tuple[str, int] | None = None
         errors = 0
         delays = self.delays()
@@ -153,11 +147,11 @@ class JobPoller(WorkerBase):
             percent = job_progress(status, payload)
             if (status, percent) != last:
                 last = (status, percent)
-                self.report(JobStatus(status, percent))
+                self.report(JobState(status, percent, payload))
             if status in FINISHED:
                 if status == "failed" and not payload.get("error"):
                     payload["error"] = "The server gave no reason."
-                return JobEnded(status, payload)
+                return JobState(status, percent, payload)
             if self.cancel_event.wait(next(delays)):
                 return None
         return None
@@ -166,5 +160,5 @@ class JobPoller(WorkerBase):
         return f"job poller {self.job_id}"
 
 
-__all__ = ["JobPoller", "JobPollerSignals", "JobStatus", "JobEnded", "decode_data", "job_progress",
+__all__ = ["JobPoller", "JobPollerSignals", "JobState", "decode_data", "job_progress",
            "FIRST_DELAY", "BACKOFF", "MAX_DELAY"]
