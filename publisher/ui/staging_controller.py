@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from publisher.publish import runner, staging
 from publisher.ui import controller_tasks as tasks
 from publisher.ui.browse_controller import BrowseController
-from publisher.ui.drop_zone import DropTarget
+from publisher.ui.drop_target import DropTarget
 from publisher.ui.error_messages import describe_error
 from publisher.ui.staging_model import StagingModel
 from publisher.ui.workers import Worker, WorkerPool
