@@ -142,7 +142,7 @@ def main(argv: list[str]) -> int:
             if not picture.save(str(out), "PNG"):
                 raise SystemExit(f"could not write {out}")
             print(f"Saved {out} ({picture.width()}x{picture.height()})")
-            for key in list(c._publishes):
+            for key in list(c.queue._publishes):
                 c.cancel_publish(key)
             _wait(lambda: not c.publishing(), 60)
             if errors:

@@ -1,29 +1,40 @@
-"""The application icon, drawn with Pillow at build time (no binary images in the repository).
+"""The application icon files, rendered at build time from ``resources/icon/ftrack-publisher.svg``.
 
 ``make_icons(folder)`` writes ``ftrack-publisher.png`` (256 px, Linux), ``.ico`` (Windows) and
-``.icns`` (macOS) and returns their paths. Used by ``build.py`` and the PyInstaller spec.
+``.icns`` (macOS) and returns their paths (no binary images in the repository: the SVG is the
+source). Qt renders the SVG (no application object needed); Pillow writes the ICO and ICNS.
+Used by ``build.py`` and the PyInstaller spec.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 NAME = "ftrack-publisher"
+#: The icon's source, in the repository's ``resources/``.
+SOURCE = Path(__file__).resolve().parent.parent / "resources" / "icon" / f"{NAME}.svg"
 
 
 def draw(size: int = 512):
-    """The icon: an upward arrow (publish) over a tray, on a rounded blue square."""
-    from PIL import Image, ImageDraw
+    """The icon at ``size`` x ``size`` pixels, as a Pillow RGBA image."""
+    from PIL import Image
+    from PySide6.QtCore import QBuffer, QIODevice, Qt
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
 
-    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    d = ImageDraw.Draw(image)
-    s = size / 512
-    d.rounded_rectangle((16 * s, 16 * s, 496 * s, 496 * s), radius=96 * s, fill=(35, 93, 140, 255))
-    white = (245, 247, 250, 255)
-    d.polygon([(256 * s, 88 * s), (388 * s, 236 * s), (300 * s, 236 * s), (300 * s, 340 * s),
-               (212 * s, 340 * s), (212 * s, 236 * s), (124 * s, 236 * s)], fill=white)
-    d.rounded_rectangle((104 * s, 372 * s, 408 * s, 420 * s), radius=20 * s, fill=(90, 169, 230, 255))
-    return image
+    renderer = QSvgRenderer(str(SOURCE))
+    if not renderer.isValid():
+        raise RuntimeError(f"{SOURCE} is missing or not a valid SVG: restore it from the repository.")
+    image = QImage(size, size, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGBA")
 
 
 def make_icons(folder: str | Path) -> dict[str, Path]:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+#: The source assets (desktop entry, icon source) the installers are built from.
+RESOURCES = ROOT / "resources"
 SPEC = HERE / "ftrack-publisher.spec"
 APP_NAME = "ftrack-publisher"
 PYINSTALLER_REQUIREMENT = "pyinstaller>=6"
@@ -100,7 +102,7 @@ def make_tarball(app_dir: Path, dist: Path, ver: str) -> Path:
 
     with tempfile.TemporaryDirectory(prefix="ftrack-publisher-icons-") as tmp:
         extras = {
-            f"{APP_NAME}.desktop": HERE / "linux" / f"{APP_NAME}.desktop",
+            f"{APP_NAME}.desktop": RESOURCES / "linux" / f"{APP_NAME}.desktop",
             "install-desktop-entry.sh": HERE / "linux" / "install-desktop-entry.sh",
             "README.txt": HERE / "linux" / "README.txt",
             f"{APP_NAME}.png": make_icons(tmp)["png"],

@@ -13,11 +13,13 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
+from functools import singledispatchmethod
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from publisher.publish import events as ev
 from publisher.ui import roles
 from publisher.ui.rows_model import column_header
 from publisher.units import format_duration, format_rate, format_size
@@ -275,39 +277,66 @@ class ActivityModel(QAbstractItemModel):
         top = self.item(f"publish:{publish_id}")
         if top is None:
             return None
-        name = type(event).__name__
-        if name == "PublishStarted":
-            self.update(top, state="running", total=event.total_bytes, detail="")
-            for component in getattr(event, "components", []) or []:
-                self.add_child(top, "transfer", component)
-        elif name == "VersionReady":
-            self.update(top, version_id=event.version_id, version_created=event.created)
-        elif name == "ComponentStarted":
-            child = self.add_child(top, "transfer", event.name)
-            child.done = 0
-            self.update(child, state="running", total=event.total_bytes, detail="")
-            self.update(top, detail=f"sending {event.name}")
-        elif name == "BytesProgress":
-            child = self.add_child(top, "transfer", event.name)
-            self.update(child, done=event.done, total=event.total)
-            self.update(top, done=event.overall_done, total=event.overall_total)
-        elif name == "ComponentDone":
-            child = self.add_child(top, "transfer", event.name)
-            self.update(child, state="done", done=child.total, detail="", component_id=event.component_id)
-        elif name == "ComponentSkipped":  # a resumed publish: already on the server
-            child = self.add_child(top, "transfer", event.name)
-            self.update(child, state="done", done=child.total, detail="already on the server")
-        elif name == "EncodeQueued":
-            self.add_encode(top, event.job_id)
-            return str(event.job_id)
-        elif name == "PublishFinished":
-            self.update(top, state="done", done=top.total, detail="published", version_id=event.version_id)
-        elif name in ("PublishCancelled", "PublishCancelledEvent"):
-            self.finish_publish(top, "cancelled", getattr(event, "message", "") or "cancelled")
-        elif name == "PublishFailed":
-            # The worker's outcome decides between failed and cancelled; show the reason now.
-            if top.state not in ENDED:
-                self.finish_publish(top, "failed", event.message)
+        return self._apply(event, top)
+
+    # One method per event class, chosen by the event's type.
+    @singledispatchmethod
+    def _apply(self, event: Any, top: ActivityItem) -> str | None:
+        return None  # an event this panel does not show
+
+    @_apply.register
+    def _(self, event: ev.PublishStarted, top: ActivityItem) -> str | None:
+        self.update(top, state="running", total=event.total_bytes, detail="")
+        for component in event.components:
+            self.add_child(top, "transfer", component)
+        return None
+
+    @_apply.register
+    def _(self, event: ev.VersionReady, top: ActivityItem) -> str | None:
+        self.update(top, version_id=event.version_id, version_created=event.created)
+        return None
+
+    @_apply.register
+    def _(self, event: ev.ComponentStarted, top: ActivityItem) -> str | None:
+        child = self.add_child(top, "transfer", event.name)
+        child.done = 0
+        self.update(child, state="running", total=event.total_bytes, detail="")
+        self.update(top, detail=f"sending {event.name}")
+        return None
+
+    @_apply.register
+    def _(self, event: ev.BytesProgress, top: ActivityItem) -> str | None:
+        child = self.add_child(top, "transfer", event.name)
+        self.update(child, done=event.done, total=event.total)
+        self.update(top, done=event.overall_done, total=event.overall_total)
+        return None
+
+    @_apply.register
+    def _(self, event: ev.ComponentDone, top: ActivityItem) -> str | None:
+        child = self.add_child(top, "transfer", event.name)
+        self.update(child, state="done", done=child.total, detail="", component_id=event.component_id)
+        return None
+
+    @_apply.register
+    def _(self, event: ev.EncodeQueued, top: ActivityItem) -> str | None:
+        self.add_encode(top, event.job_id)
+        return str(event.job_id)
+
+    @_apply.register
+    def _(self, event: ev.PublishFinished, top: ActivityItem) -> str | None:
+        self.update(top, state="done", done=top.total, detail="published", version_id=event.version_id)
+        return None
+
+    @_apply.register
+    def _(self, event: ev.PublishCancelled, top: ActivityItem) -> str | None:
+        self.finish_publish(top, "cancelled", event.message or "cancelled")
+        return None
+
+    @_apply.register
+    def _(self, event: ev.PublishFailed, top: ActivityItem) -> str | None:
+        # The worker's outcome decides between failed and cancelled; show the reason now.
+        if top.state not in ENDED:
+            self.finish_publish(top, "failed", event.message)
         return None
 
     def add_encode(self, top: ActivityItem, job_id: str, title: str = "Review encode") -> ActivityItem:

@@ -1,15 +1,19 @@
 """What the controller's workers run: plain functions on a cloned session, in a pool thread.
 
 Each takes the worker's own ``session`` clone first (see :class:`publisher.ui.workers.Worker`)
-and returns plain Python data for the GUI thread. Nothing here touches a widget or a model.
+and returns plain Python data for the GUI thread (or raises: the exception crosses as it is). Nothing here touches a widget or a model.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from publisher.publish import browse, staging
+from publisher.publish import browse, runner, staging
+from publisher.publish.events import BytesProgress
 from publisher.ui.workers import Worker
 
 
@@ -94,11 +98,6 @@ PROGRESS_RATE = 20
 
 def _throttled(worker: Worker) -> Any:
     """An ``on_event`` for the engine that passes a few byte-progress events a second on."""
-    import threading
-    import time
-
-    from publisher.publish.events import BytesProgress
-
     lock = threading.Lock()
     last = [0.0]
 
@@ -123,65 +122,39 @@ class OutboxEntryStarted:
     entry_id: str
 
 
-@dataclass(frozen=True)
-class ServerUnreachable:
-    """The publish stopped because the server could not be reached (reported before the error)."""
-
-    message: str
-
-
-def _unreachable(error: BaseException) -> bool:
-    import requests
-
-    from publisher.api.exceptions import ServerConnectionError
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, (ServerConnectionError, requests.ConnectionError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
              entry_id: str | None = None, cancel: Any = None) -> Any:
     """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events.
 
     ``cancel`` (a ``threading.Event``) is the engine's cancel: it stops the transfers and
-    removes what the publish created. The worker's own cancel only drops its reports.
+    removes what the publish created. The worker's own cancel only drops its reports. A failure
+    reaches the GUI thread as the exception itself (the worker's ``errored`` signal).
     """
-    from publisher.publish import runner
-
     on_event = _throttled(worker)
     cancel = cancel if cancel is not None else worker.cancel_event
-    try:
-        if outbox is not None:
-            if entry_id is not None:
-                return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
-            entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""))
-            worker.report(OutboxEntryStarted(entry.id))
-            return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
-                                      outbox=outbox, entry=entry)
-        # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
-        return runner.run_publish(session, request, on_event=on_event, cancel=cancel)
-    except Exception as error:
-        if _unreachable(error) and not cancel.is_set():
-            worker.report(ServerUnreachable(str(error)))
-        raise
+    if outbox is not None:
+        if entry_id is not None:
+            return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
+        entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""))
+        worker.report(OutboxEntryStarted(entry.id))
+        return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
+                                  outbox=outbox, entry=entry)
+    # No outbox: a failed publish is rolled back, so a retry runs the whole request again.
+    return runner.run_publish(session, request, on_event=on_event, cancel=cancel)
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (where the embedded server runs, on a new port each run)."""
+    return (urlsplit(url).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
 
 
 def unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str) -> tuple[list[Any], str]:
     """The outbox entries this window should resume, and the outbox's problems as text."""
-    from urllib.parse import urlsplit
-
-    def local(url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
-
     entries = []
     for entry in outbox.unfinished():
         same_user = (entry.api_user or "") == (api_user or "")
         # The embedded server listens on a new port each run: any loopback server is the same one.
-        same_server = entry.server_url == server_url or (local(entry.server_url) and local(server_url))
+        same_server = entry.server_url == server_url or (is_loopback(entry.server_url) and is_loopback(server_url))
         if same_user and same_server and not outbox.is_busy(entry.id):
             entries.append(entry)
     return entries, outbox.problem_text()

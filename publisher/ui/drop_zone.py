@@ -17,21 +17,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QWidget
 
-
-@dataclass(frozen=True)
-class DropTarget:
-    """What a drop lands on.
-
-    ``kind`` is ``"version"`` (``id`` is an AssetVersion id), ``"context"`` (``id`` is a task,
-    shot, folder... : stage a new version there), ``"asset"`` (``id`` is an Asset id, ``context_id``
-    its parent: a new version of that asset) or ``"current"`` (the version shown in the details
-    panel, or a new version when none is shown).
-    """
-
-    kind: str
-    id: str | None = None
-    context_id: str | None = None
-    label: str = ""
+from publisher.ui.drop_target import DropTarget
 
 
 @dataclass(frozen=True)

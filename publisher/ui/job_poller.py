@@ -1,27 +1,31 @@
 """A worker that follows one encode ``Job`` on the server until it ends.
 
-:class:`JobPoller` is a ``QRunnable``: construct and start it from the GUI thread (on a
-``QThreadPool``); it runs in a pool thread on its own clone of the window's ``Session`` and reports
-through :attr:`JobPoller.signals` (a :class:`JobPollerSignals` living in the GUI thread, so the
-slots run there). It asks ``select status, data, finished_at from Job where id is X`` with a
-backoff: the first delay is 0.5 s, each next one 1.5 times longer, at most 5 s, so a short encode
-is seen ending at once and a long one costs few requests (a 30 s job: about ten). It stops as
-soon as the job is ``done`` or ``failed``, or when :meth:`JobPoller.cancel` is called: it sleeps
-on a ``threading.Event``, so a cancel ends it at once, never after a sleep.
+:class:`JobPoller` is a :class:`~publisher.ui.workers.WorkerBase`: construct and start it from
+the GUI thread (on a ``QThreadPool``); it runs in a pool thread on its own clone of the window's
+``Session``. It asks ``select status, data, finished_at from Job where id is X`` with a backoff:
+the first delay is 0.5 s, each next one 1.5 times longer, at most 5 s, so a short encode is seen
+ending at once and a long one costs few requests (a 30 s job: about ten). It stops as soon as
+the job is ``done`` or ``failed``, or when :meth:`JobPoller.cancel` is called: it sleeps on the
+worker's cancel event, so a cancel ends it at once, never after a sleep.
+
+The pool thread sends data (a :class:`JobState` per change and at the end, or the exception); its
+:class:`JobPollerSignals`, living in the GUI thread, re-emits them there with the job's id.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import Signal
 
 # The backoff and the reading of a Job's data are the client's own (Job.wait uses the same).
 from publisher.api.job import BACKOFF, FINISHED, FIRST_DELAY, MAX_DELAY, decode_data, job_progress
+from publisher.api.exceptions import NotFoundError
 from publisher.api.quoting import quote
-from publisher.ui.workers import describe_error
+from publisher.ui.error_messages import describe_error
+from publisher.ui.workers import WorkerBase, WorkerSignals
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +33,24 @@ log = logging.getLogger(__name__)
 MAX_ERRORS = 6
 
 
-class JobPollerSignals(QObject):
-    """What a :class:`JobPoller` reports (queued to the GUI thread).
+@dataclass(frozen=True)
+class JobState:
+    """What a poll saw: the status, the percentage and (once it ended) the decoded ``data``."""
+
+    status: str
+    percent: int
+    payload: dict
+
+
+class JobPollerSignals(WorkerSignals):
+    """What a :class:`JobPoller` reports, re-emitted in the GUI thread with the job's id.
 
     ``progress(job_id, status, percent)``: after a poll that saw a new status or percentage.
     ``finished(job_id, status, payload)``: the job ended, ``status`` is ``done`` or ``failed``;
     ``payload`` is its decoded ``data`` (``output`` components, or ``error`` saying why it failed).
     ``failed(job_id, message)``: the poller could not follow the job (server unreachable after
-    several tries, job deleted); the job itself may still be running.
+    several tries, job deleted); the job itself may still be running. The message is chosen here,
+    in the GUI thread, from the exception the poller sent.
     ``stopped(job_id)``: the poller ended, for whatever reason (always the last signal).
     """
 
@@ -45,41 +59,52 @@ class JobPollerSignals(QObject):
     failed = Signal(str, str)
     stopped = Signal(str)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.job_id = ""
+        self.server_url: str | None = None
+        # Slots of this object, which lives in the GUI thread: the pool thread's emits queue here.
+        self.reported.connect(self._reported)
+        self.returned.connect(self._returned)
+        self.errored.connect(self._errored)
+        self.ended.connect(self._ended)
 
-class JobPoller(QRunnable):
+    def _reported(self, state: JobState) -> None:
+        self.progress.emit(self.job_id, state.status, state.percent)
+
+    def _returned(self, ended: JobState | None) -> None:
+        if ended is not None:
+            self.finished.emit(self.job_id, ended.status, ended.payload)
+
+    def _errored(self, error: BaseException) -> None:
+        self.failed.emit(self.job_id, describe_error(error, self.server_url))
+
+    def _ended(self) -> None:
+        self.stopped.emit(self.job_id)
+
+
+class JobPoller(WorkerBase):
     """Poll Job ``job_id`` with backoff on a clone of ``session`` until it ends or is cancelled."""
+
+    signals_class = JobPollerSignals
+    signals: JobPollerSignals
 
     def __init__(self, session: Any, job_id: str, *, first_delay: float = FIRST_DELAY,
                  backoff: float = BACKOFF, max_delay: float = MAX_DELAY, max_errors: int = MAX_ERRORS) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
-        self.session = session
+        super().__init__(session)
         self.job_id = str(job_id)
         self.first_delay = first_delay
         self.backoff = backoff
         self.max_delay = max_delay
         self.max_errors = max_errors
-        self.signals = JobPollerSignals()
+        self.signals.job_id = self.job_id
+        self.signals.server_url = getattr(session, "server_url", None)
         #: Requests sent so far (read from any thread; written only by the pool thread).
         self.requests = 0
         #: The last status seen (``None`` before the first answer).
         self.status: str | None = None
-        self._cancel = threading.Event()
-        self._ended = threading.Event()
 
-    def cancel(self) -> None:
-        """Stop polling now (any thread); no more signals but ``stopped`` follow."""
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def wait_ended(self, timeout: float | None = None) -> bool:
-        """Block until :meth:`run` returned (for shutdown and benchmarks, never the GUI thread)."""
-        return self._ended.wait(timeout)
-
-    def delays(self) -> Any:
+    def delays(self) -> Iterator[float]:
         """The waits between polls, for this poller's settings (an endless generator)."""
         delay = self.first_delay
         while True:
@@ -95,25 +120,8 @@ class JobPoller(QRunnable):
         row = rows[0]
         return str(row["status"] or ""), decode_data(row["data"])
 
-    def run(self) -> None:  # pool thread
-        session = None
-        try:
-            session = self.session.clone() if hasattr(self.session, "clone") else self.session
-            self._loop(session)
-        except Exception as exc:  # reported, never raised into Qt
-            log.debug("job poller %s failed", self.job_id, exc_info=True)
-            if not self.cancelled:
-                self.signals.failed.emit(self.job_id, describe_error(exc, getattr(self.session, "server_url", None)))
-        finally:
-            if session is not None and session is not self.session:
-                try:
-                    session.close()
-                except Exception:  # closing a clone must never hide the real outcome
-                    pass
-            self._ended.set()
-            self.signals.stopped.emit(self.job_id)
-
-    def _loop(self, session: Any) -> None:
+    def work(self, session: Any) -> JobState | None:  # pool thread
+        """Poll until the job ends (its last :class:`JobState`) or a cancel (``None``)."""
         last: tuple[str, int] | None = None
         errors = 0
         delays = self.delays()
@@ -125,31 +133,32 @@ class JobPoller(QRunnable):
                 if errors >= self.max_errors:
                     raise
                 log.debug("poll of job %s failed (%d in a row): %s", self.job_id, errors, exc)
-                if self._cancel.wait(next(delays)):
-                    return
+                if self.cancel_event.wait(next(delays)):
+                    return None
                 continue
             errors = 0
             if self.cancelled:
-                return
+                return None
             if answer is None:
-                self.signals.failed.emit(
-                    self.job_id, f"The encode job {self.job_id} no longer exists on the server: "
-                                 "make the version reviewable again.")
-                return
+                raise NotFoundError(f"The encode job {self.job_id} no longer exists on the server: "
+                                    "make the version reviewable again.")
             status, payload = answer
             self.status = status
             percent = job_progress(status, payload)
             if (status, percent) != last:
                 last = (status, percent)
-                self.signals.progress.emit(self.job_id, status, percent)
+                self.report(JobState(status, percent, payload))
             if status in FINISHED:
                 if status == "failed" and not payload.get("error"):
                     payload["error"] = "The server gave no reason."
-                self.signals.finished.emit(self.job_id, status, payload)
-                return
-            if self._cancel.wait(next(delays)):
-                return
+                return JobState(status, percent, payload)
+            if self.cancel_event.wait(next(delays)):
+                return None
+        return None
+
+    def name(self) -> str:
+        return f"job poller {self.job_id}"
 
 
-__all__ = ["JobPoller", "JobPollerSignals", "decode_data", "job_progress",
+__all__ = ["JobPoller", "JobPollerSignals", "JobState", "decode_data", "job_progress",
            "FIRST_DELAY", "BACKOFF", "MAX_DELAY"]

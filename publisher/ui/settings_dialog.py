@@ -23,6 +23,7 @@ from publisher import logs
 from publisher.api.connection_check import INVALID_INPUT, ConnectionReport, check_connection
 from publisher.credentials import CredentialError, KeyringUnavailableError
 from publisher.settings import ServerProfile, ServerSelection, SettingsStore, validate_url
+from publisher.ui.error_messages import describe_error
 from publisher.ui.workers import Worker, WorkerPool
 
 #: Seconds "Test connection" waits for a server.
@@ -336,7 +337,8 @@ class SettingsDialog(QDialog):
         return self.pool.start(
             worker,
             on_result=lambda report, g=generation: self._tested(report, g),
-            on_error=lambda message, g=generation: self._tested(ConnectionReport(url, "error", message), g),
+            on_error=lambda error, g=generation: self._tested(
+                ConnectionReport(url, "error", describe_error(error, url)), g),
             on_finished=lambda: self.test_button.setEnabled(self.current_draft() is not None))
 
     def _tested(self, report: ConnectionReport, generation: int) -> None:
@@ -400,7 +402,7 @@ class SettingsDialog(QDialog):
         self.message_label.setStyleSheet("")
         self.message_label.setText("Saving…")
         return self.pool.start(Worker(_apply_plan, self.store, plan), on_result=self._saved,
-                               on_error=self._save_failed)
+                               on_error=lambda error: self._save_failed(describe_error(error)))
 
     def _saved(self, outcome: SaveOutcome) -> None:
         self.save_button.setEnabled(True)

@@ -119,7 +119,7 @@ class ThumbnailCache(QObject):
         self._workers.start(
             worker,
             on_result=self._loaded,
-            on_error=lambda _msg, tid=thumbnail_id: self._fail(tid),
+            on_error=lambda _error, tid=thumbnail_id: self._fail(tid),
         )
 
     def _loaded(self, result: tuple[str, QImage]) -> None:

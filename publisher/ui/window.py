@@ -2,7 +2,9 @@
 
 :class:`PublisherWidget` is a plain ``QWidget`` a DCC can dock: the context browser, the versions
 of the selected context, the selected version's details and the staging list with the publish
-controls. It wires the views' intent signals to the :class:`~publisher.ui.controller.Controller`.
+controls. It wires the views' intent signals to the window's controllers (browse, staging, publish
+queue, review; built together by :class:`~publisher.ui.controller.Controller`) and their signals
+back to the views.
 :class:`MainWindow` adds a status bar saying which server and user are in use.
 """
 
@@ -53,18 +55,19 @@ class PublisherWidget(QWidget):
         self.setObjectName("PublisherWidget")
         self.controller = controller or Controller(session, self, settings=settings, outbox=outbox)
         c = self.controller
+        browse, staging, queue, review = c.browse, c.staging, c.queue, c.review
 
         self.banner = ErrorBanner()
         self.refresh_button = QToolButton()
         self.refresh_button.setIcon(icons.icon("refresh"))
         self.refresh_button.setToolTip("Refresh (F5)")
         self.refresh_button.setAutoRaise(True)
-        self.refresh_button.clicked.connect(c.refresh)
-        self.browser = ContextBrowser(c.context_model)
-        self.versions = VersionsPanel(c.version_model)
+        self.refresh_button.clicked.connect(browse.refresh)
+        self.browser = ContextBrowser(browse.context_model)
+        self.versions = VersionsPanel(browse.version_model)
         self.details = DetailsPanel()
         self.staging = StagingPanel()
-        self.staging.view.setModel(c.staging_model)
+        self.staging.view.setModel(staging.staging_model)
         self.dialog: NewVersionDialog | None = None
 
         left = QWidget()
@@ -112,42 +115,42 @@ class PublisherWidget(QWidget):
         self.details_drop = DropZone(self.details, lambda _p, _m: DropTarget("current"))
         self.staging_drop = DropZone(self.staging, lambda _p, _m: DropTarget("current"))
         for zone in (self.version_drop, self.context_drop, self.details_drop, self.staging_drop):
-            zone.dropped.connect(c.drop)
+            zone.dropped.connect(staging.drop)
 
         # Views -> controller (intent)
-        self.browser.contextSelected.connect(c.select_context)
-        self.versions.versionSelected.connect(c.select_version)
-        self.versions.serverFilterChanged.connect(c.set_text_filter)
-        self.staging.view.removeRequested.connect(c.remove_staged)
-        self.staging.newVersionRequested.connect(c.request_new_version)
+        self.browser.contextSelected.connect(browse.select_context)
+        self.versions.versionSelected.connect(browse.select_version)
+        self.versions.serverFilterChanged.connect(browse.set_text_filter)
+        self.staging.view.removeRequested.connect(staging.remove_staged)
+        self.staging.newVersionRequested.connect(staging.request_new_version)
         self.staging.publish.publishRequested.connect(self._publish)
-        self.staging.publish.cancelRequested.connect(lambda: c.cancel_publish())
-        self.activity.cancelRequested.connect(c.cancel_publish)
-        self.activity.retryRequested.connect(c.retry_publish)
-        self.activity.clearRequested.connect(c.clear_finished)
-        self.activity.playRequested.connect(c.play)
+        self.staging.publish.cancelRequested.connect(lambda: queue.cancel_publish())
+        self.activity.cancelRequested.connect(queue.cancel_publish)
+        self.activity.retryRequested.connect(queue.retry_publish)
+        self.activity.clearRequested.connect(queue.clear_finished)
+        self.activity.playRequested.connect(review.play)
         self.versions.makeReviewableRequested.connect(self._make_reviewable)
-        self.versions.playRequested.connect(lambda row: c.play(row.id))
+        self.versions.playRequested.connect(lambda row: review.play(row.id))
         self.details.componentReviewRequested.connect(
-            lambda version_id, component_id: c.make_reviewable(version_id, f"component:{component_id}"))
+            lambda version_id, component_id: review.make_reviewable(version_id, f"component:{component_id}"))
 
-        # Controller -> views
+        # Controllers -> views
         c.errorRaised.connect(self.banner.show_error)
         c.statusMessage.connect(self.statusMessage)
-        c.contextChanged.connect(self._context_changed)
-        c.contextRestored.connect(self.browser.select_id)
-        c.versionsLoaded.connect(self._versions_loaded)
-        c.detailsLoaded.connect(self._details_loaded)
-        c.targetChanged.connect(self.staging.set_target_text)
-        c.stagingMessages.connect(self.staging.set_messages)
-        c.staging_model.stagingChanged.connect(self._staging_changed)
-        c.publishStarted.connect(self._publish_started)
-        c.publishProgress.connect(self.staging.publish.set_progress)
-        c.publishFinished.connect(self._publish_finished)
-        c.publishFailed.connect(self._publish_failed)
-        c.versionPublished.connect(self.versions.select_id)
-        c.newVersionListsLoaded.connect(self._open_new_version_dialog)
-        c.thumbnails.thumbnailReady.connect(self._thumbnail_ready)
+        browse.contextChanged.connect(self._context_changed)
+        browse.contextRestored.connect(self.browser.select_id)
+        browse.versionsLoaded.connect(self._versions_loaded)
+        browse.detailsLoaded.connect(self._details_loaded)
+        browse.thumbnails.thumbnailReady.connect(self._thumbnail_ready)
+        staging.targetChanged.connect(self.staging.set_target_text)
+        staging.stagingMessages.connect(self.staging.set_messages)
+        staging.staging_model.stagingChanged.connect(self._staging_changed)
+        staging.newVersionListsLoaded.connect(self._open_new_version_dialog)
+        queue.publishStarted.connect(self._publish_started)
+        queue.publishProgress.connect(self.staging.publish.set_progress)
+        queue.publishFinished.connect(self._publish_finished)
+        queue.publishFailed.connect(self._publish_failed)
+        queue.versionPublished.connect(self.versions.select_id)
         self.staging.view.name_delegate.validationMessage.connect(self._name_feedback)
 
         self._shortcuts()
@@ -164,15 +167,15 @@ class PublisherWidget(QWidget):
             shortcut.activated.connect(slot)
             return shortcut
 
-        self.shortcut_refresh = add(QKeySequence.StandardKey.Refresh, c.refresh)
-        add(Qt.Key.Key_F5, c.refresh)
+        self.shortcut_refresh = add(QKeySequence.StandardKey.Refresh, c.browse.refresh)
+        add(Qt.Key.Key_F5, c.browse.refresh)
         self.shortcut_filter = add(QKeySequence.StandardKey.Find, self._focus_filter)
         add("Ctrl+L", lambda: self.browser.filter.setFocus(Qt.FocusReason.ShortcutFocusReason))
         self.shortcut_remove = add(QKeySequence.StandardKey.Delete, self.staging.view.remove_selected, self.staging.view)
         add("Backspace", self.staging.view.remove_selected, self.staging.view)
         self.shortcut_publish = add("Ctrl+Return", self._publish)
         add("Ctrl+Enter", self._publish)
-        add("Ctrl+N", c.request_new_version)
+        add("Ctrl+N", c.staging.request_new_version)
         add("Escape", self.banner.dismiss)
 
     def _focus_filter(self) -> None:

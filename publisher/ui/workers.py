@@ -1,87 +1,60 @@
-"""Background work for the window: ``QRunnable`` workers on a ``QThreadPool``.
+"""Background work for the window: one worker base on ``QThreadPool``, in the style of superqt.
 
-A :class:`Worker` runs one function in a pool thread with its own cloned ``Session`` (sessions are
-never shared between threads) and reports back through a separate :class:`WorkerSignals` object
-whose signals are delivered to the GUI thread as queued signals carrying plain Python data or
-``QImage``. Workers never touch a widget or an item model.
+:class:`WorkerBase` is a ``QRunnable`` that runs :meth:`WorkerBase.work` in a pool thread, on its
+own clone of the window's ``Session`` (sessions are never shared between threads), and reports
+through a separate :class:`WorkerSignals` object. That object is created in the GUI thread and
+lives there, so its signals, emitted from the pool thread, are delivered queued: connected slots
+run in the GUI thread. A failure crosses as the exception object itself (``errored``); the GUI
+side turns it into words (:func:`publisher.ui.error_messages.describe_error`). Workers never
+touch a widget or an item model.
 
-Create and start workers from the GUI thread with :meth:`WorkerPool.start`.
+:class:`Worker` runs one plain function. Create and start workers from the GUI thread, with
+:meth:`WorkerPool.start` (which keeps them alive until they end) or on a pool of your own.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from typing import Any, Callable
 
-import requests
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
 
 class WorkerSignals(QObject):
-    """What a worker reports. Lives in the GUI thread; emitted from the pool thread (queued)."""
+    """What a worker reports. Lives in the GUI thread; emitted from the pool thread (queued).
 
-    result = Signal(object)
-    error = Signal(str)
-    progress = Signal(object)
-    finished = Signal()
-
-
-def describe_error(exc: BaseException, server_url: str | None = None) -> str:
-    """A message an artist can act on for an exception raised by a server call or the engine.
-
-    Never carries an API key: a library's text (a URL with ``apiKey=``, say) is redacted.
-    """
-    from publisher.logs import redact
-
-    return redact(_describe_error(exc, server_url))
-
-
-def _describe_error(exc: BaseException, server_url: str | None = None) -> str:
-    name = type(exc).__name__
-    text = str(exc).strip() or name
-    if isinstance(exc, requests.ConnectionError):
-        where = f" at {server_url}" if server_url else ""
-        return (f"Cannot reach the ftrack server{where}. Check that it is running and that "
-                "FTRACK_SERVER is right, then press F5 to retry.")
-    if isinstance(exc, requests.Timeout):
-        return "The ftrack server took too long to answer. Press F5 to retry."
-    lowered = text.lower()
-    if "connection" in lowered and ("refused" in lowered or "failed" in lowered or "reach" in lowered):
-        where = f" at {server_url}" if server_url else ""
-        return (f"Cannot reach the ftrack server{where}: {text}. Check that it is running and that "
-                "FTRACK_SERVER is right, then press F5 to retry.")
-    if "auth" in lowered or "api key" in lowered or "permission" in lowered:
-        return (f"{text}. Check FTRACK_API_USER and FTRACK_API_KEY (or the user and key in the "
-                "settings), then restart the publisher.")
-    if isinstance(exc, (OSError,)) and not isinstance(exc, ConnectionError):
-        return f"{text}. Check the path exists and that you may read it."
-    return text
-
-
-class Worker(QRunnable):
-    """Run ``fn(session, *args, **kwargs)`` in a pool thread.
-
-    ``session`` (a ``publisher.api.Session`` or ``None``) is cloned inside the pool thread so each
-    worker talks to the server on its own connection; the clone is closed afterwards. When
-    ``pass_worker`` is true, ``fn`` also receives ``worker=self`` so it can report progress with
-    :meth:`report` and check :attr:`cancelled`. Construct in the GUI thread.
+    ``started()``; ``reported(value)`` for each :meth:`WorkerBase.report`; then either
+    ``returned(value)`` or ``errored(exception)`` (neither once cancelled); ``ended()`` always last.
     """
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, session: Any = None,
-                 pass_worker: bool = False, **kwargs: Any) -> None:
+    started = Signal()
+    reported = Signal(object)
+    returned = Signal(object)
+    errored = Signal(object)
+    ended = Signal()
+
+
+class WorkerBase(QRunnable):
+    """A unit of background work with a cancel (abort) flag and progress reports.
+
+    Subclasses implement :meth:`work`. ``session`` (a ``publisher.api.Session`` or ``None``) is
+    cloned in the pool thread and closed afterwards. Construct in the GUI thread.
+    """
+
+    #: The signals class; a subclass may add GUI-side signals of its own.
+    signals_class: type[WorkerSignals] = WorkerSignals
+
+    def __init__(self, session: Any = None) -> None:
         super().__init__()
         self.setAutoDelete(False)
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
         self.session = session
-        self.pass_worker = pass_worker
-        self.signals = WorkerSignals()
+        self.signals = self.signals_class()
+        #: Set by :meth:`cancel`; long work sleeps on it or passes it to the engine.
         self.cancel_event = threading.Event()
+        self._ended = threading.Event()
 
     @property
     def cancelled(self) -> bool:
@@ -89,63 +62,101 @@ class Worker(QRunnable):
         return self.cancel_event.is_set()
 
     def cancel(self) -> None:
-        """Ask the worker to stop at its next check; its result is then dropped (any thread)."""
+        """Ask the work to stop at its next check; its outcome is then dropped (any thread)."""
         self.cancel_event.set()
 
     def report(self, value: object) -> None:
         """Send a progress value to the GUI thread (pool thread)."""
         if not self.cancelled:
-            self.signals.progress.emit(value)
+            self.signals.reported.emit(value)
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`run` returned (shutdown and benchmarks only, never the GUI thread)."""
+        return self._ended.wait(timeout)
+
+    def work(self, session: Any) -> Any:
+        """The work itself, in the pool thread, on ``session`` (the clone, or ``None``)."""
+        raise NotImplementedError
 
     def run(self) -> None:  # pool thread
         session = None
         try:
+            self.signals.started.emit()
             if self.cancelled:
                 return
             if self.session is not None:
-                session = self.session.clone()
-            kwargs = dict(self.kwargs)
-            if self.pass_worker:
-                kwargs["worker"] = self
-            value = self.fn(session, *self.args, **kwargs)
+                session = self.session.clone() if hasattr(self.session, "clone") else self.session
+            value = self.work(session)
             if not self.cancelled:
-                self.signals.result.emit(value)
-        except Exception as exc:  # reported to the window, never raised into Qt
-            log.debug("worker %s failed:\n%s", getattr(self.fn, "__name__", self.fn), traceback.format_exc())
+                self.signals.returned.emit(value)
+        except Exception as exc:  # reported to the GUI thread, never raised into Qt
+            log.debug("worker %s failed", self.name(), exc_info=True)
             if not self.cancelled:
-                url = getattr(self.session, "server_url", None)
-                self.signals.error.emit(describe_error(exc, url))
+                self.signals.errored.emit(exc)
         finally:
-            if session is not None:
+            if session is not None and session is not self.session:
                 try:
                     session.close()
                 except Exception:  # closing a clone must never hide the real outcome
-                    pass
-            self.signals.finished.emit()
+                    log.debug("closing the clone of worker %s failed", self.name(), exc_info=True)
+            self._ended.set()
+            self.signals.ended.emit()
+
+    def name(self) -> str:
+        """What this worker runs, for the log."""
+        return type(self).__name__
+
+
+class Worker(WorkerBase):
+    """Run ``fn(session, *args, **kwargs)`` in a pool thread.
+
+    When ``pass_worker`` is true, ``fn`` also receives ``worker=self`` so it can report progress
+    with :meth:`report` and check :attr:`cancelled`. Construct in the GUI thread.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, session: Any = None,
+                 pass_worker: bool = False, **kwargs: Any) -> None:
+        super().__init__(session)
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.pass_worker = pass_worker
+
+    def work(self, session: Any) -> Any:  # pool thread
+        kwargs = dict(self.kwargs)
+        if self.pass_worker:
+            kwargs["worker"] = self
+        return self.fn(session, *self.args, **kwargs)
+
+    def name(self) -> str:
+        return str(getattr(self.fn, "__name__", self.fn))
 
 
 class WorkerPool(QObject):
-    """Starts workers and keeps them alive until they finish. GUI thread only."""
+    """Starts workers and keeps them alive until they end. GUI thread only."""
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
-        self._active: set[Worker] = set()
+        self._active: set[WorkerBase] = set()
 
-    def start(self, worker: Worker, *, on_result: Callable[[Any], None] | None = None,
-              on_error: Callable[[str], None] | None = None,
+    def start(self, worker: WorkerBase, *, on_result: Callable[[Any], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None,
               on_progress: Callable[[Any], None] | None = None,
-              on_finished: Callable[[], None] | None = None) -> Worker:
-        """Connect the callbacks (run in the GUI thread) and queue ``worker``."""
+              on_finished: Callable[[], None] | None = None) -> WorkerBase:
+        """Connect the callbacks (run in the GUI thread) and queue ``worker``.
+
+        ``on_error`` receives the exception the work raised.
+        """
         if on_result is not None:
-            worker.signals.result.connect(on_result)
+            worker.signals.returned.connect(on_result)
         if on_error is not None:
-            worker.signals.error.connect(on_error)
+            worker.signals.errored.connect(on_error)
         if on_progress is not None:
-            worker.signals.progress.connect(on_progress)
+            worker.signals.reported.connect(on_progress)
         if on_finished is not None:
-            worker.signals.finished.connect(on_finished)
-        worker.signals.finished.connect(lambda w=worker: self._active.discard(w))
+            worker.signals.ended.connect(on_finished)
+        worker.signals.ended.connect(lambda w=worker: self._active.discard(w))
         self._active.add(worker)
         self.pool.start(worker)
         return worker
@@ -155,7 +166,7 @@ class WorkerPool(QObject):
         return len(self._active)
 
     def cancel_all(self) -> None:
-        """Ask every running worker to stop (their results are dropped)."""
+        """Ask every running worker to stop (their outcomes are dropped)."""
         for worker in list(self._active):
             worker.cancel()
 

@@ -16,6 +16,7 @@ import publisher
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
+RESOURCES = REPO / "resources"
 
 
 def _load(path: Path, name: str):
@@ -72,7 +73,7 @@ def test_build_makes_a_tarball_whose_app_passes_its_self_test_and_paints_its_win
 def test_desktop_file_is_a_valid_application_entry():
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str
-    parser.read(PACKAGING / "linux" / "ftrack-publisher.desktop", encoding="utf-8")
+    parser.read(RESOURCES / "linux" / "ftrack-publisher.desktop", encoding="utf-8")
     entry = parser["Desktop Entry"]
     assert entry["Type"] == "Application"
     assert entry["Exec"] == "ftrack-publisher"
@@ -84,8 +85,8 @@ def test_desktop_file_is_a_valid_application_entry():
 
 def _fake_unpacked(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    for name in ("ftrack-publisher.desktop", "install-desktop-entry.sh"):
-        (folder / name).write_bytes((PACKAGING / "linux" / name).read_bytes())
+    (folder / "ftrack-publisher.desktop").write_bytes((RESOURCES / "linux" / "ftrack-publisher.desktop").read_bytes())
+    (folder / "install-desktop-entry.sh").write_bytes((PACKAGING / "linux" / "install-desktop-entry.sh").read_bytes())
     (folder / "install-desktop-entry.sh").chmod(0o755)
     make_icons = _load(PACKAGING / "app_icon.py", "ftrack_publisher_app_icon").make_icons
     (folder / "ftrack-publisher.png").write_bytes(make_icons(folder / "icons")["png"].read_bytes())

@@ -79,7 +79,7 @@ def test_no_key_in_files_diagnostics_or_messages(backend, request, embedded_serv
 
 
 def test_worker_error_messages_never_carry_a_key():
-    from publisher.ui.workers import describe_error
+    from publisher.ui.error_messages import describe_error
 
     key = "3f9e-key-inside-a-library-message"
     logs.register_secret(key)

@@ -149,7 +149,7 @@ def test_server_killed_mid_upload_then_retry_completes_without_duplicates(
     qtbot.addWidget(win)
     win.show()
     c = win.controller
-    c.wait_first_ms = 600_000  # no retry on its own during the test: the artist presses Retry
+    c.queue.wait_first_ms = 600_000  # no retry on its own during the test: the artist presses Retry
     restarted = None
     try:
         with qtbot.waitSignal(c.versionsLoaded, timeout=30000):
@@ -240,7 +240,7 @@ def test_publish_waits_while_the_server_is_down_and_runs_when_it_is_back(qtbot, 
     win = MainWindow(session, settings=settings, outbox=outbox)
     qtbot.addWidget(win)
     c = win.controller
-    c.wait_first_ms, c.wait_max_ms = 200, 400
+    c.queue.wait_first_ms, c.queue.wait_max_ms = 200, 400
     back = None
     try:
         with qtbot.waitSignal(c.versionsLoaded, timeout=30000):

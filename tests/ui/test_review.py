@@ -53,7 +53,7 @@ def test_make_reviewable_shows_encoding_then_playable_and_the_new_thumbnail(
     # Play downloads the MP4 into the cache and hands it to the desktop.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     opened: list[QUrl] = []
-    c.open_url = lambda url: opened.append(url) or True
+    c.review.open_url = lambda url: opened.append(url) or True
     with qtbot.waitSignal(c.playStarted, timeout=60000) as played:
         window.widget.versions.playRequested.emit(c.version_model.row_at(c.version_model.row_for_id(row.id)))
     path = played.args[0]
@@ -94,7 +94,7 @@ def test_make_reviewable_refuses_a_missing_file_and_play_without_a_movie(qtbot, 
 
     plain = next(c.version_model.row_at(i) for i in range(c.version_model.loaded())
                  if c.version_model.row_at(i).review_state == "none")
-    c.open_url = lambda _url: True
+    c.review.open_url = lambda _url: True
     with qtbot.waitSignal(c.errorRaised, timeout=30000) as refused:
         c.play(plain.id)
     assert "has no review movie yet" in refused.args[0]
