@@ -86,8 +86,8 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
     by_mask: dict[str, list[str]] = {}
     # In chunks: the joined and masked copies then stay small enough for the CPU caches, which
     # keeps the time per name nearly flat from a thousand names to millions.
-    for first in range(0, len(names), _CHUNK):
-        chunk = names[first:first + _CHUNK]
+    for offset in range(0, len(names), _CHUNK):
+        chunk = names[offset:offset + _CHUNK]
         joined = "\0".join(chunk)
         # No file name holds a NUL, but detect() takes any string: trust the split if it fits.
         if joined.count("\0") == len(chunk) - 1:
@@ -133,24 +133,24 @@ def assemble(names: list[str], prefix: str, whole_paths: bool, out: list[Any]) -
             tail = mask[end:]
             by_head: dict[str, list[str]] = {}
             for head, name in zip(heads, members):
-                names = by_head.get(head)
-                if names is None:
+                same_head = by_head.get(head)
+                if same_head is None:
                     by_head[head] = [name]
                 else:
-                    names.append(name)
-            for head, names in by_head.items():
-                add((head, tail), (names, start, end, width))
+                    same_head.append(name)
+            for head, same_head in by_head.items():
+                add((head, tail), (same_head, start, end, width))
             continue
         tails = map(itemgetter(slice(end, None)), members)
         split: dict[tuple[str, str], list[str]] = {}
         for key, name in zip(zip(heads, tails), members):
-            names = split.get(key)
-            if names is None:
+            same_key = split.get(key)
+            if same_key is None:
                 split[key] = [name]
             else:
-                names.append(name)
-        for key, names in split.items():
-            add(key, (names, start, end, width))
+                same_key.append(name)
+        for key, same_key in split.items():
+            add(key, (same_key, start, end, width))
 
     if whole_paths:
         singles = list(dict.fromkeys(singles))
@@ -270,7 +270,7 @@ def _resolve_mixed(prefix: str, tail: str, nums: list[str], out: list[Any]) -> N
 
 def sort_key(item: Item) -> tuple[str, str]:
     """Order items by folder, then by display name."""
-    if type(item) is Sequence:
+    if isinstance(item, Sequence):
         folder, name = split_folder(item.head)
         return (folder, name + item.padding_token + item.tail)
     return split_folder(item.path)

@@ -39,7 +39,8 @@ def member_text(frame: int, padding: int) -> str:
 
 def ranges_text(frames: Iterable[int]) -> str:
     parts: list[str] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for frame in frames:
         if start is None:
             start = prev = frame

@@ -269,7 +269,7 @@ class LocationMixin(EntityMixin):
         """
         ids = [entry.component_id for entry in entries]
         try:
-            found = set()
+            found: set[str] = set()
             for start in range(0, len(ids), 1000):
                 expression = ("select component_id from ComponentLocation where "
                               f'location_id is {quote(self["id"])} and component_id in '

@@ -193,7 +193,12 @@ def _list_folder(
     rest: list[os.DirEntry[str]] = []
     try:
         with iterator:
-            names = [entry.name for entry in iterator if entry.is_file() or rest.append(entry)]
+            names = []
+            for entry in iterator:
+                if entry.is_file():
+                    names.append(entry.name)
+                else:
+                    rest.append(entry)
         return names, rest, None
     except OSError:
         pass
