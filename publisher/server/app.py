@@ -12,7 +12,6 @@ run on the event loop and must not block it: they hand SQLite work, encodes and 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import mimetypes
@@ -28,7 +27,9 @@ from publisher.server.actions import Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
 from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
 from publisher.server.record import Recorder
+from publisher.server.json_limits import loads_bounded
 from publisher.server.storage import Storage
+from publisher.server.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Worker threads: request work done at the same time (SQLite, thumbnails, upload writes).
 WORKERS = 16
-#: Largest ``/api`` body accepted.
-MAX_API_BODY = 256 * 1024 * 1024
+#: Largest ``/api`` body accepted (a 413 above it).
+MAX_API_BODY = 64 * 1024 * 1024
 #: Seconds an upload or ``/api`` body may stall before the request is dropped.
 BODY_TIMEOUT = 120.0
+#: Seconds a connection may stay idle, or take to send a request's head, before it is closed.
+IDLE_TIMEOUT = 120.0
+#: Content types ``/api`` takes: JSON only, so that no web page can post to it with a form.
+JSON_TYPES = ("application/json",)
 
 
 @dataclass
@@ -53,6 +58,9 @@ class ServerContext:
     recorder: Recorder | None = None
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="request"))
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: Seconds a request body may stall (see :data:`BODY_TIMEOUT`).
+    body_timeout: float = BODY_TIMEOUT
 
     @property
     def storage(self) -> Storage:
@@ -88,24 +96,27 @@ class CoreRoutes:
 
     # POST /api ----------------------------------------------------------------------------
     async def api(self, request: web.Request) -> web.Response:
-        raw = await read_body(request, MAX_API_BODY, "/api")
-        results = await self.ctx.run(
-            self._api, raw, request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key"),
-            f"{request.scheme}://{request.host}",
-        )
+        # Who is calling and what they send are checked before a byte of the body is read.
+        username, key = request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key")
+        user = await self.ctx.run(self.ctx.authenticate, username, key)
+        if request.content_type not in JSON_TYPES:
+            raise ServerError(f"/api takes a JSON body: send it with 'Content-Type: application/json', "
+                              f"not '{request.content_type[:60]}'.", exception="ValidationError", status=415)
+        raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
+        results = await self.ctx.run(self._api, raw, user, key, f"{request.scheme}://{request.host}")
         return web.Response(body=results, content_type="application/json")
 
-    def _api(self, raw: bytes, user: str | None, key: str | None, base_url: str) -> bytes:
+    def _api(self, raw: bytes, user: dict, key: str | None, base_url: str) -> bytes:
         recorder = self.ctx.recorder
         try:
-            operations = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            operations = loads_bounded(raw)
+        except ValidationError:
             if recorder is not None:
                 recorder.write({"method": "POST", "path": "/api", "operations": None})
-            raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
+            raise
         if recorder is not None:
             recorder.write({"method": "POST", "path": "/api", "operations": operations})
-        return json.dumps(self.ctx.api.handle(operations, user, key, base_url)).encode()
+        return json.dumps(self.ctx.api.handle(operations, user["username"], key, base_url, user=user)).encode()
 
     # PUT /file/<id> -----------------------------------------------------------------------
     async def upload(self, request: web.Request) -> web.Response:
@@ -114,15 +125,13 @@ class CoreRoutes:
             request.content_length, request.headers.get("Content-MD5"),
         )
         size = await receive_upload(self.ctx, request, component_id, request.content_length or 0, expected)
+        await self.ctx.run(self.ctx.api.use_upload_grant, component_id)
         return json_response(200, {"component_id": component_id, "size": size})
 
     def _check_upload(self, raw_id: str, token: str, length: int | None,
                       header_md5: str | None) -> tuple[str, bytes | None]:
         component_id = check_component_id(raw_id)
-        conn = self.ctx.storage.connection()
-        upload = conn.execute('SELECT * FROM "upload" WHERE "component_id" = ?', (component_id,)).fetchone()
-        if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
-            raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
+        upload = self.ctx.api.upload_grant(component_id, token)
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
         if length != upload["size"]:
@@ -221,10 +230,18 @@ def _errors_middleware(context: ServerContext) -> Any:
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         path, method = request.path, request.method
         strict = request.headers.get("ftrack-strict-api", "").strip().lower() == "true"
+        address = request.remote or ""
         if context.recorder is not None and path.startswith(_RECORDED_PREFIXES):
             context.recorder.write({"method": method, "path": path})
         try:
+            wait = context.throttle.retry_after(address) if path != "/" else 0.0
+            if wait > 0:
+                raise ServerError(f"Too many failed logins from {address}; wait {wait:.0f} s, then check the "
+                                  "user name and API key.", exception="InvalidCredentialsError", status=429)
             return await handler(request)
+        except AuthenticationError as exc:
+            context.throttle.failed(address)
+            error = exc
         except ServerError as exc:
             error = exc
         except web.HTTPMethodNotAllowed as exc:
@@ -249,7 +266,7 @@ def json_response(status: int, obj: Any) -> web.Response:
     return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json")
 
 
-async def read_body(request: web.Request, limit: int, what: str) -> bytes:
+async def read_body(request: web.Request, limit: int, what: str, timeout: float = BODY_TIMEOUT) -> bytes:
     """The whole request body (chunked or not), at most ``limit`` bytes: a 413 ValidationError
     above it, before reading it when Content-Length announces it."""
     too_large = ServerError(f"The request body is larger than {limit // (1024 * 1024)} MiB, the limit of {what}.",
@@ -259,10 +276,10 @@ async def read_body(request: web.Request, limit: int, what: str) -> bytes:
     parts, size = [], 0
     while True:
         try:
-            async with asyncio.timeout(BODY_TIMEOUT):
+            async with asyncio.timeout(timeout):
                 block = await request.content.readany()
         except TimeoutError:
-            raise ValidationError(f"The request body stalled for {BODY_TIMEOUT:.0f} s; send it again.") from None
+            raise ValidationError(f"The request body stalled for {timeout:.0f} s; send it again.") from None
         if not block:
             break
         size += len(block)
@@ -287,7 +304,7 @@ async def receive_upload(context: ServerContext, request: web.Request, component
         remaining = length
         while remaining > 0:
             try:
-                async with asyncio.timeout(BODY_TIMEOUT):
+                async with asyncio.timeout(context.body_timeout):
                     block = await _read_up_to(request, min(CHUNK, remaining))
             except OSError as exc:  # the connection broke (TimeoutError: it stalled)
                 reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"

@@ -1,0 +1,46 @@
+"""Bounded JSON parsing for request bodies: the nesting depth and the number of values are
+checked on the raw bytes before ``json.loads`` builds anything, so a small body cannot expand
+into gigabytes of Python objects (``[{},{},...]``: one dict per three bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from publisher.server.errors import ValidationError
+
+#: Nesting of lists and objects in one ``/api`` body (a batch needs about six).
+MAX_DEPTH = 64
+#: Values (containers, and items separated by commas) in one ``/api`` body: a batch creating
+#: a 10,000-frame sequence's components holds about 300,000.
+MAX_ITEMS = 1_000_000
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def loads_bounded(raw: bytes, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS) -> Any:
+    """``json.loads(raw)`` once the body is known to stay within ``max_depth`` and ``max_items``;
+    a ValidationError naming the limit otherwise, or saying that the body is not JSON."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
+    # Strings may hold any bracket or comma: count the structure of the rest only.
+    structure = _STRING.sub(b'""', raw)
+    items = structure.count(b",") + structure.count(b"[") + structure.count(b"{")
+    if items > max_items:
+        raise ValidationError(f"The request body holds more than {max_items:,} values, the limit of one request; "
+                              "send the operations in several batches.")
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(structure):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    if deepest > max_depth:
+        raise ValidationError(f"The request body nests lists and objects {deepest} deep; the limit is {max_depth}.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
