@@ -24,12 +24,14 @@ from aiohttp import web
 
 from publisher.server import auth
 from publisher.server.actions import Api
-from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
+from publisher.server.errors import (AuthenticationError, DiskFullError, NotFoundError, ServerError, ValidationError,
+                                     disk_full)
 from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
 from publisher.server.record import Recorder
 from publisher.server.json_limits import loads_bounded
 from publisher.server.storage import Storage
 from publisher.server.throttle import LoginThrottle
+from publisher.server.thumbnails import ThumbnailScaler
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class ServerContext:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="request"))
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    thumbnails: ThumbnailScaler = field(default_factory=ThumbnailScaler)
     #: Seconds a request body may stall (see :data:`BODY_TIMEOUT`).
     body_timeout: float = BODY_TIMEOUT
 
@@ -176,7 +179,7 @@ class CoreRoutes:
         if size_text:
             if not size_text.isdigit() or not 0 < int(size_text) <= 8192:
                 raise ValidationError(f"size must be a whole number of pixels from 1 to 8192, not '{size_text}'.")
-            return _scaled(str(path), int(size_text))
+            return self.ctx.thumbnails.scaled(path, component_id, int(size_text))
         return path.read_bytes()
 
     async def remove(self, request: web.Request) -> web.Response:
@@ -251,9 +254,15 @@ def _errors_middleware(context: ServerContext) -> Any:
             error = NotFoundError(f"Nothing is served at {path}.")
         except web.HTTPException:
             raise  # an extension's own answer (a websocket refusal, a redirect)
-        except Exception as exc:  # a bug: still answer JSON the clients can read
-            log.exception("request %s %s failed", method, path)
-            error = ServerError(f"The server failed to handle the request: {type(exc).__name__}.")
+        except Exception as exc:  # a full disk, or a bug: still answer JSON the clients can read
+            if disk_full(exc):
+                log.error("request %s %s: the disk is full", method, path)
+                error = DiskFullError()
+            else:
+                # The message names no file: server paths stay in the server's own log.
+                log.exception("request %s %s failed", method, path)
+                error = ServerError(f"The server failed to handle the request ({type(exc).__name__}); "
+                                    "its log says more.")
         # The ftrack API answers errors of /api with 200 unless the client asks for strict codes.
         status = error.status if (strict or path != "/api") else 200
         return json_response(status, error.payload())
@@ -320,6 +329,11 @@ async def receive_upload(context: ServerContext, request: web.Request, component
             await writing
             writing = None
         return await context.run(sink.finish)
+    except OSError as exc:
+        sink.abort()
+        if disk_full(exc):
+            raise DiskFullError("The upload") from None
+        raise
     except BaseException:
         sink.abort()  # waits for a write in progress on a worker thread
         raise
@@ -331,13 +345,3 @@ async def _read_up_to(request: web.Request, size: int) -> bytes:
         return await request.content.readexactly(size)
     except asyncio.IncompleteReadError as exc:
         return exc.partial
-
-
-def _scaled(path: str, size: int) -> bytes:
-    """JPEG bytes of the image at ``path`` with its longest side ``size`` pixels."""
-    from publisher.server.encoder import EncodeError, make_thumbnail
-
-    try:
-        return make_thumbnail(path, size)
-    except EncodeError as exc:
-        raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None
