@@ -86,6 +86,6 @@ def _check_value(value: object) -> None:
     if isinstance(value, bool):
         return
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-        raise ValidationError(f"The integer {str(value)[:30]} is out of range: integers go from {INT_MIN} to {INT_MAX}.")
+        raise ValidationError(f"The integer {str(value)[:30]} is out of range: integers are limited to {INT_MIN} .. {INT_MAX}.")
     if isinstance(value, str) and len(value) > MAX_LITERAL:
         raise ValidationError(f"A value of the query is {len(value):,} characters long; the limit is {MAX_LITERAL:,}.")

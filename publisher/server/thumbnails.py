@@ -63,6 +63,11 @@ class ThumbnailScaler:
                 self._cached -= len(dropped)
         return data
 
+    def _too_big(self, component_id: str, pixels: str) -> ServerError:
+        return ServerError(f"The image of component {component_id} has {pixels} pixels; thumbnails are made of "
+                           f"images up to {self.max_pixels:,} pixels (the limit). Upload a smaller thumbnail.",
+                           exception="ValidationError", status=413)
+
     def _decode(self, path: Path, component_id: str, size: int) -> bytes:
         from PIL import Image, UnidentifiedImageError
 
@@ -70,10 +75,7 @@ class ThumbnailScaler:
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > self.max_pixels:
-                    raise ServerError(
-                        f"The image of component {component_id} is {width} x {height} pixels; thumbnails are made "
-                        f"of images up to {self.max_pixels:,} pixels. Upload a smaller thumbnail.",
-                        exception="ValidationError", status=413)
+                    raise self._too_big(component_id, f"{width} x {height}")
                 longest = max(width, height)
                 size = min(size, 2 * longest)
                 target = (max(1, round(width * size / longest)), max(1, round(height * size / longest)))
@@ -91,6 +93,8 @@ class ThumbnailScaler:
                 out = BytesIO()
                 picture.save(out, format="JPEG", quality=JPEG_QUALITY)
                 return out.getvalue()
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        except Image.DecompressionBombError:  # Pillow's own check, at twice its default limit
+            raise self._too_big(component_id, "far more") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             raise ValidationError(f"The file of component {component_id} cannot be read as an image, so no "
                                   "thumbnail can be made of it.") from None
