@@ -42,6 +42,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WORKERS = 16
 #: Largest ``/api`` body accepted (a 413 above it).
 MAX_API_BODY = 64 * 1024 * 1024
+#: ``/api`` bodies above this size (and chunked ones) are read and parsed :data:`BIG_BODIES` at a time.
+BIG_BODY = 1024 * 1024
+BIG_BODIES = 2
 #: Seconds an upload or ``/api`` body may stall before the request is dropped.
 BODY_TIMEOUT = 120.0
 #: Seconds a connection may stay idle, or take to send a request's head, before it is closed.
@@ -64,6 +67,7 @@ class ServerContext:
     thumbnails: ThumbnailScaler = field(default_factory=ThumbnailScaler)
     #: Seconds a request body may stall (see :data:`BODY_TIMEOUT`).
     body_timeout: float = BODY_TIMEOUT
+    big_bodies: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BIG_BODIES))
 
     @property
     def storage(self) -> Storage:
@@ -105,8 +109,18 @@ class CoreRoutes:
         if request.content_type not in JSON_TYPES:
             raise ServerError(f"/api takes a JSON body: send it with 'Content-Type: application/json', "
                               f"not '{request.content_type[:60]}'.", exception="ValidationError", status=415)
-        raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
-        results = await self.ctx.run(self._api, raw, user, key, f"{request.scheme}://{request.host}")
+        base_url = f"{request.scheme}://{request.host}"
+        length = request.content_length
+        if length is not None and length <= BIG_BODY:
+            raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
+            results = await self.ctx.run(self._api, raw, user, key, base_url)
+        else:
+            # Big (or chunked) bodies are read and parsed a few at a time: memory stays bounded
+            # however many arrive at once.
+            async with self.ctx.big_bodies:
+                raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
+                results = await self.ctx.run(self._api, raw, user, key, base_url)
+                del raw
         return web.Response(body=results, content_type="application/json")
 
     def _api(self, raw: bytes, user: dict, key: str | None, base_url: str) -> bytes:
