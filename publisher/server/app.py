@@ -123,7 +123,7 @@ class CoreRoutes:
                 del raw
         return web.Response(body=results, content_type="application/json")
 
-    def _api(self, raw: bytes, user: dict, key: str | None, base_url: str) -> bytes:
+    def _api(self, raw: bytes | bytearray, user: dict, key: str | None, base_url: str) -> bytes:
         recorder = self.ctx.recorder
         try:
             operations = loads_bounded(raw)
@@ -289,14 +289,18 @@ def json_response(status: int, obj: Any) -> web.Response:
     return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json")
 
 
-async def read_body(request: web.Request, limit: int, what: str, timeout: float = BODY_TIMEOUT) -> bytes:
+async def read_body(request: web.Request, limit: int, what: str, timeout: float = BODY_TIMEOUT) -> bytearray:
     """The whole request body (chunked or not), at most ``limit`` bytes: a 413 ValidationError
-    above it, before reading it when Content-Length announces it."""
+    above it, before reading it when Content-Length announces it. A body of announced length is
+    read into one buffer of that size (no list of pieces joined afterwards: half the memory)."""
     too_large = ServerError(f"The request body is larger than {limit // (1024 * 1024)} MiB, the limit of {what}.",
                             exception="ValidationError", status=413)
-    if request.content_length is not None and request.content_length > limit:
+    announced = request.content_length
+    if announced is not None and announced > limit:
         raise too_large
-    parts, size = [], 0
+    body = bytearray(announced or 0)
+    view = memoryview(body)
+    size = 0
     while True:
         try:
             async with asyncio.timeout(timeout):
@@ -305,11 +309,20 @@ async def read_body(request: web.Request, limit: int, what: str, timeout: float 
             raise ValidationError(f"The request body stalled for {timeout:.0f} s; send it again.") from None
         if not block:
             break
-        size += len(block)
-        if size > limit:
+        end = size + len(block)
+        if end > limit:
             raise too_large
-        parts.append(block)
-    return b"".join(parts)
+        if announced is not None and end <= announced:
+            view[size:end] = block
+        else:
+            view.release()
+            body[size:] = block
+            view = memoryview(body)
+        size = end
+    view.release()
+    if size < len(body):
+        del body[size:]
+    return body
 
 
 async def receive_upload(context: ServerContext, request: web.Request, component_id: str, length: int,
