@@ -279,7 +279,11 @@ def _errors_middleware(context: ServerContext) -> Any:
                                     "its log says more.")
         # The ftrack API answers errors of /api with 200 unless the client asks for strict codes.
         status = error.status if (strict or path != "/api") else 200
-        return json_response(status, error.payload())
+        payload = error.payload()
+        # The traceback's frames hold the request's data (a 64 MiB body) and this frame holds the
+        # error: a cycle that would keep it all until the garbage collector happens to run.
+        error.__traceback__ = error.__context__ = None
+        return json_response(status, payload)
 
     return errors
 
