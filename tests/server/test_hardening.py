@@ -269,3 +269,12 @@ def test_thumbnails_are_decoded_once_per_size_and_one_at_a_time(tmp_path: Path) 
     assert Image.open(io.BytesIO(results[0])).size == (256, 171)
     scaler.scaled(path, "c", 128)
     assert scaler.decodes == 2
+
+
+def test_an_image_bomb_is_refused_by_the_encoder_before_it_is_decoded(tmp_path: Path) -> None:
+    from publisher.server.encoder import EncodeError, encode_review
+
+    source = tmp_path / "bomb"
+    source.write_bytes(_png_of_zeros(16000, 16000))
+    with pytest.raises(EncodeError, match="16000 x 16000 pixels.*limit"):
+        encode_review([str(source)], str(tmp_path / "review.mp4"), str(tmp_path / "review.jpg"))
