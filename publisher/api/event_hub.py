@@ -133,9 +133,9 @@ class EventHub:
         """Close the connection (telling the server first) and stop reconnecting."""
         self._stop.set()
         if unsubscribe and self.connected:
+            # Every subscriber, the reply one too, as the stock client tells the server.
             for subscriber in list(self._subscribers):
-                if subscriber.metadata["id"] != self.id:
-                    self._send_meta("ftrack.meta.unsubscribe", {"subscriber": subscriber.metadata})
+                self._send_meta("ftrack.meta.unsubscribe", {"subscriber": subscriber.metadata})
         ws, self._ws = self._ws, None
         if ws is not None:
             try:
@@ -421,7 +421,11 @@ class EventHub:
     def publish_reply(self, source_event: Mapping[str, Any], data: Any, source: Mapping[str, Any] | None = None) -> None:
         """Reply ``data`` to ``source_event`` (its sender's ``on_reply`` gets it)."""
         reply = make_event("ftrack.meta.reply", data, target=f"id={source_event['source']['id']}",
-                           in_reply_to_event=source_event["id"], source=source)
+                           in_reply_to_event=source_event["id"])
+        if source is not None:
+            # The mapping itself, as the stock client does: preparing the reply gives a
+            # subscriber's metadata its user and host, and it says so when it unsubscribes.
+            reply["source"] = source
         self.publish(reply)
 
     def _send_event(self, event: Event, on_ack: Callable[[Any], None] | None) -> None:
