@@ -24,11 +24,12 @@ from typing import Any, Awaitable, Callable, Iterable, TypeVar
 from aiohttp import web
 
 from publisher.server import auth
-from publisher.server.actions import Api
+from publisher.server.actions import SERVER_LOCATION_ID, Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
 from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
 from publisher.server.record import Recorder
 from publisher.server.storage import Storage
+from publisher.server.update_events import component_added_event
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ class CoreRoutes:
             request.content_length, request.headers.get("Content-MD5"),
         )
         size = await receive_upload(self.ctx, request, component_id, request.content_length or 0, expected)
+        if self.ctx.api.events is not None:  # the event hub announces the stored file, as ftrack's does
+            self.ctx.api.events(component_added_event(component_id, SERVER_LOCATION_ID))
         return json_response(200, {"component_id": component_id, "size": size})
 
     def _check_upload(self, raw_id: str, token: str, length: int | None,

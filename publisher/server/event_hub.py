@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import WSMsgType, web
 
@@ -70,8 +70,12 @@ class EventHub:
     """The hub: add its routes with :meth:`add_routes`; :meth:`publish` from any thread."""
 
     def __init__(self, authenticate: Authenticate, *, heartbeat_interval: float = HEARTBEAT_INTERVAL,
-                 close_timeout: float = CLOSE_TIMEOUT, queue_limit: int = QUEUE_LIMIT) -> None:
+                 close_timeout: float = CLOSE_TIMEOUT, queue_limit: int = QUEUE_LIMIT,
+                 run_blocking: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """``authenticate`` blocks (SQLite): it runs through ``run_blocking(fn, *args)`` (the
+        server's worker pool), or the loop's default executor when none is given."""
         self._authenticate = authenticate
+        self._run_blocking = run_blocking
         self.heartbeat_interval = heartbeat_interval
         self.close_timeout = close_timeout
         self.queue_limit = queue_limit
@@ -141,7 +145,10 @@ class EventHub:
         user_name = request.headers.get("ftrack-user") or request.query.get("api_user") or request.query.get("username")
         api_key = request.headers.get("ftrack-api-key") or request.query.get("api_key") or request.query.get("apiKey")
         try:
-            user = await asyncio.get_running_loop().run_in_executor(None, self._authenticate, user_name, api_key)
+            if self._run_blocking is not None:
+                user = await self._run_blocking(self._authenticate, user_name, api_key)
+            else:
+                user = await asyncio.get_running_loop().run_in_executor(None, self._authenticate, user_name, api_key)
         except Exception as exc:
             message = getattr(exc, "content", None) or str(exc) or "The user name or API key is not valid."
             return web.json_response({"exception": "AuthenticationError", "content": message, "error_code": None},

@@ -88,17 +88,19 @@ def test_reply_reaches_only_the_asker(embedded_server, hub: EventHub) -> None:
     other.connect()
     try:
         topic = f"test.{uuid.uuid4().hex}"
-        asked = []
+        asked, answers, spied = [], [], []
         other.subscribe(f"topic={topic}", lambda e: asked.append(e) or None)
-        got_here, got_there = [], []
-        hub.subscribe("topic=ftrack.meta.reply", got_here.append)
-        other.subscribe("topic=ftrack.meta.reply", got_there.append)
-        hub.publish(make_event(topic, {"q": 1}))
+        # A bystander listening to every reply topic: the server filters by target, so it
+        # sees only untargeted ones.
+        other.subscribe("topic=ftrack.meta.reply", spied.append, subscriber={"id": "spy"})
+        hub.publish(make_event(topic, {"q": 1}), on_reply=answers.append)
         _wait_for(other, lambda: asked)
         other.publish_reply(asked[0], {"a": 1})
-        _wait_for(hub, lambda: got_here)
-        other.wait(0.3)
-        assert got_here[0]["data"] == {"a": 1} and got_there == []
+        _wait_for(hub, lambda: answers)
+        assert answers[0]["data"] == {"a": 1} and answers[0]["in_reply_to_event"] == asked[0]["id"]
+        hub.publish(make_event("ftrack.meta.reply", {"untargeted": True}))
+        _wait_for(other, lambda: spied)
+        assert [e["data"] for e in spied] == [{"untargeted": True}]
     finally:
         other.disconnect()
 
