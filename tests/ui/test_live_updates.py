@@ -161,3 +161,44 @@ def test_wrong_key_turns_live_updates_off_with_the_reason(qtbot, embedded_server
     with qtbot.waitSignal(connection.finished, timeout=10000):
         connection.run()
     assert states[-1][0] is False and "API key" in states[-1][1]
+
+
+def test_after_the_hub_comes_back_the_list_catches_up(qtbot, tmp_path, settings) -> None:
+    from publisher.embedded import EmbeddedServer
+    from publisher.ui.window import MainWindow
+
+    server = EmbeddedServer(tmp_path / "data")
+    server.start()
+    port = int(server.url.rsplit(":", 1)[1])
+    again = None
+    session = Session(server.url, server.api_user, server.api_key)
+    win = MainWindow(session, settings=settings, outbox=None)
+    qtbot.addWidget(win)
+    try:
+        controller = win.controller
+        with qtbot.waitSignal(controller.versionsLoaded, timeout=30000):
+            win.start()
+        qtbot.waitUntil(lambda: win.live.on, timeout=10000)
+        first = controller.version_model.row_at(0)
+        generation = controller.version_model.generation
+        server.stop()
+        qtbot.waitUntil(lambda: not win.live.on, timeout=10000)
+        assert "reconnecting" in win.live.label.text()
+        assert not controller.live_jobs  # pollers poll as before while the hub is away
+
+        again = EmbeddedServer(tmp_path / "data", port=port)
+        again.start()
+        # Committed while this window's hub connection was not back yet: never announced to it.
+        with Session(again.url, again.api_user, again.api_key) as other:
+            missed = other.create("AssetVersion", {"asset_id": first.asset_id, "task_id": first.task_id})
+            other.commit()
+        qtbot.waitUntil(lambda: win.live.on, timeout=30000)
+        # Back on after a drop: the list is read again (a refresh), and shows what was missed.
+        qtbot.waitUntil(lambda: controller.version_model.generation > generation, timeout=5000)
+        qtbot.waitUntil(lambda: controller.version_model.row_for_id(missed["id"]) >= 0, timeout=10000)
+    finally:
+        win.close()
+        session.close()
+        server.stop()
+        if again is not None:
+            again.stop()
