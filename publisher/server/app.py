@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable, Iterable, TypeVar
 from aiohttp import web
 
 from publisher.server import auth
-from publisher.server.actions import Api
+from publisher.server.actions import SERVER_LOCATION_ID, Api
 from publisher.server.errors import (AuthenticationError, DiskFullError, NotFoundError, ServerError, ValidationError,
                                      disk_full)
 from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
@@ -32,6 +32,7 @@ from publisher.server.json_limits import loads_bounded
 from publisher.server.storage import Storage
 from publisher.server.throttle import LoginThrottle
 from publisher.server.thumbnails import ThumbnailScaler
+from publisher.server.update_events import component_added_event
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,8 @@ class CoreRoutes:
         )
         size = await receive_upload(self.ctx, request, component_id, request.content_length or 0, expected)
         await self.ctx.run(self.ctx.api.use_upload_grant, component_id)
+        if self.ctx.api.events is not None:  # the event hub announces the stored file, as ftrack's does
+            self.ctx.api.events(component_added_event(component_id, SERVER_LOCATION_ID))
         return json_response(200, {"component_id": component_id, "size": size})
 
     def _check_upload(self, raw_id: str, token: str, length: int | None,
