@@ -104,12 +104,13 @@ def _unquote(text: str) -> str:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens, pos, text = [], 0, text.rstrip()
+    tokens: list[tuple[str, str]] = []
+    pos, text = 0, text.rstrip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             raise ExpressionError(f"Cannot read the expression '{text}' at character {pos + 1}.")
-        kind = m.lastgroup
+        kind = str(m.lastgroup)  # every alternative of _TOKEN is a named group
         value = m.group(kind)
         if kind == "word" and value.lower() in ("and", "or", "not"):
             kind = value.lower()

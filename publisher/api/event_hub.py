@@ -330,7 +330,8 @@ class EventHub:
         return results
 
     def _handle_reply(self, event: Event) -> None:
-        callback = self._reply_callbacks.get(event.get("in_reply_to_event"))
+        reply_to = event.get("in_reply_to_event")
+        callback = self._reply_callbacks.get(reply_to) if isinstance(reply_to, str) else None
         if callback is not None:
             callback(event)
 
