@@ -251,8 +251,8 @@ class PublishQueue(QObject):
             self._stop_timer(record)
             self._start(record, entry_id=record.entry_id)
         record.cancel_requested = True
-        assert record.cancel is not None  # set by _start
-        record.cancel.set()
+        if record.cancel is not None:  # always: _start gave the run its event
+            record.cancel.set()
         self.activity_model.update(record.item, detail="cancelling: removing what was sent…")
         self.statusMessage.emit("Cancelling the publish…")
 

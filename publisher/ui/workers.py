@@ -23,6 +23,18 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 log = logging.getLogger(__name__)
 
 
+def _without_frames(error: BaseException) -> BaseException:
+    """``error`` (and what caused it) without tracebacks: the GUI thread needs its type, its data
+    and its causes, not this thread's frames (already in the log) kept alive with it."""
+    chain: BaseException | None = error
+    visited: set[int] = set()
+    while chain is not None and id(chain) not in visited:
+        visited.add(id(chain))
+        chain.__traceback__ = None
+        chain = chain.__cause__ or chain.__context__
+    return error
+
+
 class WorkerSignals(QObject):
     """What a worker reports. Lives in the GUI thread; emitted from the pool thread (queued).
 
@@ -92,7 +104,7 @@ class WorkerBase(QRunnable):
         except Exception as exc:  # reported to the GUI thread, never raised into Qt
             log.debug("worker %s failed", self.name(), exc_info=True)
             if not self.cancelled:
-                self.signals.errored.emit(exc)
+                self.signals.errored.emit(_without_frames(exc))
         finally:
             if session is not None and session is not self.session:
                 try:
