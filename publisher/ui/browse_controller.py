@@ -66,9 +66,10 @@ class BrowseController(QObject):
 
     def _run(self, fn: Any, *args: Any, on_result: Any = None, on_error: Any = None) -> Worker:
         return self.workers.start(Worker(fn, *args, session=self.session), on_result=on_result,
-                                  on_error=on_error or self._failed)
+                                  on_error=on_error or self.report_error)
 
-    def _failed(self, error: BaseException) -> None:
+    def report_error(self, error: BaseException) -> None:
+        """Word ``error`` for the artist (by its type) and raise it to the window's banner."""
         self.errorRaised.emit(describe_error(error, self.server_url))
 
     def _settings_key(self) -> str:
@@ -99,13 +100,13 @@ class BrowseController(QObject):
 
     def _restore_failed(self, error: BaseException) -> None:
         self.context_model.set_failed(None)
-        self._failed(error)
+        self.report_error(error)
 
     def load_children(self, parent_id: str | None) -> None:
         """Load one level of the tree (from ``ContextModel.childrenRequested``)."""
         self._run(tasks.load_children, parent_id,
                   on_result=lambda r: self.context_model.set_children(r[0], r[1]),
-                  on_error=lambda e, p=parent_id: (self.context_model.set_failed(p), self._failed(e)))
+                  on_error=lambda e, p=parent_id: (self.context_model.set_failed(p), self.report_error(e)))
 
     def tree_loaded(self) -> bool:
         """Whether the top of the tree loaded (else a refresh starts over)."""
@@ -158,7 +159,7 @@ class BrowseController(QObject):
 
     def _page_failed(self, generation: int, error: BaseException) -> None:
         self.version_model.page_failed(generation)
-        self._failed(error)
+        self.report_error(error)
 
     def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
         """Load the next page (from ``VersionModel.pageRequested``)."""

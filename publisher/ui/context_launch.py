@@ -48,9 +48,9 @@ def show_context(controller: Any, entity_type: str, entity_id: str) -> None:
             return
         if version_id:
             # The window selects the remembered version when the first page arrives.
-            controller.version_id = version_id
+            controller.browse.version_id = version_id
         controller.contextRestored.emit(context_id)
         controller.select_context(row, force=True)
 
     worker = Worker(locate, entity_type, entity_id, session=controller.session)
-    controller.workers.start(worker, on_result=shown, on_error=controller.errorRaised.emit)
+    controller.workers.start(worker, on_result=shown, on_error=controller.browse.report_error)

@@ -41,6 +41,10 @@ class _Read:
     def __get__(self, owner: Any, _type: Any = None) -> Any:
         return getattr(getattr(owner, self.part), self.name)
 
+    def __set__(self, owner: Any, value: Any) -> None:
+        # Without this, an assignment would shadow the owner's state with a stale copy.
+        raise AttributeError(f"{self.name} belongs to the {self.part} controller: set it there")
+
 
 class Controller(QObject):
     """The four controllers of one window under one name. GUI thread only."""

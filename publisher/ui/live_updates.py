@@ -243,7 +243,7 @@ class LiveUpdates(QObject):
             self.controller.workers.start(
                 worker, on_result=lambda details, v=version_id: self._version_loaded(v, details),
                 # A push is a hint: a reload that failed leaves the row as polling last saw it.
-                on_error=lambda message, v=version_id: log.info("live reload of %s failed: %s", v, message))
+                on_error=lambda error, v=version_id: log.info("live reload of %s failed: %s", v, error))
 
     def _version_loaded(self, version_id: str, details: Any) -> None:
         controller = self.controller
@@ -257,7 +257,7 @@ class LiveUpdates(QObject):
         else:
             controller.version_model.remove(row.id)  # moved elsewhere, if it was shown
         if controller.version_id == row.id:
-            controller.details = details
+            controller.browse.details = details  # the browse controller owns the details
             controller.detailsLoaded.emit(details)
 
     def _job_changed(self, job_id: str, status: str, payload: Any) -> None:
