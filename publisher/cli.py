@@ -29,6 +29,10 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="append every request received, as JSON lines, to this file (for protocol checks)")
     p.add_argument("--encode-threads", type=int, default=None,
                    help="threads the encoder may use (default: all cores)")
+    p.add_argument("--fixtures", choices=["ftrack-tests"], default=None,
+                   help="also seed a new data folder with the entities ftrack's own API test suite expects "
+                        "(its users, test project and schema, by their ftrack ids) and log in as 'jenkins': "
+                        "an offline ftrack for pipeline tests")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +67,7 @@ def run_server(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         record=args.record,
         encode_threads=args.encode_threads,
+        fixtures=args.fixtures,
     )
 
 

@@ -36,14 +36,16 @@ def run(
     api_key: str | None = None,
     record: str | Path | None = None,
     encode_threads: int | None = None,
+    fixtures: str | None = None,
 ) -> int:
     """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0.
 
-    A new data folder gets the demo project. Prints one ready line (see
+    A new data folder gets the demo project (and the ``fixtures`` set, see
+    :mod:`publisher.server.fixtures`). Prints one ready line (see
     :func:`publisher.embedded.format_banner`) once it accepts connections.
     """
     from publisher.embedded import ServerInfo, format_banner
-    from publisher.server import auth, demo
+    from publisher.server import auth, fixtures as fixture_sets
     from publisher.server.actions import Api
     from publisher.server.app import Application
     from publisher.server.files import ContentStore
@@ -61,11 +63,12 @@ def run(
               "Choose a writable folder with --data-dir.", file=sys.stderr, flush=True)
         return 2
     store = ContentStore(data_dir / "files")
-    if storage.get_meta("seeded") is None:
-        demo.seed(storage, store)
+    fixture_sets.seed(storage, store, fixtures)
+    username = fixture_sets.login_username(fixtures)
     conn = storage.connection()
     with storage.transaction() as conn:
-        user = conn.execute('SELECT "id" FROM "users" WHERE "username" = ?', (demo.DEMO_USERNAME,)).fetchone()
+        user = conn.execute('SELECT "id" FROM "users" WHERE "username" = ?', (username,)).fetchone()
+        storage.set_meta(conn, "owner_user_id", user[0])
         existing = conn.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ? LIMIT 1', (user[0],)).fetchone()
         if api_key:
             key = auth.set_api_key(conn, user[0], api_key)
@@ -99,7 +102,7 @@ def run(
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
+        print(format_banner(ServerInfo(url, username, key)), flush=True)
         server.serve()
     except KeyboardInterrupt:
         pass

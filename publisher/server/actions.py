@@ -17,14 +17,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from publisher.server import auth
-from publisher.server.entities import OBJECT_TYPE_IDS, SYSTEM_TYPES, Model, TypeModel, load_schemas
+from publisher.server import auth, custom_attributes
+from publisher.server.entities import (
+    OBJECT_TYPE_IDS, SYSTEM_TYPES, VARIABLE_JSON_SUFFIX, Model, TypeModel, load_schemas,
+)
 from publisher.server.errors import IntegrityError, InvalidAction, NotFoundError, ValidationError
 from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
-from publisher.server.values import to_column
+from publisher.server.values import store_variable, to_column
 
 SERVER_VERSION = "4.13.8"
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
@@ -39,19 +41,27 @@ JOB_STATUSES = ("queued", "running", "done", "failed")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Matches from which a sorted page is read along the sort index instead of sorting them all.
 MANY_MATCHES = 2000
+#: server_meta key naming the user the server was started for (it prints that user's key); it
+#: administers the server's users, as an ftrack administrator does.
+OWNER_META_KEY = "owner_user_id"
 READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query"}
 
+_VALUES = ("custom_attribute_value", "entity_id")
 #: Rows that go with a deleted row: table -> [(child table, column pointing at the parent id)].
 CASCADE = {
     "component": [("component", "container_id"), ("component_location", "component_id"),
                   ("job_component", "component_id"), ("metadata", "parent_id")],
-    "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id")],
-    "asset": [("asset_version", "asset_id"), ("metadata", "parent_id")],
-    "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id")],
+    "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id"), _VALUES],
+    "asset": [("asset_version", "asset_id"), ("metadata", "parent_id"), _VALUES],
+    "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id"),
+                ("timer", "context_id"), ("timelog", "context_id"), _VALUES],
     "job": [("job_component", "job_id")],
     "note": [("note", "in_reply_to_id"), ("metadata", "parent_id")],
-    "users": [("metadata", "parent_id"), ("api_key", "user_id")],
+    "users": [("metadata", "parent_id"), ("api_key", "user_id"), ("timer", "user_id"), ("timelog", "user_id"), _VALUES],
+    "custom_attribute_configuration": [("custom_attribute_value", "configuration_id")],
 }
+#: Tables whose rows have no ``id`` of their own (deleted by their parent's id, never recursed into).
+_NO_ID_TABLES = {"metadata", "custom_attribute_value"}
 
 
 def schema_hash(schemas: list[dict]) -> str:
@@ -217,7 +227,9 @@ class Api:
                 if str(value) != str(row.get(attr)):
                     raise ValidationError(f"'{attr}' of {tm.name} cannot be changed.")
                 continue
-            if attr in tm.scalars:
+            if attr in tm.scalars and tm.scalars[attr] == "variable":
+                store_variable(row, attr, value, VARIABLE_JSON_SUFFIX)
+            elif attr in tm.scalars:
                 stored = to_column(tm.scalars[attr], value, attr)
                 if attr in fk_relations and stored is not None:
                     stored = self._ref_value(conn, fk_relations[attr].target, stored, attr)
@@ -292,7 +304,16 @@ class Api:
                 raise ValidationError(f"A new {tm.name} needs '{name}'.")
         if tm.name == "Metadata":
             batch.ctx.conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (row["parent_id"], row["key"]))
+        if tm.table == "custom_attribute_value":
+            # Every entity already holds a (default) value per configuration: a create sets it.
+            custom_attributes.on_value_written(batch.ctx.conn, row)
+            batch.ctx.conn.execute('DELETE FROM "custom_attribute_value" WHERE "configuration_id" = ? AND "entity_id" = ?',
+                                   (row["configuration_id"], row["entity_id"]))
         self.storage.insert(batch.ctx.conn, tm.table, row)
+        if tm.name == "CustomAttributeConfiguration":
+            custom_attributes.on_configuration_created(batch.ctx.conn, row)
+        else:
+            custom_attributes.on_entity_created(batch.ctx.conn, tm.table, row)
         for attr, refs in collections.items():
             self._set_collection(batch, tm, row, attr, refs)
         return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key})
@@ -334,7 +355,7 @@ class Api:
 
     def _delete_tree(self, conn: sqlite3.Connection, table: str, row_id: str, removed: list[str]) -> None:
         for child_table, column in CASCADE.get(table, []):
-            if child_table in CASCADE and child_table not in ("metadata",):
+            if child_table in CASCADE and child_table not in _NO_ID_TABLES:
                 for (child_id,) in conn.execute(f'SELECT "id" FROM "{child_table}" WHERE "{column}" = ?', (row_id,)).fetchall():
                     self._delete_tree(conn, child_table, child_id, removed)
             else:
@@ -350,7 +371,10 @@ class Api:
         now = utcnow()
         for attr, prop in tm.schema["properties"].items():
             if attr in tm.scalars and row.get(attr) is None and "default" in prop and prop["default"] != "{uid}":
-                row[attr] = to_column(tm.scalars[attr], prop["default"], attr)
+                if tm.scalars[attr] == "variable":
+                    store_variable(row, attr, prop["default"], VARIABLE_JSON_SUFFIX)
+                else:
+                    row[attr] = to_column(tm.scalars[attr], prop["default"], attr)
         name = tm.name
         if tm.table == "context":
             row["entity_type"] = name
@@ -409,8 +433,21 @@ class Api:
                             (row["component_id"], row["location_id"])).fetchone():
                 raise IntegrityError(f"Component {row['component_id']} is already in location {row['location_id']}.")
         elif name == "User":
-            if not row.get("username"):
-                raise ValidationError("A new User needs a username.")
+            # As ftrack does, a user created without a name gets one (it can be renamed later).
+            _fill_missing(row, username=f"user-{row['id']}", is_active=1, resource_type="user")
+        elif name == "Timer":
+            _fill_missing(row, start=now, user_id=batch.user["id"], comment="")
+            if conn.execute('SELECT 1 FROM "timer" WHERE "user_id" = ?', (row["user_id"],)).fetchone():
+                # The exception name is what ftrack answers with and what the stock client looks for.
+                raise IntegrityError(
+                    f"DuplicateEntryError: user {row['user_id']} already has a running timer; stop it first.")
+        elif name == "Timelog":
+            _fill_missing(row, start=now, user_id=batch.user["id"], comment="", duration=0)
+        elif name == "CustomAttributeConfiguration":
+            for attr in ("key", "entity_type"):
+                if not row.get(attr):
+                    raise ValidationError(f"A new CustomAttributeConfiguration needs '{attr}'.")
+            _fill_missing(row, label=row["key"], config="{}")
         self._validate(tm, row)
 
     def _validate(self, tm: TypeModel, row: dict) -> None:
@@ -463,8 +500,8 @@ class Api:
         user = batch.ctx.conn.execute('SELECT "id" FROM "users" WHERE "id" = ?', (str(key),)).fetchone()
         if user is None:
             raise NotFoundError(f"There is no User with id {key}.")
-        if user[0] != batch.user["id"]:
-            raise ValidationError("You can only reset your own API key.")
+        if user[0] != batch.user["id"] and batch.user["id"] != self.storage.get_meta(OWNER_META_KEY):
+            raise ValidationError("You can only reset your own API key (the server's own user can reset anyone's).")
         return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
 
 

@@ -14,11 +14,19 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+#: The column beside a ``variable`` attribute's column that holds its exact JSON.
+VARIABLE_JSON_SUFFIX = "_json"
+
 DATA_DIR = Path(__file__).with_name("data")
 
 #: Concrete types stored in one table, told apart by the ``entity_type`` column.
 CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task"]
 COMPONENT_TYPES = ["FileComponent", "ContainerComponent", "SequenceComponent"]
+
+CUSTOM_ATTRIBUTE_VALUE_TYPES = [
+    "CustomAttributeValue", "ContextCustomAttributeValue", "AssetVersionCustomAttributeValue",
+    "UserCustomAttributeValue", "AssetCustomAttributeValue",
+]
 
 #: Types that name several concrete types (a query on them returns the concrete ones).
 ABSTRACT: dict[str, list[str]] = {
@@ -47,6 +55,15 @@ TABLES: dict[str, str] = {
     "ProjectSchema": "project_schema",
     "Note": "note",
     "Metadata": "metadata",
+    "CustomAttributeType": "custom_attribute_type",
+    "CustomAttributeConfiguration": "custom_attribute_configuration",
+    # ftrack keeps one value type per kind of entity; they share one table here (the entity id
+    # alone says which entity a value belongs to).
+    **{t: "custom_attribute_value" for t in CUSTOM_ATTRIBUTE_VALUE_TYPES},
+    "Timer": "timer",
+    "Timelog": "timelog",
+    "Scope": "scope",
+    "ListCategory": "list_category",
 }
 
 POLYMORPHIC_TABLES = {"context", "component"}
@@ -66,8 +83,14 @@ COLLECTION_BACKREFS = {
     "job_components": "job_id",
     "replies": "in_reply_to_id",
     "metadata": "parent_id",
+    "custom_attributes": "entity_id",
+    "values": "configuration_id",
+    "custom_attribute_configurations": "type_id",
 }
-BACKREF_BY_TYPE = {("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id"}
+BACKREF_BY_TYPE = {
+    ("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id",
+    ("Context", "timelogs"): "context_id", ("User", "timelogs"): "user_id",
+}
 
 #: Scalar attributes computed when asked for (never stored, not usable in ``where``).
 COMPUTED_SCALARS = {"link", "thumbnail_url", "url"}
@@ -122,6 +145,10 @@ def column_kind(prop: dict) -> str:
     kind = prop.get("type")
     if kind == "string" and prop.get("format") == "date-time":
         return "datetime"
+    if kind == "variable":
+        # Any JSON value (custom attribute values and defaults): stored natively for queries,
+        # with its exact JSON in a companion column (see values.VARIABLE_JSON_SUFFIX).
+        return "variable"
     if kind in ("integer", "number", "boolean"):
         return kind
     return "string"
@@ -166,6 +193,9 @@ class Model:
                     cols.setdefault(rel.local, "string")
             if tm.table in POLYMORPHIC_TABLES:
                 cols.setdefault("entity_type", "string")
+            for attr, kind in tm.scalars.items():
+                if kind == "variable":
+                    cols.setdefault(attr + VARIABLE_JSON_SUFFIX, "string")
         self.table_columns["status"].setdefault("state_id", "string")
 
     def get(self, name: object) -> TypeModel | None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from publisher.server.entities import Model, TypeModel
+from publisher.server.entities import CUSTOM_ATTRIBUTE_VALUE_TYPES, VARIABLE_JSON_SUFFIX, Model, TypeModel
 from publisher.server.errors import ValidationError
 from publisher.server.storage import q
-from publisher.server.values import from_column
+from publisher.server.values import from_column, load_variable
 
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 _CHUNK = 500
@@ -115,7 +115,11 @@ def build(ctx: RequestContext, tm: TypeModel, rows: list[dict], tree: dict[str, 
         owner = holders[0][1]
         if attr in owner.scalars:
             for i, t in holders:
-                payloads[i][attr] = from_column(t.scalars[attr], rows[i].get(attr))
+                kind = t.scalars[attr]
+                if kind == "variable":
+                    payloads[i][attr] = load_variable(rows[i], attr, VARIABLE_JSON_SUFFIX)
+                else:
+                    payloads[i][attr] = from_column(kind, rows[i].get(attr))
         elif attr in owner.relations:
             _relation(ctx, owner.relations[attr], [rows[i] for i, _ in holders], [payloads[i] for i, _ in holders], sub)
         else:
@@ -134,6 +138,9 @@ def _relation(ctx: RequestContext, rel, rows: list[dict], payloads: list[dict], 
             payload[rel.name] = built.get(key)
         return
     if rel.kind == "coll":
+        if not sub and rel.target in CUSTOM_ATTRIBUTE_VALUE_TYPES:
+            # As ftrack does: a custom attribute collection comes with each value's key and value.
+            sub = {"key": {}, "value": {}} if "key" in target.attributes else {"value": {}}
         keys = [r.get(rel.local) for r in rows]
         extra = "ORDER BY rowid"
         if rel.name == "members":
