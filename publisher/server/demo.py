@@ -13,7 +13,7 @@ import sqlite3
 import uuid
 from datetime import datetime, timedelta
 
-from publisher.server import custom_attributes
+from publisher.server import custom_attributes, workflows
 from publisher.server.entities import DATA_DIR, OBJECT_TYPE_IDS, VARIABLE_JSON_SUFFIX
 from publisher.server.files import ContentStore
 from publisher.server.storage import Storage
@@ -44,6 +44,22 @@ STATUS_IDS = {
 TASK_TYPES = {"Compositing": "44dd23b6-4164-11df-9218-0019bb4983d8",
               "Lighting": "44dd08fe-4164-11df-9218-0019bb4983d8",
               "Animation": "44dc3636-4164-11df-9218-0019bb4983d8"}
+
+ASSET_BUILD_TYPE_ID = "4be63b64-5010-42fb-bf1f-428af9d638f0"
+#: The workflow every built-in project schema gets (ftrack's defaults, by name).
+DEFAULT_WORKFLOW = workflows.Workflow(
+    task_statuses=["Not started", "Ready to start", "In progress", "Pending Review", "Revise", "Approved",
+                   "On Hold", "Omitted", "Completed"],
+    version_statuses=["Pending Review", "Revise", "Approved", "Client approved"],
+    task_types=["Compositing", "Lighting", "Animation", "Modeling", "Rigging", "Texture", "Lookdev", "FX",
+                "Tracking", "Rotoscoping", "Previz", "Layout", "Rendering", "Concept Art", "Editing", "Conform",
+                "Production", "Deliverable"],
+    object_statuses={
+        **{object_type_id: ["Not started", "In progress", "On Hold", "Completed", "Omitted"]
+           for object_type_id in (*OBJECT_TYPE_IDS.values(), ASSET_BUILD_TYPE_ID) if object_type_id != OBJECT_TYPE_IDS["Task"]},
+    },
+    object_types={ASSET_BUILD_TYPE_ID: ["Character", "Prop", "Furniture", "Vehicle", "Environment", "Matte Painting"]},
+)
 
 SHOTS = {"sq010": ["sh010", "sh020", "sh030"], "sq020": ["sh040", "sh050"]}
 #: Each shot's cut range as ftrack's default custom attributes hold it (fstart, fend, handles,
@@ -97,6 +113,8 @@ def seed_reference(storage: Storage, conn: sqlite3.Connection) -> None:
         storage.insert(conn, "location", {"id": lid, "name": name, "label": label, "description": description})
     for name, short in ASSET_TYPES:
         storage.insert(conn, "asset_type", {"id": uid("asset_type", short), "name": name, "short": short, "component": "main"})
+    for row in seed["ProjectSchema"]:
+        workflows.add_workflow(storage, conn, row["id"], DEFAULT_WORKFLOW)
     for row in seed["CustomAttributeType"]:
         storage.insert(conn, "custom_attribute_type", {**row, "core": int(row["core"])})
     for row in seed["CustomAttributeConfiguration"]:

@@ -64,12 +64,37 @@ TABLES: dict[str, str] = {
     "Timelog": "timelog",
     "Scope": "scope",
     "ListCategory": "list_category",
+    "WorkflowSchema": "workflow_schema",
+    "TaskTypeSchema": "task_type_schema",
+    "ProjectSchemaOverride": "project_schema_override",
+    "Schema": "object_type_schema",
+    "SchemaStatus": "schema_status",
+    "SchemaType": "schema_type",
+    "WorkflowSchemaStatus": "workflow_schema_status",
+    "TaskTypeSchemaType": "task_type_schema_type",
 }
 
 POLYMORPHIC_TABLES = {"context", "component"}
 
 #: Foreign-key columns that are not ``<relation>_id``.
-REF_COLUMNS = {("Asset", "parent"): "context_id"}
+REF_COLUMNS = {
+    ("Asset", "parent"): "context_id",
+    ("ProjectSchema", "_task_type_schema"): "task_type_schema_id",
+    ("ProjectSchema", "task_type_schema"): "task_type_schema_id",
+    ("ProjectSchema", "_task_workflow"): "task_workflow_schema_id",
+    ("ProjectSchema", "task_workflow_schema"): "task_workflow_schema_id",
+    ("ProjectSchema", "_version_workflow"): "asset_version_workflow_schema_id",
+    ("ProjectSchema", "asset_version_workflow_schema"): "asset_version_workflow_schema_id",
+    ("SchemaStatus", "task_status"): "status_id",
+    ("SchemaType", "task_type"): "type_id",
+}
+
+#: Many-to-many collections, kept in a link table: (type, relation) -> (link table, column
+#: holding this entity's id, column holding the member's id).
+LINK_RELATIONS = {
+    ("WorkflowSchema", "statuses"): ("workflow_schema_status", "workflow_schema_id", "status_id"),
+    ("TaskTypeSchema", "types"): ("task_type_schema_type", "task_type_schema_id", "type_id"),
+}
 
 #: Collections: relation name -> column on the target table that points back at this entity.
 COLLECTION_BACKREFS = {
@@ -89,6 +114,11 @@ COLLECTION_BACKREFS = {
 }
 BACKREF_BY_TYPE = {
     ("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id",
+    ("ProjectSchema", "_overrides"): "project_schema_id",
+    ("ProjectSchema", "task_workflow_schema_overrides"): "project_schema_id",
+    ("ProjectSchema", "_schemas"): "project_schema_id", ("ProjectSchema", "object_type_schemas"): "project_schema_id",
+    ("WorkflowSchema", "overrides"): "workflow_schema_id",
+    ("Schema", "statuses"): "schema_id", ("Schema", "types"): "schema_id",
     ("Context", "timelogs"): "context_id", ("User", "timelogs"): "user_id",
 }
 
@@ -108,13 +138,17 @@ SYSTEM_TYPES = {"FileComponent": "file", "ContainerComponent": "container", "Seq
 
 @dataclass(frozen=True)
 class Relation:
-    """``target_table.remote = this_table.local``; ``kind`` is ref, coll or virtual."""
+    """``target_table.remote = this_table.local``; ``kind`` is ref, coll, link or virtual.
+
+    A ``link`` relation goes through ``via``: (link table, column = this entity's id, column =
+    the member's id)."""
 
     name: str
     kind: str
     target: str
     local: str
     remote: str
+    via: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -173,6 +207,8 @@ class Model:
                     tm.computed.add(attr)
                 elif attr in VIRTUAL_RELATIONS:
                     tm.relations[attr] = Relation(attr, "virtual", ref, "id", "id")
+                elif (name, attr) in LINK_RELATIONS:
+                    tm.relations[attr] = Relation(attr, "link", ref, "id", "id", LINK_RELATIONS[(name, attr)])
                 elif kind in ("array", "mapped_array"):
                     backref = BACKREF_BY_TYPE.get((name, attr)) or BACKREF_BY_TYPE.get(
                         ("Context", attr) if table == "context" else (None, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from publisher.server import custom_attributes, demo
+from publisher.server import custom_attributes, demo, workflows
 from publisher.server.entities import OBJECT_TYPE_IDS
 from publisher.server.files import ContentStore
 from publisher.server.storage import Storage
@@ -30,6 +30,24 @@ BOOLEAN_TYPE_ID = "ad1034d8-15e2-11e1-b21a-0019bb4983d8"
 EXTRA_USERS = ["ada", "bo", "cy", "dee", "eli", "fay", "gus", "hal"]
 LIST_CATEGORIES = [("77bcb1fa-1c4b-11e5-8f8d-20c9d081909b", "Client review"),
                    ("77bcdd64-1c4b-11e5-8f8d-20c9d081909b", "Dailies")]
+
+
+NOT_STARTED_STATE = "cea0ba04-acb5-11e1-8668-f23c91df1211"
+IN_PROGRESS_STATE = "cea0efc4-acb5-11e1-8668-f23c91df1211"
+#: Statuses and task types of ftrack's test server that a new server has not (name, state).
+EXTRA_STATUSES = [("Normal", IN_PROGRESS_STATE), ("Awaiting approval", IN_PROGRESS_STATE), ("Pending", NOT_STARTED_STATE)]
+EXTRA_TYPES = ["Generic", "Hair", "Cloth", "test 1", "test type 2"]
+#: The "VFX Scheme" of ftrack's test server, as its project schema tests expect it.
+VFX_SCHEME = workflows.Workflow(
+    task_statuses=["Not started", "In progress", "Awaiting approval", "Approved"],
+    version_statuses=["Approved", "Pending"],
+    task_types=["Generic", "Animation", "Modeling", "Previz", "Lookdev", "Hair", "Cloth", "FX", "Lighting",
+                "Compositing", "Tracking", "Rigging", "test 1", "test type 2"],
+    object_statuses={object_type_id: ["Normal", "Omitted", "On Hold"]
+                     for object_type_id in (OBJECT_TYPE_IDS["Shot"], OBJECT_TYPE_IDS["Sequence"],
+                                            OBJECT_TYPE_IDS["Folder"], demo.ASSET_BUILD_TYPE_ID)},
+    object_types={demo.ASSET_BUILD_TYPE_ID: ["Character", "Prop", "Environment", "Matte Painting"]},
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,14 @@ def _seed_ftrack_tests(storage: Storage, conn: sqlite3.Connection) -> None:
     _user(storage, conn, JENKINS_ID, "jenkins", "Jenkins", "Build")
     for name in EXTRA_USERS:
         _user(storage, conn, demo.uid("fixture-user", name), name, name.title(), "Tester")
+    for sort, (name, state_id) in enumerate(EXTRA_STATUSES, start=100):
+        storage.insert(conn, "status", {"id": demo.uid("fixture-status", name), "name": name, "color": "#7f8c8d",
+                                        "is_active": 1, "sort": sort, "state_id": state_id})
+    for name in EXTRA_TYPES:
+        storage.insert(conn, "type", {"id": demo.uid("fixture-type", name), "name": name, "color": "#7f8c8d",
+                                      "is_billable": 1})
     storage.insert(conn, "project_schema", {"id": VFX_SCHEME_ID, "name": "VFX Scheme"})
+    workflows.add_workflow(storage, conn, VFX_SCHEME_ID, VFX_SCHEME)
     for category_id, name in LIST_CATEGORIES:
         storage.insert(conn, "list_category", {"id": category_id, "name": name})
     for config in CONFIGURATIONS:

@@ -153,6 +153,19 @@ def _relation(ctx: RequestContext, rel, rows: list[dict], payloads: list[dict], 
         for key, payload in zip(keys, payloads):
             payload[rel.name] = groups.get(key, [])
         return
+    if rel.kind == "link":
+        table, own, member = rel.via
+        keys = [r.get(rel.local) for r in rows]
+        links = fetch_in(ctx.conn, table, own, keys, "ORDER BY rowid")
+        found = fetch_in(ctx.conn, target.table, "id", [link[member] for link in links])
+        built = dict(zip((r["id"] for r in found), build(ctx, target, found, sub)))
+        groups = {}
+        for link in links:
+            if link[member] in built:
+                groups.setdefault(link[own], []).append(built[link[member]])
+        for key, payload in zip(keys, payloads):
+            payload[rel.name] = groups.get(key, [])
+        return
     # Virtual relations, computed from stored rows.
     if rel.name == "latest_version":
         ids = [r["id"] for r in rows]

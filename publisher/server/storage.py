@@ -23,7 +23,10 @@ _SQL_TYPES = {"string": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "numbe
               "variable": ""}
 
 _PRIMARY_KEYS = {"metadata": ("parent_id", "key"), "job_component": ("component_id", "job_id"),
-                 "custom_attribute_value": ("configuration_id", "entity_id")}
+                 "custom_attribute_value": ("configuration_id", "entity_id"),
+                 "schema_status": ("schema_id", "status_id"), "schema_type": ("schema_id", "type_id"),
+                 "workflow_schema_status": ("workflow_schema_id", "status_id"),
+                 "task_type_schema_type": ("task_type_schema_id", "type_id")}
 
 INDEXES = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "ix_version_asset" ON "asset_version" ("asset_id", "version")',

@@ -134,6 +134,10 @@ class Controller(QObject):
         self._publish_worker: Worker | None = None
         self._details_worker: Worker | None = None
         self._staging_pending = 0
+        #: (version id, context id) whose shot range the staging model holds or is loading.
+        self._range_target: tuple[str | None, str | None] = (None, None)
+        #: The last drop's (errors, warnings), shown again with the range warnings.
+        self._drop_messages: tuple[list[str], list[str]] = ([], [])
 
         # Publishes and job pollers run for minutes: they get threads of their own so browsing
         # (on the shared pool, two threads on a small machine) never waits behind them.
@@ -155,6 +159,7 @@ class Controller(QObject):
         self.version_model.pageRequested.connect(self.load_page)
         self.version_model.orderRequested.connect(self._order_changed)
         self.staging_model.editRejected.connect(self.errorRaised)
+        self.staging_model.rangeWarningsChanged.connect(self._range_warnings_changed)
 
     # Identity -----------------------------------------------------------------------------
     @property
@@ -303,6 +308,8 @@ class Controller(QObject):
     def _set_target(self, version: Any, new: NewVersionDraft | None) -> None:
         self.target_version = version
         self.target_new = new
+        self._load_shot_range(version.id if version is not None else None,
+                              new.context_id if version is None and new is not None else None)
         if version is not None:
             self.targetChanged.emit(f"→ {version.asset_name} v{version.version:03d} (existing version)")
             names = (c.name for c in self.details.components) if (
@@ -315,6 +322,34 @@ class Controller(QObject):
         else:
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
+
+    def _load_shot_range(self, version_id: str | None, context_id: str | None) -> None:
+        """Ask (in a worker) for the range of the shot the staging target is in."""
+        key = (version_id, context_id)
+        if key == self._range_target:
+            return
+        self._range_target = key
+        self.staging_model.set_shot_range(None)
+        if key == (None, None):
+            return
+        self._run(tasks.shot_range, version_id, context_id,
+                  on_result=lambda shot, k=key: self._shot_range_loaded(k, shot),
+                  on_error=lambda message, k=key: self._shot_range_failed(k, message))
+
+    def _shot_range_loaded(self, key: tuple[str | None, str | None], shot: Any) -> None:
+        if key == self._range_target:
+            self.staging_model.set_shot_range(shot)
+
+    def _shot_range_failed(self, key: tuple[str | None, str | None], message: str) -> None:
+        if key == self._range_target:
+            self.statusMessage.emit(f"The shot's frame range could not be read, so frame ranges are not checked: {message}")
+
+    def _range_warnings_changed(self, warnings: list[str]) -> None:
+        if not self.staging_model.rowCount():
+            self._drop_messages = ([], [])
+            return
+        errors, drop_warnings = self._drop_messages
+        self.stagingMessages.emit(list(errors), list(drop_warnings) + list(warnings))
 
     def target_text(self) -> str:
         if self.target_version is not None:
@@ -463,7 +498,8 @@ class Controller(QObject):
             self.target_new.asset_name = result.components[0].name
             self._set_target(None, self.target_new)
         errors = problems + list(result.errors)
-        self.stagingMessages.emit(errors, list(result.warnings))
+        self._drop_messages = (errors, list(result.warnings))
+        self.stagingMessages.emit(errors, list(result.warnings) + self.staging_model.range_warnings())
         n = len(result.components)
         self.statusMessage.emit(f"Staged {n} component{'s' if n != 1 else ''}" if n else "Nothing staged")
         self.staged.emit(result)
