@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from publisher.server import auth, custom_attributes
+from publisher.server import auth, custom_attributes, widgets
 from publisher.server.entities import (
     OBJECT_TYPE_IDS, SYSTEM_TYPES, VARIABLE_JSON_SUFFIX, Model, TypeModel, load_schemas,
 )
@@ -44,7 +44,7 @@ MANY_MATCHES = 2000
 #: server_meta key naming the user the server was started for (it prints that user's key); it
 #: administers the server's users, as an ftrack administrator does.
 OWNER_META_KEY = "owner_user_id"
-READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query"}
+READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query", "get_widget_url"}
 
 _VALUES = ("custom_attribute_value", "entity_id")
 #: Rows that go with a deleted row: table -> [(child table, column pointing at the parent id)].
@@ -279,6 +279,10 @@ class Api:
         row = self._find(batch.ctx.conn, tm, key)
         concrete = self.model.types[self.model.concrete_type(tm, row)]
         payload = build(batch.ctx, concrete, [row], full_tree(concrete))[0]
+        # As ftrack does, attributes without a value are left out: a client keeps them unset
+        # and fetches them when asked (the stock client's populate relies on that).
+        keep = set(concrete.primary_key) | {"__entity_type__"}
+        payload = {k: v for k, v in payload.items() if v is not None or k in keep}
         return {"action": action, "data": payload}
 
     def do_create(self, batch: Batch, op: dict) -> dict:
@@ -489,6 +493,11 @@ class Api:
             raise ValidationError("keep_original must be true or false.")
         return {"job_id": self.jobs.create(batch, component_id, version_id, keep)}
 
+    def do_get_widget_url(self, batch: Batch, op: dict) -> dict:
+        url = widgets.widget_url(batch.ctx.base_url, op.get("name"), op.get("theme"), op.get("entity_type"),
+                                 op.get("entity_key"))
+        return {"widget_url": url}
+
     def do_reset_remote(self, batch: Batch, op: dict) -> dict:
         if op.get("reset_type") != "api_key":
             raise ValidationError(f"reset_type '{op.get('reset_type')}' is not supported; this server resets 'api_key'.")
@@ -502,7 +511,8 @@ class Api:
             raise NotFoundError(f"There is no User with id {key}.")
         if user[0] != batch.user["id"] and batch.user["id"] != self.storage.get_meta(OWNER_META_KEY):
             raise ValidationError("You can only reset your own API key (the server's own user can reset anyone's).")
-        return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
+        # ftrack answers with an object (the stock client's User.reset_api_key reads "api_key").
+        return {"action": "reset_remote", "data": {"api_key": auth.set_api_key(batch.ctx.conn, user[0])}}
 
 
 def _fill_missing(row: dict, **values: Any) -> None:

@@ -13,7 +13,7 @@ import re
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import parse_qs
 
-from publisher.server import auth
+from publisher.server import auth, widgets
 from publisher.server.actions import Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
 from publisher.server.files import CHUNK, check_component_id, parse_checksum
@@ -81,6 +81,12 @@ class Application:
                 return getattr(self, "_" + path.rsplit("/", 1)[1])(environ, start_response)
             if path in ("", "/"):
                 return _json(start_response, 200, {"server": "ftrack-publisher embedded server", "api": "/api"})
+            if path.startswith(widgets.PATH_PREFIX) and method in ("GET", "HEAD"):
+                page = widgets.widget_page(path[len(widgets.PATH_PREFIX):], self._query(environ))
+                if page is not None:
+                    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                              ("Content-Length", str(len(page)))])
+                    return [page]
             raise NotFoundError(f"Nothing is served at {path}.")
         except ServerError as exc:
             status = exc.status if (strict or path != "/api") else 200

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from publisher.server.entities import CUSTOM_ATTRIBUTE_VALUE_TYPES, VARIABLE_JSON_SUFFIX, Model, TypeModel
+from publisher.server.entities import (
+    CUSTOM_ATTRIBUTE_VALUE_TYPES, POLYMORPHIC_TABLES, VARIABLE_JSON_SUFFIX, Model, TypeModel,
+)
 from publisher.server.errors import ValidationError
 from publisher.server.storage import q
 from publisher.server.values import from_column, load_variable
@@ -100,7 +102,7 @@ def build(ctx: RequestContext, tm: TypeModel, rows: list[dict], tree: dict[str, 
     model = ctx.model
     payloads = []
     types = []
-    polymorphic = "entity_type" in model.table_columns[tm.table]
+    polymorphic = tm.table in POLYMORPHIC_TABLES
     for row in rows:
         concrete = model.types[row["entity_type"]] if polymorphic else tm
         types.append(concrete)
