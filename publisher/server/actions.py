@@ -54,14 +54,17 @@ CASCADE = {
     "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id"), _VALUES],
     "asset": [("asset_version", "asset_id"), ("metadata", "parent_id"), _VALUES],
     "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id"),
-                ("timer", "context_id"), ("timelog", "context_id"), _VALUES],
+                ("timer", "context_id"), ("timelog", "context_id"), ("appointment", "context_id"),
+                ("context_scope", "context_id"), _VALUES],
     "job": [("job_component", "job_id")],
-    "note": [("note", "in_reply_to_id"), ("metadata", "parent_id")],
-    "users": [("metadata", "parent_id"), ("api_key", "user_id"), ("timer", "user_id"), ("timelog", "user_id"), _VALUES],
+    "note": [("note", "in_reply_to_id"), ("metadata", "parent_id"), ("recipient", "note_id")],
+    "users": [("metadata", "parent_id"), ("api_key", "user_id"), ("timer", "user_id"), ("timelog", "user_id"),
+              ("appointment", "resource_id"), ("recipient", "resource_id"), _VALUES],
     "custom_attribute_configuration": [("custom_attribute_value", "configuration_id")],
+    "scope": [("context_scope", "scope_id")],
 }
 #: Tables whose rows have no ``id`` of their own (deleted by their parent's id, never recursed into).
-_NO_ID_TABLES = {"metadata", "custom_attribute_value"}
+_NO_ID_TABLES = {"metadata", "custom_attribute_value", "context_scope", "recipient"}
 
 
 def schema_hash(schemas: list[dict]) -> str:
@@ -238,7 +241,7 @@ class Api:
                 rel = tm.relations[attr]
                 if rel.kind == "ref":
                     row[rel.local] = self._ref_value(conn, rel.target, value, attr)
-                elif rel.kind == "coll":
+                elif rel.kind in ("coll", "link"):
                     if not isinstance(value, list):
                         raise ValidationError(f"'{attr}' is a collection and takes a list of references.")
                     collections[attr] = value
@@ -253,6 +256,9 @@ class Api:
         conn = batch.ctx.conn
         rel = tm.relations[attr]
         target = self.model.types[rel.target]
+        if rel.kind == "link":
+            self._set_links(conn, rel, target, row, attr, refs)
+            return
         ids = []
         for ref in refs:
             if not isinstance(ref, dict):
@@ -275,10 +281,30 @@ class Api:
                 sql += f' AND "id" NOT IN ({marks})'
             conn.execute(sql, [row[rel.local], *ids])
 
-    def _result(self, batch: Batch, action: str, tm: TypeModel, key: dict) -> dict:
+    def _set_links(self, conn: sqlite3.Connection, rel: Any, target: TypeModel, row: dict, attr: str,
+                   refs: list) -> None:
+        """A many-to-many collection becomes exactly the listed entities."""
+        table, own, member = rel.via
+        ids = []
+        for ref in refs:
+            if not isinstance(ref, dict) or ref.get("id") is None:
+                raise ValidationError(f"'{attr}' must be a list of entity references with ids.")
+            ids.append(str(self._find(conn, target, {"id": str(ref["id"])})["id"]))
+        conn.execute(f'DELETE FROM "{table}" WHERE "{own}" = ?', (row[rel.local],))
+        conn.executemany(f'INSERT OR IGNORE INTO "{table}" ("{own}", "{member}") VALUES (?, ?)',
+                         [(row[rel.local], i) for i in ids])
+
+    def _result(self, batch: Batch, action: str, tm: TypeModel, key: dict, data: Any = None) -> dict:
         row = self._find(batch.ctx.conn, tm, key)
         concrete = self.model.types[self.model.concrete_type(tm, row)]
-        payload = build(batch.ctx, concrete, [row], full_tree(concrete))[0]
+        tree = full_tree(concrete)
+        # References and collections the operation set come back too, so that a client holding
+        # their old value (from an earlier answer) takes the new one.
+        for attr in data if isinstance(data, dict) else ():
+            rel = concrete.relations.get(attr)
+            if rel is not None and rel.kind in ("ref", "coll", "link"):
+                tree[attr] = {}
+        payload = build(batch.ctx, concrete, [row], tree)[0]
         # As ftrack does, attributes without a value are left out: a client keeps them unset
         # and fetches them when asked (the stock client's populate relies on that).
         keep = set(concrete.primary_key) | {"__entity_type__"}
@@ -287,7 +313,7 @@ class Api:
 
     def do_create(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
-        if tm.is_abstract and tm.name != "ContainerComponent":
+        if tm.is_abstract and tm.name not in ("ContainerComponent", "Component"):
             raise ValidationError(f"{tm.name} is abstract; create one of {', '.join(tm.concrete)}.")
         data = op.get("entity_data")
         if data is None:
@@ -308,19 +334,26 @@ class Api:
                 raise ValidationError(f"A new {tm.name} needs '{name}'.")
         if tm.name == "Metadata":
             batch.ctx.conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (row["parent_id"], row["key"]))
+        if tm.name == "Recipient":
+            batch.ctx.conn.execute('DELETE FROM "recipient" WHERE "note_id" = ? AND "resource_id" = ?',
+                                   (row["note_id"], row["resource_id"]))
         if tm.table == "custom_attribute_value":
             # Every entity already holds a (default) value per configuration: a create sets it.
             custom_attributes.on_value_written(batch.ctx.conn, row)
             batch.ctx.conn.execute('DELETE FROM "custom_attribute_value" WHERE "configuration_id" = ? AND "entity_id" = ?',
                                    (row["configuration_id"], row["entity_id"]))
         self.storage.insert(batch.ctx.conn, tm.table, row)
+        if tm.name == "Note":
+            # As ftrack does, the author of a note is one of its recipients.
+            batch.ctx.conn.execute('INSERT OR IGNORE INTO "recipient" ("note_id", "resource_id") VALUES (?, ?)',
+                                   (row["id"], row.get("user_id") or batch.user["id"]))
         if tm.name == "CustomAttributeConfiguration":
             custom_attributes.on_configuration_created(batch.ctx.conn, row)
         else:
             custom_attributes.on_entity_created(batch.ctx.conn, tm.table, row)
         for attr, refs in collections.items():
             self._set_collection(batch, tm, row, attr, refs)
-        return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key})
+        return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key}, data)
 
     def do_update(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
@@ -337,7 +370,7 @@ class Api:
             batch.ctx.conn.execute(f'UPDATE "{tm.table}" SET {sets} WHERE {where}', [row[c] for c in changed] + list(key.values()))
         for attr, refs in collections.items():
             self._set_collection(batch, concrete, row, attr, refs)
-        return self._result(batch, "update", tm, key)
+        return self._result(batch, "update", tm, key, op.get("entity_data"))
 
     def do_delete(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)

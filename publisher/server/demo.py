@@ -61,6 +61,9 @@ DEFAULT_WORKFLOW = workflows.Workflow(
     object_types={ASSET_BUILD_TYPE_ID: ["Character", "Prop", "Furniture", "Vehicle", "Environment", "Matte Painting"]},
 )
 
+#: ftrack's default note categories.
+NOTE_CATEGORIES = [("Default", "#2196F3"), ("Client feedback", "#E74C3C"), ("Internal", "#9B59B6")]
+
 SHOTS = {"sq010": ["sh010", "sh020", "sh030"], "sq020": ["sh040", "sh050"]}
 #: Each shot's cut range as ftrack's default custom attributes hold it (fstart, fend, handles,
 #: fps). The demo renders (``comp_v003.1001-1048``) cover fstart - handles .. fend + handles, so
@@ -115,6 +118,9 @@ def seed_reference(storage: Storage, conn: sqlite3.Connection) -> None:
         storage.insert(conn, "asset_type", {"id": uid("asset_type", short), "name": name, "short": short, "component": "main"})
     for row in seed["ProjectSchema"]:
         workflows.add_workflow(storage, conn, row["id"], DEFAULT_WORKFLOW)
+    for sort, (name, color) in enumerate(NOTE_CATEGORIES):
+        storage.insert(conn, "note_category", {"id": uid("note_category", name), "name": name, "sort": sort,
+                                               "color": color})
     for row in seed["CustomAttributeType"]:
         storage.insert(conn, "custom_attribute_type", {**row, "core": int(row["core"])})
     for row in seed["CustomAttributeConfiguration"]:

@@ -20,7 +20,7 @@ VARIABLE_JSON_SUFFIX = "_json"
 DATA_DIR = Path(__file__).with_name("data")
 
 #: Concrete types stored in one table, told apart by the ``entity_type`` column.
-CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task"]
+CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task", "AssetBuild"]
 COMPONENT_TYPES = ["FileComponent", "ContainerComponent", "SequenceComponent"]
 
 CUSTOM_ATTRIBUTE_VALUE_TYPES = [
@@ -31,8 +31,9 @@ CUSTOM_ATTRIBUTE_VALUE_TYPES = [
 #: Types that name several concrete types (a query on them returns the concrete ones).
 ABSTRACT: dict[str, list[str]] = {
     "Context": CONTEXT_TYPES,
-    "TypedContext": ["Folder", "Sequence", "Shot", "Task"],
-    "Component": COMPONENT_TYPES,
+    "TypedContext": ["Folder", "Sequence", "Shot", "Task", "AssetBuild"],
+    # A bare Component can be created too (ftrack allows it); it is none of the three kinds.
+    "Component": ["Component", *COMPONENT_TYPES],
     "ContainerComponent": ["ContainerComponent", "SequenceComponent"],
 }
 
@@ -64,6 +65,9 @@ TABLES: dict[str, str] = {
     "Timelog": "timelog",
     "Scope": "scope",
     "ListCategory": "list_category",
+    "NoteCategory": "note_category",
+    "Recipient": "recipient",
+    "Appointment": "appointment",
     "WorkflowSchema": "workflow_schema",
     "TaskTypeSchema": "task_type_schema",
     "ProjectSchemaOverride": "project_schema_override",
@@ -87,6 +91,10 @@ REF_COLUMNS = {
     ("ProjectSchema", "asset_version_workflow_schema"): "asset_version_workflow_schema_id",
     ("SchemaStatus", "task_status"): "status_id",
     ("SchemaType", "task_type"): "type_id",
+    ("Recipient", "recipient"): "resource_id",
+    ("Recipient", "user"): "resource_id",
+    ("Appointment", "resource"): "resource_id",
+    ("Note", "author"): "user_id",
 }
 
 #: Many-to-many collections, kept in a link table: (type, relation) -> (link table, column
@@ -94,6 +102,7 @@ REF_COLUMNS = {
 LINK_RELATIONS = {
     ("WorkflowSchema", "statuses"): ("workflow_schema_status", "workflow_schema_id", "status_id"),
     ("TaskTypeSchema", "types"): ("task_type_schema_type", "task_type_schema_id", "type_id"),
+    **{(t, "scopes"): ("context_scope", "context_id", "scope_id") for t in ["Context", "TypedContext", *CONTEXT_TYPES]},
 }
 
 #: Collections: relation name -> column on the target table that points back at this entity.
@@ -109,6 +118,7 @@ COLLECTION_BACKREFS = {
     "replies": "in_reply_to_id",
     "metadata": "parent_id",
     "custom_attributes": "entity_id",
+    "recipients": "note_id",
     "values": "configuration_id",
     "custom_attribute_configurations": "type_id",
 }
@@ -132,8 +142,9 @@ OBJECT_TYPE_IDS = {
     "Sequence": "e5139355-61da-4c8f-9db4-3abc870166bc",
     "Shot": "bad911de-3bd6-47b9-8b46-3476e237cb36",
     "Task": "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c",
+    "AssetBuild": "4be63b64-5010-42fb-bf1f-428af9d638f0",
 }
-SYSTEM_TYPES = {"FileComponent": "file", "ContainerComponent": "container", "SequenceComponent": "sequence"}
+SYSTEM_TYPES = {"Component": "file", "FileComponent": "file", "ContainerComponent": "container", "SequenceComponent": "sequence"}
 
 
 @dataclass(frozen=True)

@@ -138,5 +138,9 @@ def _seed_ftrack_tests(storage: Storage, conn: sqlite3.Connection) -> None:
     context(tasks, "Folder", "tasks", python_api)
     context(TEST_TASK_ID, "Task", "t1", tasks, type_id=demo.TASK_TYPES["Compositing"])
     demo.set_custom_attribute(conn, TEST_TASK_ID, "customNumber", 7)
+    # Time jenkins logged on t1 (the suite formats a user with its time logs).
+    storage.insert(conn, "timelog", {"id": demo.uid("fixture-timelog", "t1"), "name": "t1", "comment": "",
+                                     "start": "2013-02-14T10:00:00", "duration": 3600.0, "user_id": JENKINS_ID,
+                                     "context_id": TEST_TASK_ID})
     version = demo.uid("version", "sh010", "plate", "1")
     demo.set_custom_attribute(conn, version, "NumberField", 12)

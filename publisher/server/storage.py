@@ -26,7 +26,8 @@ _PRIMARY_KEYS = {"metadata": ("parent_id", "key"), "job_component": ("component_
                  "custom_attribute_value": ("configuration_id", "entity_id"),
                  "schema_status": ("schema_id", "status_id"), "schema_type": ("schema_id", "type_id"),
                  "workflow_schema_status": ("workflow_schema_id", "status_id"),
-                 "task_type_schema_type": ("task_type_schema_id", "type_id")}
+                 "task_type_schema_type": ("task_type_schema_id", "type_id"),
+                 "recipient": ("note_id", "resource_id")}
 
 INDEXES = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "ix_version_asset" ON "asset_version" ("asset_id", "version")',
@@ -51,6 +52,9 @@ INDEXES = [
 ]
 
 INTERNAL_DDL = [
+    # Context.scopes (many-to-many; ftrack has no entity type for the link).
+    'CREATE TABLE IF NOT EXISTS "context_scope" ("context_id" TEXT NOT NULL, "scope_id" TEXT NOT NULL,'
+    ' PRIMARY KEY ("context_id", "scope_id"))',
     'CREATE TABLE IF NOT EXISTS "server_meta" ("key" TEXT PRIMARY KEY, "value" TEXT)',
     'CREATE TABLE IF NOT EXISTS "api_key" ("key" TEXT PRIMARY KEY, "user_id" TEXT NOT NULL)',
     'CREATE INDEX IF NOT EXISTS "ix_api_key_user" ON "api_key" ("user_id")',

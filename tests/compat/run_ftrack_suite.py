@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         reason = reason_for(outcome.test_id, reasons)
         if reason is None:
             unlisted += 1
-            reason = f"NOT LISTED in docs/compatibility.md: {outcome.message[:160]}"
+            first_line = (outcome.message.strip().splitlines() or [""])[0]
+            reason = f"NOT LISTED in docs/compatibility.md: {first_line[:160]}"
         print(f"  {outcome.result:6} {outcome.test_id}: {reason}")
     if counts["passed"] < minimum:
         print(f"FAIL: {counts['passed']} passed, fewer than the {minimum} recorded in {MINIMUM_FILE.name}.")
