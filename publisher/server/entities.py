@@ -97,6 +97,9 @@ REF_COLUMNS = {
     ("Note", "author"): "user_id",
 }
 
+#: Collections holding only the members whose column has a value: relation -> (column, value).
+COLLECTION_FILTERS = {"assignments": ("type", "assignment"), "allocations": ("type", "allocation")}
+
 #: Many-to-many collections, kept in a link table: (type, relation) -> (link table, column
 #: holding this entity's id, column holding the member's id).
 LINK_RELATIONS = {
@@ -130,6 +133,8 @@ BACKREF_BY_TYPE = {
     ("WorkflowSchema", "overrides"): "workflow_schema_id",
     ("Schema", "statuses"): "schema_id", ("Schema", "types"): "schema_id",
     ("Context", "timelogs"): "context_id", ("User", "timelogs"): "user_id",
+    **{("Context", a): "context_id" for a in ("appointments", "assignments", "allocations")},
+    **{("User", a): "resource_id" for a in ("appointments", "assignments", "allocations")},
 }
 
 #: Scalar attributes computed when asked for (never stored, not usable in ``where``).
@@ -160,6 +165,8 @@ class Relation:
     local: str
     remote: str
     via: tuple[str, str, str] | None = None
+    #: Only members whose (column) is (value): see COLLECTION_FILTERS.
+    member_filter: tuple[str, str] | None = None
 
 
 @dataclass
@@ -224,7 +231,8 @@ class Model:
                     backref = BACKREF_BY_TYPE.get((name, attr)) or BACKREF_BY_TYPE.get(
                         ("Context", attr) if table == "context" else (None, None)
                     ) or COLLECTION_BACKREFS[attr]
-                    tm.relations[attr] = Relation(attr, "coll", ref, "id", backref)
+                    tm.relations[attr] = Relation(attr, "coll", ref, "id", backref,
+                                                  member_filter=COLLECTION_FILTERS.get(attr))
                 elif ref and not kind:
                     tm.relations[attr] = Relation(attr, "ref", ref, REF_COLUMNS.get((name, attr), f"{attr}_id"), "id")
                 else:

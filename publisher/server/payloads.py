@@ -145,6 +145,10 @@ def _relation(ctx: RequestContext, rel, rows: list[dict], payloads: list[dict], 
             sub = {"key": {}, "value": {}} if "key" in target.attributes else {"value": {}}
         keys = [r.get(rel.local) for r in rows]
         extra = "ORDER BY rowid"
+        if rel.member_filter is not None:
+            # A constant of the type model, never client text.
+            column, value = rel.member_filter
+            extra = f"AND {q(column)} = '{value}' {extra}"
         if rel.name == "members":
             extra = "ORDER BY CAST(name AS INTEGER), name, rowid"
         found = fetch_in(ctx.conn, target.table, rel.remote, keys, extra)

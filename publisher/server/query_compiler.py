@@ -185,10 +185,13 @@ class Compiler:
         sub = self.alias()
         sub_joins = _Joins(self)
         conds = [f"{sub}.{q(rel.remote)} = {alias}.{q(rel.local)}"]
+        sub_params: list[Any] = []
         if rel.via is not None:  # many-to-many: the member is in the link table with this entity
             table, own, member = rel.via
             conds = [f"{sub}.\"id\" IN (SELECT {q(member)} FROM {q(table)} WHERE {q(own)} = {alias}.{q(rel.local)})"]
-        sub_params: list[Any] = []
+        if rel.member_filter is not None:
+            conds.append(f"{sub}.{q(rel.member_filter[0])} = ?")
+            sub_params.append(rel.member_filter[1])
         flt = type_filter(target, sub, sub_params)
         if flt:
             conds.append(flt)

@@ -29,7 +29,8 @@ def parse_datetime(value: Any, attr: str) -> str | None:
         raise ValidationError(f"'{text}' is not a valid datetime for '{attr}'; use YYYY-MM-DDTHH:MM:SS.") from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+    # Fractions of a second are kept when given (ftrack keeps them); text order stays time order.
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%f" if parsed.microsecond else "%Y-%m-%dT%H:%M:%S")
 
 
 def to_column(kind: str, value: Any, attr: str) -> Any:
