@@ -34,9 +34,10 @@ def configurations(session: Any) -> list[dict[str, Any]]:
     """The server's custom attribute configurations (asked once per session)."""
     found = _configurations.get(session)
     if found is None:
-        rows = session.query("select key, project_id, id, object_type_id, entity_type from "
+        rows = session.query("select key, project_id, id, object_type_id, entity_type, is_hierarchical from "
                              "CustomAttributeConfiguration").all()
-        found = [{name: row[name] for name in ("id", "key", "project_id", "object_type_id", "entity_type")}
+        found = [{name: row[name] for name in ("id", "key", "project_id", "object_type_id", "entity_type",
+                                               "is_hierarchical")}
                  for row in rows]
         _configurations[session] = found
     return found
@@ -54,15 +55,19 @@ def _entity_kind(entity: Any) -> tuple[str | None, str | None]:
         return "show", None
     if "object_type_id" in entity.attributes:
         return "task", _raw(entity, "object_type_id")
-    return {"AssetVersion": "assetversion", "Asset": "asset", "User": "user"}.get(entity.entity_type), None
+    return {"AssetVersion": "assetversion", "Asset": "asset", "User": "user", "AssetVersionList": "list",
+            "TypedContextList": "list"}.get(entity.entity_type), None
 
 
 def configuration_for(entity: Any, key: str) -> dict[str, Any]:
     """The configuration named ``key`` that applies to ``entity`` (project-specific first)."""
     kind, object_type_id = _entity_kind(entity)
     project_id = _raw(entity, "id") if kind == "show" else _raw(entity, "project_id")
+    hierarchical_kinds = ("asset", "assetversion", "show", "task")
     matches = [c for c in configurations(entity.session)
-               if c["key"] == key and c["entity_type"] == kind and c["object_type_id"] == object_type_id
+               if c["key"] == key
+               and ((c["entity_type"] == kind and c["object_type_id"] == object_type_id)
+                    or (kind in hierarchical_kinds and c["is_hierarchical"]))
                and (c["project_id"] is None or project_id is None or c["project_id"] == project_id)]
     if not matches:
         raise KeyError(f"{key!r} is not a custom attribute of {entity.entity_type}: the server has no such "

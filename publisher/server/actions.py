@@ -55,13 +55,14 @@ CASCADE = {
     "asset": [("asset_version", "asset_id"), ("metadata", "parent_id"), _VALUES],
     "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id"),
                 ("timer", "context_id"), ("timelog", "context_id"), ("appointment", "context_id"),
-                ("context_scope", "context_id"), _VALUES],
+                ("context_scope", "context_id"), ("list", "project_id"), _VALUES],
     "job": [("job_component", "job_id")],
     "note": [("note", "in_reply_to_id"), ("metadata", "parent_id"), ("recipient", "note_id")],
     "users": [("metadata", "parent_id"), ("api_key", "user_id"), ("timer", "user_id"), ("timelog", "user_id"),
               ("appointment", "resource_id"), ("recipient", "resource_id"), _VALUES],
     "custom_attribute_configuration": [("custom_attribute_value", "configuration_id")],
     "scope": [("context_scope", "scope_id")],
+    "list": [_VALUES],
 }
 #: Tables whose rows have no ``id`` of their own (deleted by their parent's id, never recursed into).
 _NO_ID_TABLES = {"metadata", "custom_attribute_value", "context_scope", "recipient"}
@@ -445,6 +446,11 @@ class Api:
                     raise ValidationError(
                         f"The component {attr} '{value[:80]}' must not contain folders or '..'; use a plain name such as 'main'."
                     )
+        elif tm.table == "list":
+            row["entity_type"] = name
+            _fill_missing(row, date=now, user_id=batch.user["id"], is_open=1)
+            if row.get("project_id") is None:
+                raise ValidationError(f"A new {name} needs a project (project_id).")
         elif name == "AssetVersion":
             if row.get("asset_id") is None:
                 raise ValidationError("A new AssetVersion needs an asset.")

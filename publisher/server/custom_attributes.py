@@ -3,7 +3,8 @@ that applies to it (its own value, or the configuration's default), so that
 ``select custom_attributes from Shot`` lists all of them and ``custom_attributes any (key is
 fstart and value is 1001)`` finds entities still at the default.
 
-The server keeps that "dense" view by writing a value row for each applying configuration when
+(Hierarchical configurations apply to every context, version and asset, as the stock client's
+factory has it.) The server keeps that "dense" view by writing a value row for each applying configuration when
 an entity or a configuration is created; an update of a value then always finds its row. Which
 configuration applies to which entity follows the stock client's own rule
 (``ftrack_api.collection.CustomAttributeCollectionProxy``): the configuration's ``entity_type``
@@ -20,7 +21,9 @@ from publisher.server.entities import VARIABLE_JSON_SUFFIX
 from publisher.server.storage import q
 
 #: Entity table -> the configuration ``entity_type`` that names it (contexts: see ``_applies``).
-ENTITY_KINDS = {"asset_version": "assetversion", "asset": "asset", "users": "user"}
+ENTITY_KINDS = {"asset_version": "assetversion", "asset": "asset", "users": "user", "list": "list"}
+#: Tables whose entities also take hierarchical configurations (besides contexts).
+HIERARCHICAL_TABLES = {"asset_version", "asset"}
 ENTITY_TABLES = ("context", *ENTITY_KINDS)
 
 
@@ -34,6 +37,8 @@ def _applies(config: dict, table: str, row: dict) -> bool:
         if row.get("entity_type") == "Project":
             return config.get("entity_type") == "show"
         return config.get("entity_type") == "task" and config.get("object_type_id") == row.get("object_type_id")
+    if config.get("is_hierarchical") and table in HIERARCHICAL_TABLES:
+        return project is None or project == row.get("project_id")
     if config.get("entity_type") != ENTITY_KINDS.get(table):
         return False
     return project is None or table == "users" or project == row.get("project_id")
@@ -69,7 +74,8 @@ def on_entity_created(conn: sqlite3.Connection, table: str, row: dict) -> None:
 def on_configuration_created(conn: sqlite3.Connection, config: dict) -> None:
     """Give every existing entity the new configuration applies to its default value."""
     for table in ENTITY_TABLES:
-        if table != "context" and config.get("entity_type") != ENTITY_KINDS[table]:
+        hierarchical = config.get("is_hierarchical") and table in HIERARCHICAL_TABLES
+        if table != "context" and not hierarchical and config.get("entity_type") != ENTITY_KINDS[table]:
             continue
         columns = '"id", "project_id", "entity_type", "object_type_id"' if table == "context" else (
             '"id"' if table == "users" else '"id", "project_id"')

@@ -22,10 +22,11 @@ DATA_DIR = Path(__file__).with_name("data")
 #: Concrete types stored in one table, told apart by the ``entity_type`` column.
 CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task", "AssetBuild"]
 COMPONENT_TYPES = ["FileComponent", "ContainerComponent", "SequenceComponent"]
+LIST_TYPES = ["AssetVersionList", "TypedContextList"]
 
 CUSTOM_ATTRIBUTE_VALUE_TYPES = [
     "CustomAttributeValue", "ContextCustomAttributeValue", "AssetVersionCustomAttributeValue",
-    "UserCustomAttributeValue", "AssetCustomAttributeValue",
+    "UserCustomAttributeValue", "AssetCustomAttributeValue", "ListCustomAttributeValue",
 ]
 
 #: Types that name several concrete types (a query on them returns the concrete ones).
@@ -35,11 +36,15 @@ ABSTRACT: dict[str, list[str]] = {
     # A bare Component can be created too (ftrack allows it); it is none of the three kinds.
     "Component": ["Component", *COMPONENT_TYPES],
     "ContainerComponent": ["ContainerComponent", "SequenceComponent"],
+    "List": LIST_TYPES,
 }
+#: The type naming every concrete type of a polymorphic table.
+POLYMORPHIC_ROOTS = {"context": "Context", "component": "Component", "list": "List"}
 
 TABLES: dict[str, str] = {
     **{t: "context" for t in ["Context", "TypedContext", *CONTEXT_TYPES]},
     **{t: "component" for t in ["Component", *COMPONENT_TYPES]},
+    **{t: "list" for t in ["List", *LIST_TYPES]},
     "Asset": "asset",
     "AssetType": "asset_type",
     "AssetVersion": "asset_version",
@@ -78,7 +83,7 @@ TABLES: dict[str, str] = {
     "TaskTypeSchemaType": "task_type_schema_type",
 }
 
-POLYMORPHIC_TABLES = {"context", "component"}
+POLYMORPHIC_TABLES = {"context", "component", "list"}
 
 #: Foreign-key columns that are not ``<relation>_id``.
 REF_COLUMNS = {
@@ -95,6 +100,7 @@ REF_COLUMNS = {
     ("Recipient", "user"): "resource_id",
     ("Appointment", "resource"): "resource_id",
     ("Note", "author"): "user_id",
+    **{(t, "owner"): "user_id" for t in ["List", *LIST_TYPES]},
 }
 
 #: Collections holding only the members whose column has a value: relation -> (column, value).
@@ -122,6 +128,7 @@ COLLECTION_BACKREFS = {
     "metadata": "parent_id",
     "custom_attributes": "entity_id",
     "recipients": "note_id",
+    "lists": "category_id",
     "values": "configuration_id",
     "custom_attribute_configurations": "type_id",
 }

@@ -67,6 +67,7 @@ CONFIGURATIONS = [
     FixtureConfiguration("versiontest", "assetversion", NUMBER_TYPE_ID, 0),
     FixtureConfiguration("htest", "asset", NUMBER_TYPE_ID, 0),
     FixtureConfiguration("teststring", "user", TEXT_TYPE_ID, ""),
+    FixtureConfiguration("listbool", "list", BOOLEAN_TYPE_ID, False),
 ]
 
 

@@ -71,9 +71,9 @@ def type_filter(tm: TypeModel, alias: str, params: list[Any]) -> str | None:
 
 
 def tm_table_types(tm: TypeModel) -> dict[str, None]:
-    from publisher.server.entities import COMPONENT_TYPES, CONTEXT_TYPES
+    from publisher.server.entities import ABSTRACT, POLYMORPHIC_ROOTS
 
-    return dict.fromkeys(CONTEXT_TYPES if tm.table == "context" else COMPONENT_TYPES)
+    return dict.fromkeys(ABSTRACT[POLYMORPHIC_ROOTS[tm.table]])
 
 
 class Compiler:
