@@ -56,13 +56,44 @@ def stock_venv_dir() -> Path:
     return cache / "ftrack-publisher-tests" / f"stock-ftrack-python-api-{STOCK_VERSION}"
 
 
-def stock_python() -> Path:
-    """The stock venv's Python, with the client and the suite's test dependencies installed."""
+def stock_python(interpreter: str | None = None) -> Path:
+    """The Python of a venv with the stock client and the suite's test dependencies.
+
+    The stock venv the project's own tests use, when its Python has a ``dbm`` backend the
+    suite's file-cache tests can clean up after (gdbm or ndbm: a Python built without them
+    falls back to ``dbm.dumb``, whose ``.dat``/``.dir`` files those tests' teardown does not
+    know). Otherwise a venv of the same client made from ``interpreter`` or the first Python on
+    this machine that has one; failing that, the stock venv anyway (those tests then fail on
+    teardown, as docs/compatibility.md says).
+    """
     root = stock_venv_dir()
+    python = _ensure_venv(root, None)
+    if _has_dbm(python):
+        return python
+    candidates = [interpreter, shutil.which("python3"), "/usr/bin/python3", "/usr/local/bin/python3"]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists() and _has_dbm(Path(candidate)):
+            return _ensure_venv(root.with_name(root.name + "-dbm"), Path(candidate))
+    print(f"note: no Python with dbm.gnu or dbm.ndbm found; the suite's file-cache tests will fail on teardown "
+          f"(see docs/compatibility.md). Give one with --python.", file=sys.stderr)
+    return python
+
+
+def _has_dbm(python: Path) -> bool:
+    probe = "import importlib.util as u, sys; sys.exit(not (u.find_spec('_gdbm') or u.find_spec('_dbm')))"
+    return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
+
+
+def _ensure_venv(root: Path, interpreter: Path | None) -> Path:
+    """A venv at ``root`` (made with ``interpreter``, or this Python) holding the client and the
+    suite's test dependencies; made once and reused."""
     python = root / "bin" / "python"
     if not (root / ".ready").exists():
         root.parent.mkdir(parents=True, exist_ok=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(root)
+        if interpreter is None:
+            venv.EnvBuilder(with_pip=True, clear=True).create(root)
+        else:
+            subprocess.run([str(interpreter), "-m", "venv", "--clear", str(root)], check=True)
         _pip(python, f"ftrack-python-api=={STOCK_VERSION}")
         (root / ".ready").write_text(STOCK_VERSION)
     if not (root / ".suite-ready").exists():
@@ -72,8 +103,11 @@ def stock_python() -> Path:
 
 
 def _pip(python: Path, *requirements: str) -> None:
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
-                   check=True)
+    """Install ``requirements`` into the venv of ``python``; its output is shown only on failure."""
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           *requirements], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip could not install {' '.join(requirements)} into {python}:\n{proc.stdout}{proc.stderr}")
 
 
 class FixtureServer:
@@ -177,10 +211,14 @@ def reason_for(test_id: str, reasons: dict[str, str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the server's data folder and the report")
+    parser.add_argument("--python", default=None,
+                        help="a Python (3.8 or newer, with dbm.gnu or dbm.ndbm) to make the suite's venv with when "
+                             "the stock venv's Python lacks both")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    python = stock_python()
+    python = stock_python(args.python)
+    print(f"stock client venv: {python.parent.parent}", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="ftrack-suite-"))
     server = FixtureServer(work / "server")
     try:
