@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.publish.browse import quote
+
 #: The shot's custom attribute keys, as ftrack names them by default.
 FSTART, FEND, HANDLES, FPS = "fstart", "fend", "handles", "fps"
 
@@ -136,13 +138,13 @@ def shot_range_for_context(session: Any, context_id: str) -> ShotRange | None:
     """The range of the shot ``context_id`` is (or is inside of), or ``None`` when it is in no
     shot or the shot has no ``fstart``/``fend``. Raises the client's ``FtrackError`` when the
     server cannot be asked."""
-    context = session.query(f'select link from Context where id is "{context_id}"').first()
+    context = session.query(f"select link from Context where id is {quote(context_id)}").first()
     if context is None:
         return None
     chain = [entry["id"] for entry in (context["link"] or []) if isinstance(entry, dict)]
     if not chain:
         return None
-    ids = ", ".join(f'"{i}"' for i in chain)
+    ids = ", ".join(quote(i) for i in chain)
     shots = {str(s["id"]): s for s in session.query(f"select name, custom_attributes from Shot where id in ({ids})").all()}
     for context_id in reversed(chain):  # the nearest shot
         shot = shots.get(str(context_id))
@@ -159,7 +161,7 @@ def shot_range_for_context(session: Any, context_id: str) -> ShotRange | None:
 
 def version_context_id(session: Any, version_id: str) -> str | None:
     """The context (shot, folder...) a version's asset hangs under."""
-    version = session.query(f'select asset.context_id from AssetVersion where id is "{version_id}"').first()
+    version = session.query(f"select asset.context_id from AssetVersion where id is {quote(version_id)}").first()
     if version is None or version["asset"] is None:
         return None
     return str(version["asset"]["context_id"])
