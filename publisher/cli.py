@@ -43,6 +43,10 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="append every request received, as JSON lines, to this file (for protocol checks)")
     p.add_argument("--encode-threads", type=int, default=None,
                    help="threads the encoder may use (default: all cores)")
+    p.add_argument("--fixtures", choices=["ftrack-tests"], default=None,
+                   help="also seed a new data folder with the entities ftrack's own API test suite expects "
+                        "(its users, test project and schema, by their ftrack ids) and log in as 'jenkins': "
+                        "an offline ftrack for pipeline tests")
 
 
 def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -116,6 +120,7 @@ def run_server(args: argparse.Namespace) -> int:
         insecure_public=args.insecure_public,
         idle_timeout=args.idle_timeout,
         body_timeout=args.body_timeout,
+        fixtures=args.fixtures,
     )
 
 

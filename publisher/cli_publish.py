@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from publisher.api.exceptions import AuthenticationError, FtrackError, JobFailedError, ServerConnectionError
 from publisher.api.session import Session
 from publisher.connection import ServerChoice, open_session
-from publisher.publish import events
+from publisher.publish import events, frame_range
 from publisher.api.quoting import quote
 from publisher.publish.errors import PublishCancelled, PublishError
 from publisher.publish.outbox import Outbox
@@ -210,6 +210,19 @@ def _stage(paths: list[str], location: str, out: TextIO) -> list[StagedComponent
     return staged.components
 
 
+def _range_warnings(session: Session, target: Any, components: list[StagedComponent]) -> list[str]:
+    """Staged sequences whose frames on disk differ from the target shot's range (a warning:
+    the range on disk is the truth, the shot's range the check; the publish goes ahead)."""
+    if not any(c.kind == "sequence" for c in components):
+        return []
+    try:
+        context_id = frame_range.version_context_id(session, target) if isinstance(target, str) else target.context_id
+        shot = frame_range.shot_range_for_context(session, context_id) if context_id else None
+    except FtrackError as error:
+        return [f"the shot's frame range could not be read, so the range on disk is not checked: {error}"]
+    return frame_range.check_sequences(shot, components)
+
+
 def _rename_taken(components: list[StagedComponent], taken: set[str], out: TextIO) -> None:
     used = set(taken)
     for component in components:
@@ -306,6 +319,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         except FtrackError as error:
             raise _Failure(f"The server could not be asked about the target: {error}") from error
         _rename_taken(components, taken, err)
+        for warning in _range_warnings(session, target, components):
+            err.write("warning: " + warning + "\n")
         request = PublishRequest(
             components=components,
             version_id=target if isinstance(target, str) else None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping, MutableSequence
 from typing import Any, Iterable, Iterator, Protocol
 
-from . import exceptions
+from . import custom_attributes, exceptions
 from .entity_state import EntityState
 from .identity_map import Identity, IdentityMap
 from .operation import CreateEntityOperation, Operations, UpdateEntityOperation
@@ -491,6 +491,9 @@ class MappedCollection(MutableMapping):
         item = self._find(key)
         if item is not None:
             item[self.attribute.value_attribute] = value
+            return
+        if custom_attributes.is_custom_attributes(self.attribute):
+            custom_attributes.add_value(self.entity, self.attribute, key, value)
             return
         session = self.entity.session
         item_class = session.types.get(self.attribute.entity_type or "Metadata")

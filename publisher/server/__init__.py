@@ -26,20 +26,24 @@ def run(
     insecure_public: bool = False,
     idle_timeout: float | None = None,
     body_timeout: float | None = None,
+    fixtures: str | None = None,
 ) -> int:
     """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0
     (2 when it cannot start: the message on stderr says what to do).
 
-    A new data folder gets the demo project. Prints one ready line (see
-    :func:`publisher.embedded.format_banner`) once it accepts connections. The demo user's key
-    is ``api_key``, else the first line of ``api_key_file``, else
-    ``$FTRACK_PUBLISHER_SERVER_API_KEY``, else the one kept in the data folder, else a new one.
+    A new data folder gets the demo project (and the ``fixtures`` set, see
+    :mod:`publisher.server.fixtures`). Prints one ready line (see
+    :func:`publisher.embedded.format_banner`) once it accepts connections. The user it logs in
+    (the demo user, ``jenkins`` with the ftrack-tests fixtures) gets the key ``api_key``, else
+    the first line of ``api_key_file``, else ``$FTRACK_PUBLISHER_SERVER_API_KEY``, else the one
+    kept in the data folder, else a new one.
     A public ``host`` needs ``cert`` and ``key`` (TLS) or ``insecure_public``.
     ``idle_timeout``/``body_timeout`` (seconds) override the HTTP layer's defaults.
     """
     from publisher.embedded import EXIT_FOLDER_IN_USE, ServerInfo, format_banner
     from publisher.server import app as app_module
-    from publisher.server import auth, demo, startup
+    from publisher.server import auth, startup
+    from publisher.server import fixtures as fixture_sets
     from publisher.server.actions import Api
     from publisher.server.app import ServerContext, make_app
     from publisher.server.files import ContentStore
@@ -74,22 +78,26 @@ def run(
     except (OSError, Exception) as exc:  # sqlite3.Error too: say what to do, not a traceback
         return fail(f"cannot use the data folder {data_dir}: {exc}. Choose a writable folder with --data-dir.")
     store = ContentStore(data_dir / "files")
-    if storage.get_meta("seeded") is None:
-        demo.seed(storage, store)
+    try:
+        fixture_sets.seed(storage, store, fixtures)
+    except ValueError as exc:
+        storage.close()
+        return fail(str(exc))
     key_file = auth.KeyFile(data_dir / "api_key")
-    # The demo user by its id, not its name: the artist may have renamed it.
+    # The login user by its id, not its name: the artist may have renamed it.
     conn = storage.connection()
     user = conn.execute('SELECT "id", "username" FROM "users" WHERE "id" = ?',
-                        (demo.uid("user", demo.DEMO_USERNAME),)).fetchone()
+                        (fixture_sets.login_user_id(fixtures),)).fetchone()
     if user is None:
         user = conn.execute('SELECT "id", "username" FROM "users" WHERE "username" = ?',
-                            (demo.DEMO_USERNAME,)).fetchone()
+                            (fixture_sets.login_username(fixtures),)).fetchone()
     if user is None:
         storage.close()
-        return fail(f"the data folder {data_dir} has no demo user any more (deleted through the "
-                    "API?). Start with a new --data-dir.")
+        return fail(f"the data folder {data_dir} has no {fixture_sets.login_username(fixtures)} user any "
+                    "more (deleted through the API?). Start with a new --data-dir.")
     username = user[1]
     with storage.transaction() as conn:
+        storage.set_meta(conn, "owner_user_id", user[0])
         demo_key = startup.demo_key(conn, user[0], asked_key, key_file)
 
     api = Api(storage, store)

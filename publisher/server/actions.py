@@ -19,15 +19,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from publisher.server import auth
-from publisher.server.entities import OBJECT_TYPE_IDS, SYSTEM_TYPES, Model, TypeModel, load_schemas
+from publisher.server import auth, custom_attributes, widgets
+from publisher.server.entities import (
+    OBJECT_TYPE_IDS, SYSTEM_TYPES, VARIABLE_JSON_SUFFIX, Model, TypeModel, load_schemas,
+)
 from publisher.server.errors import AuthenticationError, IntegrityError, InvalidAction, NotFoundError, ValidationError
 from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
 from publisher.server.update_events import entry as update_entry, update_events
-from publisher.server.values import to_column
+from publisher.server.values import store_variable, to_column
 
 SERVER_VERSION = "4.13.8"
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
@@ -44,19 +46,31 @@ UPLOAD_GRANT_HOURS = 24
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Matches from which a sorted page is read along the sort index instead of sorting them all.
 MANY_MATCHES = 2000
-READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query"}
+#: server_meta key naming the user the server was started for (it prints that user's key); it
+#: administers the server's users, as an ftrack administrator does.
+OWNER_META_KEY = "owner_user_id"
+READ_ONLY_ACTIONS = {"query_server_information", "query_schemas", "query", "get_widget_url"}
 
+_VALUES = ("custom_attribute_value", "entity_id")
 #: Rows that go with a deleted row: table -> [(child table, column pointing at the parent id)].
 CASCADE = {
     "component": [("component", "container_id"), ("component_location", "component_id"),
                   ("job_component", "component_id"), ("metadata", "parent_id")],
-    "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id")],
-    "asset": [("asset_version", "asset_id"), ("metadata", "parent_id")],
-    "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id")],
+    "asset_version": [("component", "version_id"), ("metadata", "parent_id"), ("note", "parent_id"), _VALUES],
+    "asset": [("asset_version", "asset_id"), ("metadata", "parent_id"), _VALUES],
+    "context": [("context", "parent_id"), ("asset", "context_id"), ("metadata", "parent_id"), ("note", "parent_id"),
+                ("timer", "context_id"), ("timelog", "context_id"), ("appointment", "context_id"),
+                ("context_scope", "context_id"), ("list", "project_id"), _VALUES],
     "job": [("job_component", "job_id")],
-    "note": [("note", "in_reply_to_id"), ("metadata", "parent_id")],
-    "users": [("metadata", "parent_id"), ("api_key", "user_id")],
+    "note": [("note", "in_reply_to_id"), ("metadata", "parent_id"), ("recipient", "note_id")],
+    "users": [("metadata", "parent_id"), ("api_key", "user_id"), ("timer", "user_id"), ("timelog", "user_id"),
+              ("appointment", "resource_id"), ("recipient", "resource_id"), _VALUES],
+    "custom_attribute_configuration": [("custom_attribute_value", "configuration_id")],
+    "scope": [("context_scope", "scope_id")],
+    "list": [_VALUES],
 }
+#: Tables whose rows have no ``id`` of their own (deleted by their parent's id, never recursed into).
+_NO_ID_TABLES = {"metadata", "custom_attribute_value", "context_scope", "recipient"}
 
 
 def schema_hash(schemas: list[dict]) -> str:
@@ -244,7 +258,9 @@ class Api:
                 if str(value) != str(row.get(attr)):
                     raise ValidationError(f"'{attr}' of {tm.name} cannot be changed.")
                 continue
-            if attr in tm.scalars:
+            if attr in tm.scalars and tm.scalars[attr] == "variable":
+                store_variable(row, attr, value, VARIABLE_JSON_SUFFIX)
+            elif attr in tm.scalars:
                 stored = to_column(tm.scalars[attr], value, attr)
                 if attr in fk_relations and stored is not None:
                     stored = self._ref_value(conn, fk_relations[attr].target, stored, attr)
@@ -253,7 +269,7 @@ class Api:
                 rel = tm.relations[attr]
                 if rel.kind == "ref":
                     row[rel.local] = self._ref_value(conn, rel.target, value, attr)
-                elif rel.kind == "coll":
+                elif rel.kind in ("coll", "link"):
                     if not isinstance(value, list):
                         raise ValidationError(f"'{attr}' is a collection and takes a list of references.")
                     collections[attr] = value
@@ -268,6 +284,9 @@ class Api:
         conn = batch.ctx.conn
         rel = tm.relations[attr]
         target = self.model.types[rel.target]
+        if rel.kind == "link":
+            self._set_links(conn, rel, target, row, attr, refs)
+            return
         ids = []
         for ref in refs:
             if not isinstance(ref, dict):
@@ -290,15 +309,39 @@ class Api:
                 sql += f' AND "id" NOT IN ({marks})'
             conn.execute(sql, [row[rel.local], *ids])
 
-    def _result(self, batch: Batch, action: str, tm: TypeModel, key: dict) -> dict:
+    def _set_links(self, conn: sqlite3.Connection, rel: Any, target: TypeModel, row: dict, attr: str,
+                   refs: list) -> None:
+        """A many-to-many collection becomes exactly the listed entities."""
+        table, own, member = rel.via
+        ids = []
+        for ref in refs:
+            if not isinstance(ref, dict) or ref.get("id") is None:
+                raise ValidationError(f"'{attr}' must be a list of entity references with ids.")
+            ids.append(str(self._find(conn, target, {"id": str(ref["id"])})["id"]))
+        conn.execute(f'DELETE FROM "{table}" WHERE "{own}" = ?', (row[rel.local],))
+        conn.executemany(f'INSERT OR IGNORE INTO "{table}" ("{own}", "{member}") VALUES (?, ?)',
+                         [(row[rel.local], i) for i in ids])
+
+    def _result(self, batch: Batch, action: str, tm: TypeModel, key: dict, data: Any = None) -> dict:
         row = self._find(batch.ctx.conn, tm, key)
         concrete = self.model.types[self.model.concrete_type(tm, row)]
-        payload = build(batch.ctx, concrete, [row], full_tree(concrete))[0]
+        tree = full_tree(concrete)
+        # References and collections the operation set come back too, so that a client holding
+        # their old value (from an earlier answer) takes the new one.
+        for attr in data if isinstance(data, dict) else ():
+            rel = concrete.relations.get(attr)
+            if rel is not None and rel.kind in ("ref", "coll", "link"):
+                tree[attr] = {}
+        payload = build(batch.ctx, concrete, [row], tree)[0]
+        # As ftrack does, attributes without a value are left out: a client keeps them unset
+        # and fetches them when asked (the stock client's populate relies on that).
+        keep = set(concrete.primary_key) | {"__entity_type__"}
+        payload = {k: v for k, v in payload.items() if v is not None or k in keep}
         return {"action": action, "data": payload}
 
     def do_create(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
-        if tm.is_abstract and tm.name != "ContainerComponent":
+        if tm.is_abstract and tm.name not in ("ContainerComponent", "Component"):
             raise ValidationError(f"{tm.name} is abstract; create one of {', '.join(tm.concrete)}.")
         data = op.get("entity_data")
         if data is None:
@@ -319,11 +362,27 @@ class Api:
                 raise ValidationError(f"A new {tm.name} needs '{name}'.")
         if tm.name == "Metadata":
             batch.ctx.conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (row["parent_id"], row["key"]))
+        if tm.name == "Recipient":
+            batch.ctx.conn.execute('DELETE FROM "recipient" WHERE "note_id" = ? AND "resource_id" = ?',
+                                   (row["note_id"], row["resource_id"]))
+        if tm.table == "custom_attribute_value":
+            # Every entity already holds a (default) value per configuration: a create sets it.
+            custom_attributes.on_value_written(batch.ctx.conn, row)
+            batch.ctx.conn.execute('DELETE FROM "custom_attribute_value" WHERE "configuration_id" = ? AND "entity_id" = ?',
+                                   (row["configuration_id"], row["entity_id"]))
         self.storage.insert(batch.ctx.conn, tm.table, row)
+        if tm.name == "Note":
+            # As ftrack does, the author of a note is one of its recipients.
+            batch.ctx.conn.execute('INSERT OR IGNORE INTO "recipient" ("note_id", "resource_id") VALUES (?, ?)',
+                                   (row["id"], row.get("user_id") or batch.user["id"]))
+        if tm.name == "CustomAttributeConfiguration":
+            custom_attributes.on_configuration_created(batch.ctx.conn, row)
+        else:
+            custom_attributes.on_entity_created(batch.ctx.conn, tm.table, row)
         for attr, refs in collections.items():
             self._set_collection(batch, tm, row, attr, refs)
         self._announce(batch, tm.table, "add", None, row)
-        return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key})
+        return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key}, data)
 
     def do_update(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
@@ -344,7 +403,7 @@ class Api:
             self._set_collection(batch, concrete, row, attr, refs)
         if changed:
             self._announce(batch, tm.table, "update", before, row)
-        return self._result(batch, "update", tm, key)
+        return self._result(batch, "update", tm, key, op.get("entity_data"))
 
     def do_delete(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
@@ -367,7 +426,7 @@ class Api:
 
     def _delete_tree(self, conn: sqlite3.Connection, table: str, row_id: str, removed: list[str]) -> None:
         for child_table, column in CASCADE.get(table, []):
-            if child_table in CASCADE and child_table not in ("metadata",):
+            if child_table in CASCADE and child_table not in _NO_ID_TABLES:
                 for (child_id,) in conn.execute(f'SELECT "id" FROM "{child_table}" WHERE "{column}" = ?', (row_id,)).fetchall():
                     self._delete_tree(conn, child_table, child_id, removed)
             else:
@@ -383,7 +442,10 @@ class Api:
         now = utcnow()
         for attr, prop in tm.schema["properties"].items():
             if attr in tm.scalars and row.get(attr) is None and "default" in prop and prop["default"] != "{uid}":
-                row[attr] = to_column(tm.scalars[attr], prop["default"], attr)
+                if tm.scalars[attr] == "variable":
+                    store_variable(row, attr, prop["default"], VARIABLE_JSON_SUFFIX)
+                else:
+                    row[attr] = to_column(tm.scalars[attr], prop["default"], attr)
         name = tm.name
         if tm.table == "context":
             row["entity_type"] = name
@@ -411,6 +473,11 @@ class Api:
         elif tm.table == "component":
             row["entity_type"] = name
             row["system_type"] = SYSTEM_TYPES[name]
+        elif tm.table == "list":
+            row["entity_type"] = name
+            _fill_missing(row, date=now, user_id=batch.user["id"], is_open=1)
+            if row.get("project_id") is None:
+                raise ValidationError(f"A new {name} needs a project (project_id).")
         elif name == "AssetVersion":
             if row.get("asset_id") is None:
                 raise ValidationError("A new AssetVersion needs an asset.")
@@ -436,8 +503,21 @@ class Api:
                             (row["component_id"], row["location_id"])).fetchone():
                 raise IntegrityError(f"Component {row['component_id']} is already in location {row['location_id']}.")
         elif name == "User":
-            if not row.get("username"):
-                raise ValidationError("A new User needs a username.")
+            # As ftrack does, a user created without a name gets one (it can be renamed later).
+            _fill_missing(row, username=f"user-{row['id']}", is_active=1, resource_type="user")
+        elif name == "Timer":
+            _fill_missing(row, start=now, user_id=batch.user["id"], comment="")
+            if conn.execute('SELECT 1 FROM "timer" WHERE "user_id" = ?', (row["user_id"],)).fetchone():
+                # The exception name is what ftrack answers with and what the stock client looks for.
+                raise IntegrityError(
+                    f"DuplicateEntryError: user {row['user_id']} already has a running timer; stop it first.")
+        elif name == "Timelog":
+            _fill_missing(row, start=now, user_id=batch.user["id"], comment="", duration=0)
+        elif name == "CustomAttributeConfiguration":
+            for attr in ("key", "entity_type"):
+                if not row.get(attr):
+                    raise ValidationError(f"A new CustomAttributeConfiguration needs '{attr}'.")
+            _fill_missing(row, label=row["key"], config="{}")
         self._validate(tm, row)
 
     def _validate(self, tm: TypeModel, row: dict) -> None:
@@ -510,6 +590,11 @@ class Api:
             raise ValidationError("keep_original must be true or false.")
         return {"job_id": self.jobs.create(batch, component_id, version_id, keep)}
 
+    def do_get_widget_url(self, batch: Batch, op: dict) -> dict:
+        url = widgets.widget_url(batch.ctx.base_url, op.get("name"), op.get("theme"), op.get("entity_type"),
+                                 op.get("entity_key"))
+        return {"widget_url": url}
+
     def do_reset_remote(self, batch: Batch, op: dict) -> dict:
         if op.get("reset_type") != "api_key":
             raise ValidationError(f"reset_type '{op.get('reset_type')}' is not supported; this server resets 'api_key'.")
@@ -521,12 +606,13 @@ class Api:
         user = batch.ctx.conn.execute('SELECT "id" FROM "users" WHERE "id" = ?', (str(key),)).fetchone()
         if user is None:
             raise NotFoundError(f"There is no User with id {key}.")
-        if user[0] != batch.user["id"]:
-            raise ValidationError("You can only reset your own API key.")
+        if user[0] != batch.user["id"] and batch.user["id"] != self.storage.get_meta(OWNER_META_KEY):
+            raise ValidationError("You can only reset your own API key (the server's own user can reset anyone's).")
         key = auth.set_api_key(batch.ctx.conn, user[0])
         if self.on_key_set is not None:
             self.on_key_set(user[0], key)
-        return {"action": "reset_remote", "data": key}
+        # ftrack answers with an object (the stock client's User.reset_api_key reads "api_key").
+        return {"action": "reset_remote", "data": {"api_key": key}}
 
 
 def _check_user_update(batch: Batch, before: dict, row: dict) -> None:

@@ -14,9 +14,11 @@ import sqlite3
 import uuid
 from datetime import datetime, timedelta
 
-from publisher.server.entities import DATA_DIR, OBJECT_TYPE_IDS
+from publisher.server import custom_attributes, workflows
+from publisher.server.entities import DATA_DIR, OBJECT_TYPE_IDS, VARIABLE_JSON_SUFFIX
 from publisher.server.files import ContentStore
 from publisher.server.storage import Storage
+from publisher.server.values import store_variable
 
 NAMESPACE = uuid.UUID("6b2f6f7e-3c55-4d1b-9a0e-6c1d2f0a9b11")
 DEMO_USERNAME = "demo"
@@ -44,9 +46,36 @@ TASK_TYPES = {"Compositing": "44dd23b6-4164-11df-9218-0019bb4983d8",
               "Lighting": "44dd08fe-4164-11df-9218-0019bb4983d8",
               "Animation": "44dc3636-4164-11df-9218-0019bb4983d8"}
 
+ASSET_BUILD_TYPE_ID = "4be63b64-5010-42fb-bf1f-428af9d638f0"
+#: The workflow every built-in project schema gets (ftrack's defaults, by name).
+DEFAULT_WORKFLOW = workflows.Workflow(
+    task_statuses=["Not started", "Ready to start", "In progress", "Pending Review", "Revise", "Approved",
+                   "On Hold", "Omitted", "Completed"],
+    version_statuses=["Pending Review", "Revise", "Approved", "Client approved"],
+    task_types=["Compositing", "Lighting", "Animation", "Modeling", "Rigging", "Texture", "Lookdev", "FX",
+                "Tracking", "Rotoscoping", "Previz", "Layout", "Rendering", "Concept Art", "Editing", "Conform",
+                "Production", "Deliverable"],
+    object_statuses={
+        **{object_type_id: ["Not started", "In progress", "On Hold", "Completed", "Omitted"]
+           for object_type_id in (*OBJECT_TYPE_IDS.values(), ASSET_BUILD_TYPE_ID) if object_type_id != OBJECT_TYPE_IDS["Task"]},
+    },
+    object_types={ASSET_BUILD_TYPE_ID: ["Character", "Prop", "Furniture", "Vehicle", "Environment", "Matte Painting"]},
+)
+
+#: ftrack's default note categories.
+NOTE_CATEGORIES = [("Default", "#2196F3"), ("Client feedback", "#E74C3C"), ("Internal", "#9B59B6")]
+
 SHOTS = {"sq010": ["sh010", "sh020", "sh030"], "sq020": ["sh040", "sh050"]}
 USERS = [(DEMO_USERNAME, "Demo", "Artist"), ("alex", "Alex", "Lighter"), ("sam", "Sam", "Compositor"),
          ("jo", "Jo", "Animator"), ("kim", "Kim", "Supervisor")]
+#: Each shot's cut range as ftrack's default custom attributes hold it (fstart, fend, handles,
+#: fps). The demo renders (``comp_v003.1001-1048``) cover fstart - handles .. fend + handles, so
+#: shots with handles show that handles are counted; sh040's cut is longer than the render.
+SHOT_RANGES = {
+    "sh010": (1001, 1048, 0, 24), "sh020": (1009, 1040, 8, 24), "sh030": (1001, 1048, 0, 24),
+    "sh040": (1001, 1096, 0, 24), "sh050": (1005, 1044, 4, 24),
+}
+SHOT_ATTRIBUTE_KEYS = ("fstart", "fend", "handles", "fps")
 # asset name, asset type short, task that publishes it, versions (status, user, comment)
 ASSETS = [
     ("plate", "plate", "Compositing", [("Approved", "sam", "Scanned plate, graded to ACEScg.")]),
@@ -152,6 +181,36 @@ def seed_reference(storage: Storage, conn: sqlite3.Connection) -> None:
         storage.insert(conn, "location", {"id": lid, "name": name, "label": label, "description": description})
     for name, short in ASSET_TYPES:
         storage.insert(conn, "asset_type", {"id": uid("asset_type", short), "name": name, "short": short, "component": "main"})
+    for row in seed["ProjectSchema"]:
+        workflows.add_workflow(storage, conn, row["id"], DEFAULT_WORKFLOW)
+    for sort, (name, color) in enumerate(NOTE_CATEGORIES):
+        storage.insert(conn, "note_category", {"id": uid("note_category", name), "name": name, "sort": sort,
+                                               "color": color})
+    for row in seed["CustomAttributeType"]:
+        storage.insert(conn, "custom_attribute_type", {**row, "core": int(row["core"])})
+    for row in seed["CustomAttributeConfiguration"]:
+        add_configuration(storage, conn, row)
+
+
+def add_configuration(storage: Storage, conn: sqlite3.Connection, config: dict) -> None:
+    """Store a custom attribute configuration (``default`` any JSON value) and give every entity
+    it applies to its default value."""
+    row = {k: (int(v) if isinstance(v, bool) else v) for k, v in config.items() if k != "default"}
+    store_variable(row, "default", config.get("default"), VARIABLE_JSON_SUFFIX)
+    storage.insert(conn, "custom_attribute_configuration", row)
+    custom_attributes.on_configuration_created(conn, row)
+
+
+def set_custom_attribute(conn: sqlite3.Connection, entity_id: str, key: str, value: object) -> None:
+    """Set the value of the configuration ``key`` that ``entity_id`` holds (it must hold one)."""
+    row: dict = {}
+    store_variable(row, "value", value, VARIABLE_JSON_SUFFIX)
+    changed = conn.execute(
+        'UPDATE "custom_attribute_value" SET "value" = ?, "value_json" = ? WHERE "entity_id" = ? AND "key" = ?',
+        (row["value"], row["value_json"], entity_id, key),
+    ).rowcount
+    if changed != 1:
+        raise KeyError(f"{entity_id} holds no custom attribute {key!r}")
 
 
 def seed(storage: Storage, store: ContentStore) -> None:
@@ -230,6 +289,11 @@ def seed(storage: Storage, store: ContentStore) -> None:
                                     "date": (now + timedelta(days=number, hours=12)).strftime(fmt),
                                     "is_todo": 0,
                                 })
+        for config in conn.execute('SELECT * FROM "custom_attribute_configuration"').fetchall():
+            custom_attributes.on_configuration_created(conn, dict(config))
+        for shot_name, values in SHOT_RANGES.items():
+            for key, value in zip(SHOT_ATTRIBUTE_KEYS, values):
+                set_custom_attribute(conn, uid("Shot", shot_name), key, value)
         storage.set_meta(conn, "seeded", now.strftime(fmt))
     for component_id, data in files:
         path = store.path(component_id)

@@ -14,23 +14,37 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+#: The column beside a ``variable`` attribute's column that holds its exact JSON.
+VARIABLE_JSON_SUFFIX = "_json"
+
 DATA_DIR = Path(__file__).with_name("data")
 
 #: Concrete types stored in one table, told apart by the ``entity_type`` column.
-CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task"]
+CONTEXT_TYPES = ["Project", "Folder", "Sequence", "Shot", "Task", "AssetBuild"]
 COMPONENT_TYPES = ["FileComponent", "ContainerComponent", "SequenceComponent"]
+LIST_TYPES = ["AssetVersionList", "TypedContextList"]
+
+CUSTOM_ATTRIBUTE_VALUE_TYPES = [
+    "CustomAttributeValue", "ContextCustomAttributeValue", "AssetVersionCustomAttributeValue",
+    "UserCustomAttributeValue", "AssetCustomAttributeValue", "ListCustomAttributeValue",
+]
 
 #: Types that name several concrete types (a query on them returns the concrete ones).
 ABSTRACT: dict[str, list[str]] = {
     "Context": CONTEXT_TYPES,
-    "TypedContext": ["Folder", "Sequence", "Shot", "Task"],
-    "Component": COMPONENT_TYPES,
+    "TypedContext": ["Folder", "Sequence", "Shot", "Task", "AssetBuild"],
+    # A bare Component can be created too (ftrack allows it); it is none of the three kinds.
+    "Component": ["Component", *COMPONENT_TYPES],
     "ContainerComponent": ["ContainerComponent", "SequenceComponent"],
+    "List": LIST_TYPES,
 }
+#: The type naming every concrete type of a polymorphic table.
+POLYMORPHIC_ROOTS = {"context": "Context", "component": "Component", "list": "List"}
 
 TABLES: dict[str, str] = {
     **{t: "context" for t in ["Context", "TypedContext", *CONTEXT_TYPES]},
     **{t: "component" for t in ["Component", *COMPONENT_TYPES]},
+    **{t: "list" for t in ["List", *LIST_TYPES]},
     "Asset": "asset",
     "AssetType": "asset_type",
     "AssetVersion": "asset_version",
@@ -47,12 +61,58 @@ TABLES: dict[str, str] = {
     "ProjectSchema": "project_schema",
     "Note": "note",
     "Metadata": "metadata",
+    "CustomAttributeType": "custom_attribute_type",
+    "CustomAttributeConfiguration": "custom_attribute_configuration",
+    # ftrack keeps one value type per kind of entity; they share one table here (the entity id
+    # alone says which entity a value belongs to).
+    **{t: "custom_attribute_value" for t in CUSTOM_ATTRIBUTE_VALUE_TYPES},
+    "Timer": "timer",
+    "Timelog": "timelog",
+    "Scope": "scope",
+    "ListCategory": "list_category",
+    "NoteCategory": "note_category",
+    "Recipient": "recipient",
+    "Appointment": "appointment",
+    "WorkflowSchema": "workflow_schema",
+    "TaskTypeSchema": "task_type_schema",
+    "ProjectSchemaOverride": "project_schema_override",
+    "Schema": "object_type_schema",
+    "SchemaStatus": "schema_status",
+    "SchemaType": "schema_type",
+    "WorkflowSchemaStatus": "workflow_schema_status",
+    "TaskTypeSchemaType": "task_type_schema_type",
 }
 
-POLYMORPHIC_TABLES = {"context", "component"}
+POLYMORPHIC_TABLES = {"context", "component", "list"}
 
 #: Foreign-key columns that are not ``<relation>_id``.
-REF_COLUMNS = {("Asset", "parent"): "context_id"}
+REF_COLUMNS = {
+    ("Asset", "parent"): "context_id",
+    ("ProjectSchema", "_task_type_schema"): "task_type_schema_id",
+    ("ProjectSchema", "task_type_schema"): "task_type_schema_id",
+    ("ProjectSchema", "_task_workflow"): "task_workflow_schema_id",
+    ("ProjectSchema", "task_workflow_schema"): "task_workflow_schema_id",
+    ("ProjectSchema", "_version_workflow"): "asset_version_workflow_schema_id",
+    ("ProjectSchema", "asset_version_workflow_schema"): "asset_version_workflow_schema_id",
+    ("SchemaStatus", "task_status"): "status_id",
+    ("SchemaType", "task_type"): "type_id",
+    ("Recipient", "recipient"): "resource_id",
+    ("Recipient", "user"): "resource_id",
+    ("Appointment", "resource"): "resource_id",
+    ("Note", "author"): "user_id",
+    **{(t, "owner"): "user_id" for t in ["List", *LIST_TYPES]},
+}
+
+#: Collections holding only the members whose column has a value: relation -> (column, value).
+COLLECTION_FILTERS = {"assignments": ("type", "assignment"), "allocations": ("type", "allocation")}
+
+#: Many-to-many collections, kept in a link table: (type, relation) -> (link table, column
+#: holding this entity's id, column holding the member's id).
+LINK_RELATIONS = {
+    ("WorkflowSchema", "statuses"): ("workflow_schema_status", "workflow_schema_id", "status_id"),
+    ("TaskTypeSchema", "types"): ("task_type_schema_type", "task_type_schema_id", "type_id"),
+    **{(t, "scopes"): ("context_scope", "context_id", "scope_id") for t in ["Context", "TypedContext", *CONTEXT_TYPES]},
+}
 
 #: Collections: relation name -> column on the target table that points back at this entity.
 COLLECTION_BACKREFS = {
@@ -66,8 +126,23 @@ COLLECTION_BACKREFS = {
     "job_components": "job_id",
     "replies": "in_reply_to_id",
     "metadata": "parent_id",
+    "custom_attributes": "entity_id",
+    "recipients": "note_id",
+    "lists": "category_id",
+    "values": "configuration_id",
+    "custom_attribute_configurations": "type_id",
 }
-BACKREF_BY_TYPE = {("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id"}
+BACKREF_BY_TYPE = {
+    ("Context", "assets"): "context_id", ("AssetType", "assets"): "type_id",
+    ("ProjectSchema", "_overrides"): "project_schema_id",
+    ("ProjectSchema", "task_workflow_schema_overrides"): "project_schema_id",
+    ("ProjectSchema", "_schemas"): "project_schema_id", ("ProjectSchema", "object_type_schemas"): "project_schema_id",
+    ("WorkflowSchema", "overrides"): "workflow_schema_id",
+    ("Schema", "statuses"): "schema_id", ("Schema", "types"): "schema_id",
+    ("Context", "timelogs"): "context_id", ("User", "timelogs"): "user_id",
+    **{("Context", a): "context_id" for a in ("appointments", "assignments", "allocations")},
+    **{("User", a): "resource_id" for a in ("appointments", "assignments", "allocations")},
+}
 
 #: Scalar attributes computed when asked for (never stored, not usable in ``where``).
 COMPUTED_SCALARS = {"link", "thumbnail_url", "url"}
@@ -79,19 +154,26 @@ OBJECT_TYPE_IDS = {
     "Sequence": "e5139355-61da-4c8f-9db4-3abc870166bc",
     "Shot": "bad911de-3bd6-47b9-8b46-3476e237cb36",
     "Task": "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c",
+    "AssetBuild": "4be63b64-5010-42fb-bf1f-428af9d638f0",
 }
-SYSTEM_TYPES = {"FileComponent": "file", "ContainerComponent": "container", "SequenceComponent": "sequence"}
+SYSTEM_TYPES = {"Component": "file", "FileComponent": "file", "ContainerComponent": "container", "SequenceComponent": "sequence"}
 
 
 @dataclass(frozen=True)
 class Relation:
-    """``target_table.remote = this_table.local``; ``kind`` is ref, coll or virtual."""
+    """``target_table.remote = this_table.local``; ``kind`` is ref, coll, link or virtual.
+
+    A ``link`` relation goes through ``via``: (link table, column = this entity's id, column =
+    the member's id)."""
 
     name: str
     kind: str
     target: str
     local: str
     remote: str
+    via: tuple[str, str, str] | None = None
+    #: Only members whose (column) is (value): see COLLECTION_FILTERS.
+    member_filter: tuple[str, str] | None = None
 
 
 @dataclass
@@ -122,6 +204,10 @@ def column_kind(prop: dict) -> str:
     kind = prop.get("type")
     if kind == "string" and prop.get("format") == "date-time":
         return "datetime"
+    if kind == "variable":
+        # Any JSON value (custom attribute values and defaults): stored natively for queries,
+        # with its exact JSON in a companion column (see values.VARIABLE_JSON_SUFFIX).
+        return "variable"
     if kind in ("integer", "number", "boolean"):
         return kind
     return "string"
@@ -146,11 +232,14 @@ class Model:
                     tm.computed.add(attr)
                 elif attr in VIRTUAL_RELATIONS:
                     tm.relations[attr] = Relation(attr, "virtual", ref, "id", "id")
+                elif (name, attr) in LINK_RELATIONS:
+                    tm.relations[attr] = Relation(attr, "link", ref, "id", "id", LINK_RELATIONS[(name, attr)])
                 elif kind in ("array", "mapped_array"):
                     backref = BACKREF_BY_TYPE.get((name, attr)) or BACKREF_BY_TYPE.get(
                         ("Context", attr) if table == "context" else (None, None)
                     ) or COLLECTION_BACKREFS[attr]
-                    tm.relations[attr] = Relation(attr, "coll", ref, "id", backref)
+                    tm.relations[attr] = Relation(attr, "coll", ref, "id", backref,
+                                                  member_filter=COLLECTION_FILTERS.get(attr))
                 elif ref and not kind:
                     tm.relations[attr] = Relation(attr, "ref", ref, REF_COLUMNS.get((name, attr), f"{attr}_id"), "id")
                 else:
@@ -166,6 +255,9 @@ class Model:
                     cols.setdefault(rel.local, "string")
             if tm.table in POLYMORPHIC_TABLES:
                 cols.setdefault("entity_type", "string")
+            for attr, kind in tm.scalars.items():
+                if kind == "variable":
+                    cols.setdefault(attr + VARIABLE_JSON_SUFFIX, "string")
         self.table_columns["status"].setdefault("state_id", "string")
 
     def get(self, name: object) -> TypeModel | None:

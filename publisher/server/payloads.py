@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from publisher.server.entities import Model, TypeModel
+from publisher.server.entities import (
+    CUSTOM_ATTRIBUTE_VALUE_TYPES, POLYMORPHIC_TABLES, VARIABLE_JSON_SUFFIX, Model, TypeModel,
+)
 from publisher.server.errors import ValidationError
 from publisher.server.storage import q
-from publisher.server.values import from_column
+from publisher.server.values import from_column, load_variable
 
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 _CHUNK = 500
@@ -100,7 +102,7 @@ def build(ctx: RequestContext, tm: TypeModel, rows: list[dict], tree: dict[str, 
     model = ctx.model
     payloads = []
     types = []
-    polymorphic = "entity_type" in model.table_columns[tm.table]
+    polymorphic = tm.table in POLYMORPHIC_TABLES
     for row in rows:
         concrete = model.types[row["entity_type"]] if polymorphic else tm
         types.append(concrete)
@@ -115,7 +117,11 @@ def build(ctx: RequestContext, tm: TypeModel, rows: list[dict], tree: dict[str, 
         owner = holders[0][1]
         if attr in owner.scalars:
             for i, t in holders:
-                payloads[i][attr] = from_column(t.scalars[attr], rows[i].get(attr))
+                kind = t.scalars[attr]
+                if kind == "variable":
+                    payloads[i][attr] = load_variable(rows[i], attr, VARIABLE_JSON_SUFFIX)
+                else:
+                    payloads[i][attr] = from_column(kind, rows[i].get(attr))
         elif attr in owner.relations:
             _relation(ctx, owner.relations[attr], [rows[i] for i, _ in holders], [payloads[i] for i, _ in holders], sub)
         else:
@@ -134,8 +140,15 @@ def _relation(ctx: RequestContext, rel, rows: list[dict], payloads: list[dict], 
             payload[rel.name] = built.get(key)
         return
     if rel.kind == "coll":
+        if not sub and rel.target in CUSTOM_ATTRIBUTE_VALUE_TYPES:
+            # As ftrack does: a custom attribute collection comes with each value's key and value.
+            sub = {"key": {}, "value": {}} if "key" in target.attributes else {"value": {}}
         keys = [r.get(rel.local) for r in rows]
         extra = "ORDER BY rowid"
+        if rel.member_filter is not None:
+            # A constant of the type model, never client text.
+            column, value = rel.member_filter
+            extra = f"AND {q(column)} = '{value}' {extra}"
         if rel.name == "members":
             extra = "ORDER BY CAST(name AS INTEGER), name, rowid"
         found = fetch_in(ctx.conn, target.table, rel.remote, keys, extra)
@@ -143,6 +156,19 @@ def _relation(ctx: RequestContext, rel, rows: list[dict], payloads: list[dict], 
         groups: dict[Any, list[dict]] = {}
         for row, built in zip(found, built_rows):
             groups.setdefault(row[rel.remote], []).append(built)
+        for key, payload in zip(keys, payloads):
+            payload[rel.name] = groups.get(key, [])
+        return
+    if rel.kind == "link":
+        table, own, member = rel.via
+        keys = [r.get(rel.local) for r in rows]
+        links = fetch_in(ctx.conn, table, own, keys, "ORDER BY rowid")
+        found = fetch_in(ctx.conn, target.table, "id", [link[member] for link in links])
+        built = dict(zip((r["id"] for r in found), build(ctx, target, found, sub)))
+        groups = {}
+        for link in links:
+            if link[member] in built:
+                groups.setdefault(link[own], []).append(built[link[member]])
         for key, payload in zip(keys, payloads):
             payload[rel.name] = groups.get(key, [])
         return

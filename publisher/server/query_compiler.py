@@ -72,9 +72,9 @@ def type_filter(tm: TypeModel, alias: str, params: list[Any]) -> str | None:
 
 
 def tm_table_types(tm: TypeModel) -> dict[str, None]:
-    from publisher.server.entities import COMPONENT_TYPES, CONTEXT_TYPES
+    from publisher.server.entities import ABSTRACT, POLYMORPHIC_ROOTS
 
-    return dict.fromkeys(CONTEXT_TYPES if tm.table == "context" else COMPONENT_TYPES)
+    return dict.fromkeys(ABSTRACT[POLYMORPHIC_ROOTS[tm.table]])
 
 
 class Compiler:
@@ -187,6 +187,12 @@ class Compiler:
         sub_joins = _Joins(self)
         conds = [f"{sub}.{q(rel.remote)} = {alias}.{q(rel.local)}"]
         sub_params: list[Any] = []
+        if rel.via is not None:  # many-to-many: the member is in the link table with this entity
+            table, own, member = rel.via
+            conds = [f"{sub}.\"id\" IN (SELECT {q(member)} FROM {q(table)} WHERE {q(own)} = {alias}.{q(rel.local)})"]
+        if rel.member_filter is not None:
+            conds.append(f"{sub}.{q(rel.member_filter[0])} = ?")
+            sub_params.append(rel.member_filter[1])
         flt = type_filter(target, sub, sub_params)
         if flt:
             conds.append(flt)

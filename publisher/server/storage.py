@@ -18,9 +18,16 @@ from publisher.server.entities import Model, model
 
 SCHEMA_VERSION = "1"
 
-_SQL_TYPES = {"string": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER"}
+_SQL_TYPES = {"string": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER",
+              # No declared type: SQLite keeps each value as it was given (1001, 24.0, 'text').
+              "variable": ""}
 
-_PRIMARY_KEYS = {"metadata": ("parent_id", "key"), "job_component": ("component_id", "job_id")}
+_PRIMARY_KEYS = {"metadata": ("parent_id", "key"), "job_component": ("component_id", "job_id"),
+                 "custom_attribute_value": ("configuration_id", "entity_id"),
+                 "schema_status": ("schema_id", "status_id"), "schema_type": ("schema_id", "type_id"),
+                 "workflow_schema_status": ("workflow_schema_id", "status_id"),
+                 "task_type_schema_type": ("task_type_schema_id", "type_id"),
+                 "recipient": ("note_id", "resource_id")}
 
 INDEXES = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "ix_version_asset" ON "asset_version" ("asset_id", "version")',
@@ -38,9 +45,16 @@ INDEXES = [
     'CREATE INDEX IF NOT EXISTS "ix_job_component_job" ON "job_component" ("job_id")',
     'CREATE INDEX IF NOT EXISTS "ix_note_parent" ON "note" ("parent_id")',
     'CREATE UNIQUE INDEX IF NOT EXISTS "ix_user_name" ON "users" ("username")',
+    'CREATE INDEX IF NOT EXISTS "ix_ca_value_entity" ON "custom_attribute_value" ("entity_id")',
+    'CREATE INDEX IF NOT EXISTS "ix_ca_value_key" ON "custom_attribute_value" ("key", "value")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "ix_timer_user" ON "timer" ("user_id")',
+    'CREATE INDEX IF NOT EXISTS "ix_timelog_user" ON "timelog" ("user_id")',
 ]
 
 INTERNAL_DDL = [
+    # Context.scopes (many-to-many; ftrack has no entity type for the link).
+    'CREATE TABLE IF NOT EXISTS "context_scope" ("context_id" TEXT NOT NULL, "scope_id" TEXT NOT NULL,'
+    ' PRIMARY KEY ("context_id", "scope_id"))',
     'CREATE TABLE IF NOT EXISTS "server_meta" ("key" TEXT PRIMARY KEY, "value" TEXT)',
     'CREATE TABLE IF NOT EXISTS "api_key" ("key" TEXT PRIMARY KEY, "user_id" TEXT NOT NULL)',
     'CREATE INDEX IF NOT EXISTS "ix_api_key_user" ON "api_key" ("user_id")',

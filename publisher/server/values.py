@@ -29,7 +29,8 @@ def parse_datetime(value: Any, attr: str) -> str | None:
         raise ValidationError(f"'{text}' is not a valid datetime for '{attr}'; use YYYY-MM-DDTHH:MM:SS.") from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+    # Fractions of a second are kept when given (ftrack keeps them); text order stays time order.
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%f" if parsed.microsecond else "%Y-%m-%dT%H:%M:%S")
 
 
 def to_column(kind: str, value: Any, attr: str) -> Any:
@@ -38,6 +39,8 @@ def to_column(kind: str, value: Any, attr: str) -> Any:
         return None
     if kind == "datetime":
         return parse_datetime(value, attr)
+    if kind == "variable":
+        return variable_column(value)
     if kind == "boolean":
         if isinstance(value, bool):
             return int(value)
@@ -89,3 +92,29 @@ def from_column(kind: str, value: Any) -> Any:
     if kind == "boolean":
         return bool(value)
     return value
+
+
+def variable_column(value: Any) -> Any:
+    """A ``variable`` value (a custom attribute's) as stored for queries: numbers and text as
+    they are, booleans as 1/0, datetimes as naive-UTC text, lists and objects as JSON text."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, str)) or value is None:
+        return value
+    if isinstance(value, dict) and value.get("__type__") in ("datetime", "date"):
+        return parse_datetime(value, "value")
+    return json.dumps(value, sort_keys=True)
+
+
+def store_variable(row: dict[str, Any], attr: str, value: Any, suffix: str) -> None:
+    """Put a ``variable`` attribute's value on ``row``: its query column and its exact JSON."""
+    row[attr] = variable_column(value)
+    row[attr + suffix] = json.dumps(value)
+
+
+def load_variable(row: dict[str, Any], attr: str, suffix: str) -> Any:
+    """A ``variable`` attribute's value as it goes on the wire (as it was written)."""
+    text = row.get(attr + suffix)
+    if text is None:
+        return row.get(attr)
+    return json.loads(text)

@@ -42,6 +42,15 @@ def load_details(session: Any, version_id: str) -> Any:
     return browse.version_details(session, version_id)
 
 
+def shot_range(session: Any, version_id: str | None, context_id: str | None) -> Any:
+    """The ``ShotRange`` of the shot a target version (or new version's context) is in, or None."""
+    from publisher.publish import frame_range
+
+    if version_id is not None:
+        context_id = frame_range.version_context_id(session, version_id)
+    return frame_range.shot_range_for_context(session, context_id) if context_id else None
+
+
 def stage(_session: Any, paths: list[str], existing: set[str]) -> Any:
     return staging.stage_paths(paths, existing)
 

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 MAX_RETRY = 60.0
 #: Milliseconds during which changes of the same version are gathered into one reload.
 COALESCE_MS = 30
+#: Hub threads that outlived their window (still in a connect): held so that Python never frees
+#: the QThread or its worker while the thread runs.
+_LINGERING: list[tuple[QThread, "HubConnection | None"]] = []
 
 
 class HubConnection(QObject):
@@ -196,15 +199,24 @@ class LiveUpdates(QObject):
         self._connection.stateChanged.connect(self._set_state)
         self._thread.start()
 
-    def stop(self, wait_ms: int = 3000) -> None:
-        """Disconnect and end the hub thread (window closing)."""
-        if self._connection is not None:
-            self._connection.stop()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(wait_ms)
+    def stop(self, wait_ms: int = 7000) -> None:
+        """Disconnect and end the hub thread (window closing).
+
+        The thread ends within a fraction of a second, except inside a connect, which the
+        client gives up after its 5 s time-out; ``wait_ms`` covers that. A thread still running
+        after it is kept alive (never freed under its own feet, which crashes Python).
+        """
+        thread, connection = self._thread, self._connection
         self._thread = None
         self._connection = None
+        if connection is not None:
+            connection.stop()
+        if thread is not None:
+            thread.quit()
+            if not thread.wait(wait_ms):
+                log.warning("the live-updates thread is still connecting; it ends on its own")
+                thread.setParent(None)
+                _LINGERING.append((thread, connection))
         self._set_state(False, "Live updates off")
 
     # From the hub thread (queued) -------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from publisher.publish import runner, staging
+from publisher.publish import asset_names, runner, staging
 from publisher.ui import controller_tasks as tasks
 from publisher.ui.browse_controller import BrowseController
 from publisher.ui.drop_target import DropTarget
@@ -70,8 +70,13 @@ class StagingController(QObject):
         #: Whether a publish of the staged list runs (the list is frozen); set by the publish queue.
         self.is_publishing: Callable[[], bool] = lambda: False
         self._shown_context: str | None = None
+        #: (version id, context id) whose shot range the staging model holds or is loading.
+        self._range_target: tuple[str | None, str | None] = (None, None)
+        #: The last drop's (errors, warnings), shown again with the range warnings.
+        self._drop_messages: tuple[list[str], list[str]] = ([], [])
 
         self.staging_model.editRejected.connect(self.errorRaised)
+        self.staging_model.rangeWarningsChanged.connect(self._range_warnings_changed)
         browse.contextChanged.connect(self._context_changed)
         browse.versionSelected.connect(self._version_selected)
         browse.detailsLoaded.connect(self._details_loaded)
@@ -104,6 +109,8 @@ class StagingController(QObject):
         """Publish to ``version`` (a ``VersionRow``), to the ``new`` draft, or (both ``None``) nowhere yet."""
         self.target_version = version
         self.target_new = new
+        self._load_shot_range(version.id if version is not None else None,
+                              new.context_id if version is None and new is not None else None)
         details = self.browse.details
         if version is not None:
             self.targetChanged.emit(f"→ {version.asset_name} v{version.version:03d} (existing version)")
@@ -117,6 +124,36 @@ class StagingController(QObject):
         else:
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
+
+    # The target shot's frame range ------------------------------------------------------------
+    def _load_shot_range(self, version_id: str | None, context_id: str | None) -> None:
+        """Ask (in a worker) for the range of the shot the staging target is in."""
+        key = (version_id, context_id)
+        if key == self._range_target:
+            return
+        self._range_target = key
+        self.staging_model.set_shot_range(None)
+        if key == (None, None):
+            return
+        self._run(tasks.shot_range, version_id, context_id,
+                  on_result=lambda shot, k=key: self._shot_range_loaded(k, shot),
+                  on_error=lambda error, k=key: self._shot_range_failed(k, error))
+
+    def _shot_range_loaded(self, key: tuple[str | None, str | None], shot: Any) -> None:
+        if key == self._range_target:
+            self.staging_model.set_shot_range(shot)
+
+    def _shot_range_failed(self, key: tuple[str | None, str | None], error: BaseException) -> None:
+        if key == self._range_target:
+            self.statusMessage.emit("The shot's frame range could not be read, so frame ranges are not "
+                                    f"checked: {describe_error(error, self.browse.server_url)}")
+
+    def _range_warnings_changed(self, warnings: list[str]) -> None:
+        if not self.staging_model.rowCount():
+            self._drop_messages = ([], [])
+            return
+        errors, drop_warnings = self._drop_messages
+        self.stagingMessages.emit(list(errors), list(drop_warnings) + list(warnings))
 
     def target_text(self) -> str:
         """The target in a few words ("" when there is none)."""
@@ -228,10 +265,12 @@ class StagingController(QObject):
             taken.add(component.name)
         self.staging_model.add(result.components)
         if self.target_new is not None and not self.target_new.asset_name and result.components:
-            self.target_new.asset_name = result.components[0].name
+            # An asset holds every version: "sh010_comp_v003" is version 3 of "sh010_comp".
+            self.target_new.asset_name = asset_names.propose(result.components[0].name)
             self.set_target(None, self.target_new)
         errors = problems + list(result.errors)
-        self.stagingMessages.emit(errors, list(result.warnings))
+        self._drop_messages = (errors, list(result.warnings))
+        self.stagingMessages.emit(errors, list(result.warnings) + self.staging_model.range_warnings())
         n = len(result.components)
         self.statusMessage.emit(f"Staged {n} component{'s' if n != 1 else ''}" if n else "Nothing staged")
         self.staged.emit(result)

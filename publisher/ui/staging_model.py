@@ -55,18 +55,24 @@ class StagingModel(RowsTableModel):
     editRejected = Signal(str)
     #: Emitted whenever the staged list or a name changes (the publish button follows it).
     stagingChanged = Signal()
+    #: ``warnings``: the staged sequences whose frames on disk differ from the target shot's
+    #: range (one sentence each, the frames named); emitted when the list or the shot changes.
+    rangeWarningsChanged = Signal(list)
 
     def __init__(self, parent: Any = None, *,
                  validator: Callable[[str, set[str]], str | None] | None = None,
                  locations: list[str] | None = None) -> None:
         super().__init__(parent)
         self._existing: set[str] = set()
+        self._shot: Any = None  # the target shot's ShotRange (publisher.publish.frame_range)
+        self._range_warnings: list[str] = []
         self._validate = validator or _default_validator
         self.locations = list(locations) if locations is not None else default_locations()
         self.modelReset.connect(self.stagingChanged)
         self.rowsInserted.connect(self.stagingChanged)
         self.rowsRemoved.connect(self.stagingChanged)
         self.dataChanged.connect(self.stagingChanged)
+        self.stagingChanged.connect(self._update_range_warnings)
 
     # Content ------------------------------------------------------------------------------
     def components(self) -> list[Any]:
@@ -78,6 +84,44 @@ class StagingModel(RowsTableModel):
         self._existing = set(names)
         if self._rows:
             self.dataChanged.emit(self.index(0, NAME), self.index(len(self._rows) - 1, NAME))
+
+    def set_shot_range(self, shot: Any) -> None:
+        """The target shot's range (a ``ShotRange``), or ``None`` when the target is in no shot
+        with a range; staged sequences are compared with it."""
+        if shot == self._shot:
+            return
+        self._shot = shot
+        if self._rows:
+            self.dataChanged.emit(self.index(0, FRAMES), self.index(len(self._rows) - 1, FRAMES))
+        else:
+            self._update_range_warnings()
+
+    def shot_range(self) -> Any:
+        return self._shot
+
+    def range_check(self, row: int) -> Any:
+        """The ``RangeCheck`` of the sequence at ``row`` against the shot, or ``None``."""
+        from publisher.publish.frame_range import compare, disk_range
+
+        component = self._rows[row]
+        found = disk_range(component.frame_range) if component.kind == "sequence" else None
+        if self._shot is None or found is None:
+            return None
+        return compare(self._shot, *found)
+
+    def range_warning(self, row: int) -> str | None:
+        check = self.range_check(row)
+        return None if check is None else check.warning(self._rows[row].name)
+
+    def range_warnings(self) -> list[str]:
+        """One warning per staged sequence whose range on disk differs from the shot's."""
+        return list(self._range_warnings)
+
+    def _update_range_warnings(self) -> None:
+        warnings = [w for w in (self.range_warning(i) for i in range(len(self._rows))) if w]
+        if warnings != self._range_warnings:
+            self._range_warnings = warnings
+            self.rangeWarningsChanged.emit(list(warnings))
 
     def existing_names(self) -> set[str]:
         return set(self._existing)
@@ -148,6 +192,11 @@ class StagingModel(RowsTableModel):
             if col == SOURCE:
                 return source_label(row) if role == Qt.ItemDataRole.DisplayRole else row.path
             if col == FRAMES:
+                check = self.range_check(index.row()) if role == Qt.ItemDataRole.DisplayRole else None
+                if check is not None:
+                    # The range on disk, then the shot's (handles counted) when they differ.
+                    mark = "" if check.matches else f" ≠ shot {check.shot.first}-{check.shot.last}"
+                    return f"{row.frame_range}{mark}"
                 return row.frame_range or ""
             if col == HOLES:
                 return str(row.hole_count) if row.holes else ""
@@ -161,6 +210,8 @@ class StagingModel(RowsTableModel):
                 return icons.icon("error") if self.name_error(index.row()) else icons.icon(row.kind)
             if col == HOLES and row.holes:
                 return icons.icon("warning")
+            if col == FRAMES and self.range_warning(index.row()):
+                return icons.icon("warning")
             if col == REMOVE:
                 return icons.icon("remove")
             return None
@@ -169,12 +220,20 @@ class StagingModel(RowsTableModel):
                 return QBrush(ERROR_COLOR)
             if col == HOLES and row.holes:
                 return QBrush(HOLE_COLOR)
+            if col == FRAMES and self.range_warning(index.row()):
+                return QBrush(HOLE_COLOR)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == NAME:
                 return self.name_error(index.row()) or "Double-click to rename"
             if col == HOLES and row.holes:
                 return format_holes(row.holes, count=row.hole_count)
+            if col == FRAMES:
+                warning = self.range_warning(index.row())
+                if warning:
+                    return warning
+                check = self.range_check(index.row())
+                return f"Matches shot {check.shot.shot_name} ({check.shot.describe()})" if check else None
             if col == REMOVE:
                 return "Remove from the publish (Del)"
             if col == SOURCE:

@@ -59,7 +59,13 @@ version.create_component(os.path.join(media, "plate.%04d.exr [1001-1005]"), {"na
 version.create_component(os.path.join(media, "reference.txt"), {"name": "reference"}, location=unmanaged)
 session.commit()
 job = version.encode_media(os.path.join(media, "movie.mp4"))
-print("RESULT " + json.dumps({"version": version["id"], "job": job["id"]}))
+
+# The shot's frame range, read and changed through its custom attributes.
+shot = session.query('select custom_attributes from Shot where name is "sh010"').one()
+frame_range = {key: shot["custom_attributes"][key] for key in ("fstart", "fend", "handles", "fps")}
+shot["custom_attributes"]["fend"] = 1049
+session.commit()
+print("RESULT " + json.dumps({"version": version["id"], "job": job["id"], "frame_range": frame_range}))
 session.close()
 '''
 
@@ -144,6 +150,9 @@ def recordings(tmp_path_factory, media, stock_python) -> dict[str, list[dict[str
             else:
                 output = _run_ours(script, _env(server, media))
             assert "RESULT " in output, output
+            result = json.loads(output.split("RESULT ", 1)[1].splitlines()[0])
+            # Both read the demo shot's range through its custom attributes alike.
+            assert result["frame_range"] == {"fstart": 1001, "fend": 1048, "handles": 0, "fps": 24}, client
             # The encode job runs on; the records of the publish are complete once the client
             # has its answer, and the server is stopped only after that.
             found[client] = _records(record)
@@ -218,9 +227,9 @@ def test_same_actions(recordings):
     ours_actions = {op["action"] for op in ours}
     assert stock_actions == {"query_server_information", "query_schemas", "query", "create", "update",
                              "get_upload_metadata", "encode_media"}
-    # The only update in this publish is stock's members update (ONLY_STOCK_OPERATIONS).
-    assert stock_actions - ours_actions == {"update"}
-    assert ours_actions - stock_actions == set()
+    # Both update the shot's custom attribute; stock also updates the sequence's members
+    # (ONLY_STOCK_OPERATIONS).
+    assert stock_actions == ours_actions
 
 
 def test_same_operations_and_payload_keys(recordings):
@@ -293,6 +302,19 @@ def test_same_upload_metadata_and_encode_requests(recordings, media):
 
     assert identifiers(ours) == identifiers(stock)
     assert (UNMANAGED_LOCATION_ID, str(media / "reference.txt")) in identifiers(ours)
+
+
+def test_same_custom_attribute_update(recordings):
+    """Setting a custom attribute of a shot the server has is one update of its value entity,
+    keyed by (configuration, entity), in both clients."""
+    stock, ours = (_operations(recordings[c]) for c in ("stock", "ours"))
+
+    def updates(ops):
+        return [(len(op["entity_key"]), op["entity_data"]) for op in _by_action(ops, "update")
+                if op["entity_type"] == "ContextCustomAttributeValue"]
+
+    assert updates(ours) == updates(stock) == [
+        (2, {"__entity_type__": "ContextCustomAttributeValue", "value": 1049})]
 
 
 def test_same_entity_types_queried(recordings):

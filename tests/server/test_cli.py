@@ -78,12 +78,12 @@ def test_reset_remote_api_key(server_factory) -> None:
     raw = Raw(server.url, server.api_user, server.api_key)
     user = raw.one(f'select id from User where username is "{server.api_user}"')
     new_key = raw.ok([{"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
-                       "entity_key": user["id"]}])[0]["data"]
+                       "entity_key": user["id"]}])[0]["data"]["api_key"]
     assert isinstance(new_key, str) and new_key != server.api_key
     assert raw.call([{"action": "query_schemas"}])["exception"] == "InvalidCredentialsError"
     fresh = Raw(server.url, server.api_user, new_key)
     again = fresh.ok([{"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
-                       "entity_key": user["id"]}])[0]["data"]
+                       "entity_key": user["id"]}])[0]["data"]["api_key"]
     assert again != new_key
 
 
