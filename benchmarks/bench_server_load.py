@@ -34,7 +34,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import struct
 import sys
 import tempfile

@@ -307,9 +307,8 @@ async def read_body(request: web.Request, limit: int, what: str, timeout: float 
     size = 0
     while True:
         try:
-            async with asyncio.timeout(timeout):
-                block = await request.content.readany()
-        except TimeoutError:
+            block = await asyncio.wait_for(request.content.readany(), timeout)
+        except asyncio.TimeoutError:  # not yet the built-in TimeoutError on Python 3.10
             raise ValidationError(f"The request body stalled for {timeout:.0f} s; send it again.") from None
         if not block:
             break
@@ -344,10 +343,9 @@ async def receive_upload(context: ServerContext, request: web.Request, component
         remaining = length
         while remaining > 0:
             try:
-                async with asyncio.timeout(context.body_timeout):
-                    block = await _read_up_to(request, min(CHUNK, remaining))
-            except OSError as exc:  # the connection broke (TimeoutError: it stalled)
-                reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"
+                block = await asyncio.wait_for(_read_up_to(request, min(CHUNK, remaining)), context.body_timeout)
+            except (OSError, asyncio.TimeoutError) as exc:  # the connection broke, or it stalled
+                reason = "it stalled" if isinstance(exc, asyncio.TimeoutError) else "the connection broke"
                 raise ServerError(f"The upload stopped before the whole file arrived ({reason}); "
                                   "nothing was stored. Send the file again.", status=400) from None
             if not block:
