@@ -34,7 +34,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import struct
 import sys
 import tempfile
@@ -60,7 +59,7 @@ UPLOAD_SIZE = MIB
 
 # -- the server ------------------------------------------------------------------------------
 def start(data_dir: Path, pythonpath: str | None) -> EmbeddedServer:
-    env = dict(os.environ, PYTHONPATH=pythonpath or str(_common.REPO))
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(pythonpath) if pythonpath else str(_common.REPO))
     server = EmbeddedServer(data_dir, env=env)
     server.start()
     return server
@@ -72,6 +71,13 @@ def memory_kib(pid: int, field: str = "VmRSS") -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class PeakSampler:
@@ -229,6 +235,7 @@ def run_load(server: EmbeddedServer, asset: str, roles: list[str], seconds: floa
     procs = [multiprocessing.Process(target=client_process, args=(cfg, chunk, i, queue)) for i, chunk in enumerate(chunks)]
     pid = server.process.pid
     before = memory_kib(pid)
+    cpu_before = cpu_seconds(pid)
     with PeakSampler(pid) as sampler:
         for proc in procs:
             proc.start()
@@ -243,7 +250,7 @@ def run_load(server: EmbeddedServer, asset: str, roles: list[str], seconds: floa
             merged["errors"][kind] = merged["errors"].get(kind, 0) + count
         merged["commits"] += out["commits"]
         merged["uploads"] += out["uploads"]
-    merged.update(seconds=seconds, mem_before=before, mem_after=memory_kib(pid), mem_peak=sampler.peak,
+    merged.update(seconds=seconds, cpu=cpu_seconds(pid) - cpu_before, mem_before=before, mem_after=memory_kib(pid), mem_peak=sampler.peak,
                   load=os.getloadavg()[0])
     return merged
 
@@ -294,6 +301,13 @@ def load_runs(args: argparse.Namespace, workdir: Path) -> None:
         runs = {}
         print(f"A: 50 clients, 70 % queries / 30 % commits, {args.seconds:.0f} s ...", flush=True)
         runs["A"] = run_load(server, asset, ["mixed"] * 50, args.seconds)
+        if args.only_a:
+            run = runs["A"]
+            count = sum(len(v) for v in run["times"].values())
+            print({k: (round(len(v) / run["seconds"]), round(percentile(v, 0.5) * 1000, 1), round(percentile(v, 0.99) * 1000, 1))
+                   for k, v in run["times"].items()}, "errors", run["errors"], "load", round(run["load"], 1),
+                  f"server CPU {run['cpu'] * 1000 / max(count, 1):.2f} ms/request")
+            return
         print(f"B: 10 uploaders beside 40 queriers, {args.seconds:.0f} s ...", flush=True)
         runs["B"] = run_load(server, asset, ["upload"] * 10 + ["query"] * 40, args.seconds)
         print(f"C: as B, with 100 idle and 20 slow connections open, {args.seconds:.0f} s ...", flush=True)
@@ -315,11 +329,11 @@ def load_runs(args: argparse.Namespace, workdir: Path) -> None:
                 continue
             rows.append([f"{name} {kind}", f"{len(values) / run['seconds']:.0f}", run["errors"].get(kind, 0),
                          f"{percentile(values, 0.5) * 1000:.1f}", f"{percentile(values, 0.99) * 1000:.1f}", "", ""])
-        rows.append([f"{name} all", f"{total / run['seconds']:.0f}", errors, "", "",
+        rows.append([f"{name} all", f"{total / run['seconds']:.0f}", errors, "", f"{run['cpu'] * 1000 / max(total, 1):.2f}",
                      f"{run['mem_before'] / 1024:.0f} -> {run['mem_after'] / 1024:.0f} (peak {run['mem_peak'] / 1024:.0f})",
                      f"{run['load']:.1f}"])
     print()
-    print(_common.table(["run / kind", "req/s", "errors", "p50 ms", "p99 ms", "server MiB before -> after", "load"], rows))
+    print(_common.table(["run / kind", "req/s", "errors", "p50 ms", "p99 ms (all: server CPU ms/req)", "server MiB before -> after", "load"], rows))
     print(f"\nafterwards: {kept[0]} of {len(commits)} acknowledged commits found ({kept[1]} missing, {kept[2]} doubled); "
           f"{len(uploads) - kept[3]} of {len(uploads)} acknowledged files match their MD5 ({kept[3]} missing or wrong)")
     p99_b = percentile(runs["B"]["times"].get("query", []), 0.99)
@@ -421,10 +435,14 @@ def main() -> int:
     parser.add_argument("--pythonpath", default=None, help="run the server from this checkout (default: this one)")
     parser.add_argument("--hostile", action="store_true", help="also run the hostile cases")
     parser.add_argument("--no-load", action="store_true", help="skip the load runs")
+    parser.add_argument("--only-a", action="store_true", help="only run A (for quick comparisons)")
     args = parser.parse_args()
     print(_common.machine_note())
     print(f"server code: {args.pythonpath or _common.REPO}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-server-load-"))
+    # ``python -m`` puts the working folder first on the server's path: from a checkout, its
+    # code would win over --pythonpath.
+    os.chdir(workdir)
     try:
         if not args.no_load:
             load_runs(args, workdir)

@@ -43,6 +43,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WORKERS = 16
 #: Largest ``/api`` body accepted (a 413 above it).
 MAX_API_BODY = 64 * 1024 * 1024
+#: ``/api`` bodies up to this size are read before the key is checked (both on one trip to a
+#: worker thread): a thousand connections sending one cost 64 MiB at most.
+SMALL_BODY = 64 * 1024
 #: ``/api`` bodies above this size (and chunked ones) are read and parsed :data:`BIG_BODIES` at a time.
 BIG_BODY = 1024 * 1024
 BIG_BODIES = 2
@@ -104,27 +107,36 @@ class CoreRoutes:
 
     # POST /api ----------------------------------------------------------------------------
     async def api(self, request: web.Request) -> web.Response:
-        # Who is calling and what they send are checked before a byte of the body is read.
         username, key = request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key")
-        user = await self.ctx.run(self.ctx.authenticate, username, key)
-        if request.content_type not in JSON_TYPES:
-            raise ServerError(f"/api takes a JSON body: send it with 'Content-Type: application/json', "
-                              f"not '{request.content_type[:60]}'.", exception="ValidationError", status=415)
         base_url = f"{request.scheme}://{request.host}"
         length = request.content_length
+        if length is not None and length <= SMALL_BODY:
+            # A small body costs less to read than a trip to a worker thread and back: it is read
+            # first, and the key is checked on the worker, before the body is even decoded.
+            raw = await read_body(request, SMALL_BODY, "/api", self.ctx.body_timeout)
+            results = await self.ctx.run(self._api, raw, None, username, key, request.content_type, base_url)
+            return web.Response(body=results, content_type="application/json")
+        # Bigger bodies: who is calling and what they send are checked before a byte is read.
+        user = await self.ctx.run(self.ctx.authenticate, username, key)
+        _check_json(request.content_type)
         if length is not None and length <= BIG_BODY:
             raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
-            results = await self.ctx.run(self._api, raw, user, key, base_url)
+            results = await self.ctx.run(self._api, raw, user, username, key, request.content_type, base_url)
         else:
             # Big (or chunked) bodies are read and parsed a few at a time: memory stays bounded
             # however many arrive at once.
             async with self.ctx.big_bodies:
                 raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
-                results = await self.ctx.run(self._api, raw, user, key, base_url)
+                results = await self.ctx.run(self._api, raw, user, username, key, request.content_type, base_url)
                 del raw
         return web.Response(body=results, content_type="application/json")
 
-    def _api(self, raw: bytes | bytearray, user: dict, key: str | None, base_url: str) -> bytes:
+    def _api(self, raw: bytes | bytearray, user: dict | None, username: str | None, key: str | None,
+             content_type: str, base_url: str) -> bytes:
+        """Authenticate (unless ``user`` is given), check the content type, parse and apply."""
+        if user is None:
+            user = self.ctx.authenticate(username, key)
+            _check_json(content_type)
         recorder = self.ctx.recorder
         try:
             operations = loads_bounded(raw)
@@ -291,6 +303,12 @@ def _errors_middleware(context: ServerContext) -> Any:
     return errors
 
 
+def _check_json(content_type: str) -> None:
+    if content_type not in JSON_TYPES:
+        raise ServerError(f"/api takes a JSON body: send it with 'Content-Type: application/json', "
+                          f"not '{content_type[:60]}'.", exception="ValidationError", status=415)
+
+
 def json_response(status: int, obj: Any) -> web.Response:
     """A JSON answer."""
     return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json")
@@ -310,9 +328,8 @@ async def read_body(request: web.Request, limit: int, what: str, timeout: float 
     size = 0
     while True:
         try:
-            async with asyncio.timeout(timeout):
-                block = await request.content.readany()
-        except TimeoutError:
+            block = await asyncio.wait_for(request.content.readany(), timeout)
+        except asyncio.TimeoutError:  # not yet the built-in TimeoutError on Python 3.10
             raise ValidationError(f"The request body stalled for {timeout:.0f} s; send it again.") from None
         if not block:
             break
@@ -347,10 +364,9 @@ async def receive_upload(context: ServerContext, request: web.Request, component
         remaining = length
         while remaining > 0:
             try:
-                async with asyncio.timeout(context.body_timeout):
-                    block = await _read_up_to(request, min(CHUNK, remaining))
-            except OSError as exc:  # the connection broke (TimeoutError: it stalled)
-                reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"
+                block = await asyncio.wait_for(_read_up_to(request, min(CHUNK, remaining)), context.body_timeout)
+            except (OSError, asyncio.TimeoutError) as exc:  # the connection broke, or it stalled
+                reason = "it stalled" if isinstance(exc, asyncio.TimeoutError) else "the connection broke"
                 raise ServerError(f"The upload stopped before the whole file arrived ({reason}); "
                                   "nothing was stored. Send the file again.", status=400) from None
             if not block:
