@@ -61,3 +61,12 @@ def test_every_listed_failure_names_a_test_of_the_copied_suite():
 
 def test_the_recorded_minimum_is_a_number():
     assert int(runner.MINIMUM_FILE.read_text().split()[0]) >= 372
+
+
+def test_pytests_closing_counts_are_read_as_pytest_counts():
+    text = ("....F\nFAILED test/unit/x.py::test_y - assert 0\n"
+            "63 failed, 372 passed, 6 skipped, 2 xfailed, 2 xpassed, 11 warnings, 118 errors in 210.05s (0:03:30)\n")
+    assert runner.summary_counts(text) == {"passed": 372, "failed": 63, "errors": 118, "skipped": 6,
+                                           "xfailed": 2, "xpassed": 2}
+    assert runner.summary_counts("no summary") == {"passed": 0, "failed": 0, "errors": 0, "skipped": 0,
+                                                   "xfailed": 0, "xpassed": 0}
