@@ -22,6 +22,7 @@ saved profile ``--profile NAME`` (or the active one), else the embedded demo ser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -36,6 +37,7 @@ from publisher.api.session import Session
 from publisher.cli_errors import FAILED, INTERRUPTED, OK, USAGE, CliFailure
 from publisher.cli_find import describe_path_error
 from publisher.cli_session import connect
+from publisher.connection import Connection
 from publisher.publish import events
 from publisher.api.quoting import quote
 from publisher.publish.context_paths import PathError, Place, resolve_task, resolve_version, version_place
@@ -285,40 +287,69 @@ def _report(session: Session, result: PublishResult, out: TextIO, *, target: _Ta
     out.flush()
 
 
+class _Interrupts:
+    """The SIGINT handler of a ``publish`` run (called in the main thread, between bytecodes).
+
+    The first Ctrl+C sets ``cancel``: the engine stops the transfers and removes what the
+    publish created. A second one stops at once, as a kill would: the outbox entry stays
+    unfinished on disk for ``publish --resume`` (the outbox is made for runs that die), and a
+    demo server this run started is killed with it rather than left behind.
+    """
+
+    def __init__(self, cancel: threading.Event, err: TextIO) -> None:
+        self.cancel = cancel
+        self.err = err
+        self.connection: Connection | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if not self.cancel.is_set():
+            self.err.write("\ncancelling (removing what was published; Ctrl+C again to stop at once and "
+                           "finish later with --resume)...\n")
+            self.err.flush()
+            self.cancel.set()
+            return
+        self.err.write("\nerror: stopped at once. What was half-published is kept in the outbox: run "
+                       "`ftrack-publisher publish --resume` to finish it.\n")
+        self.err.flush()
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        if self.connection is not None and self.connection.server is not None:
+            with contextlib.suppress(Exception):
+                self.connection.server.kill()
+        # Not an exception: the engine would treat it as the cancel already under way and go on
+        # removing what was made, which is what the second Ctrl+C asks not to wait for.
+        os._exit(INTERRUPTED)
+
+
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the ``publish`` subcommand; the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     cancel = threading.Event()
+    interrupts = _Interrupts(cancel, err)
     previous = None
     if threading.current_thread() is threading.main_thread():
-        def on_interrupt(signum: int, frame: Any) -> None:
-            if cancel.is_set():  # a second Ctrl+C: stop at once
-                raise KeyboardInterrupt
-            err.write("\ncancelling (removing what was published; Ctrl+C again to stop at once)...\n")
-            cancel.set()
-
-        previous = signal.signal(signal.SIGINT, on_interrupt)
+        previous = signal.signal(signal.SIGINT, interrupts)
     try:
-        return _run(args, out, err, cancel)
+        return _run(args, out, err, cancel, interrupts)
     except _Failure as failure:
         err.write(f"error: {failure.message}\n")
         return failure.status
-    except KeyboardInterrupt:
-        err.write("error: stopped at once. Anything half-published is kept in the outbox: run "
-                  "`ftrack-publisher publish --resume` to finish it.\n")
+    except KeyboardInterrupt:  # Ctrl+C before the handler was in place
+        err.write("error: interrupted.\n")
         return INTERRUPTED
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event,
+         interrupts: _Interrupts) -> int:
     printer = ProgressPrinter(err)
     if args.resume:
         if args.paths or args.task or args.version_id:
             raise _Failure("--resume finishes what the outbox holds: give no PATH, --task or --version with it.", USAGE)
-        connection = connect(args.profile, err)
+        connection = interrupts.connection = connect(args.profile, err)
         try:
             return _resume(connection.session, out, err, printer, cancel)
         finally:
@@ -336,7 +367,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         raise _Failure(f"The review media {args.review} does not exist: check the path.")
     components = _stage(args.paths, args.location, err) if args.paths else []
 
-    connection = connect(args.profile, err)
+    connection = interrupts.connection = connect(args.profile, err)
     session = connection.session
     try:
         try:
