@@ -40,9 +40,10 @@ from publisher.cli_session import connect
 from publisher.connection import Connection
 from publisher.publish import events
 from publisher.api.quoting import quote
-from publisher.publish.context_paths import PathError, Place, resolve_task, resolve_version, version_place
+from publisher.publish.context_paths import PathError, Place, context_place, resolve_task, resolve_version, \
+    version_place
 from publisher.publish.errors import PublishCancelled, PublishError
-from publisher.publish.outbox import Outbox
+from publisher.publish.outbox import Outbox, OutboxEntry
 from publisher.publish.request import NewVersion, PublishRequest, PublishResult
 from publisher.publish.runner import resume_unfinished, run_publish
 from publisher.publish.staging import StagedComponent, stage_paths, suggest_name
@@ -404,13 +405,28 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         connection.close()
 
 
+def _entry_place(session: Session, entry: OutboxEntry) -> str:
+    """`` in lighthouse / sq010 / sh010 / Compositing`` (or ``…/ comp v004``): where an outbox
+    entry publishes, as read; empty when the server cannot say."""
+    request = entry.request
+    try:
+        if request.new_version is not None:
+            return f" in {context_place(session, request.new_version.task_id or request.new_version.context_id).label}"
+        if request.version_id:
+            return f" ({version_place(session, request.version_id).label})"
+    except (FtrackError, PathError, PublishError):
+        pass
+    return ""
+
+
 def _resume(session: Session, out: TextIO, err: TextIO, printer: ProgressPrinter, cancel: threading.Event) -> int:
     """``publish --resume``: run this server's and user's unfinished outbox entries."""
 
     outbox = Outbox()
     here = (session.server_url.rstrip("/"), session.api_user)
     results = resume_unfinished(session, outbox, on_event=printer,
-                                on_entry=lambda e: printer.note(f"resuming {e.title}"), cancel=cancel,
+                                on_entry=lambda e: printer.note(f"resuming {e.title}{_entry_place(session, e)}"),
+                                cancel=cancel,
                                 only=lambda e: (e.server_url.rstrip("/"), e.api_user) == here)
     others = [e for e in outbox.unfinished() if (e.server_url.rstrip("/"), e.api_user) != here]
     if others:

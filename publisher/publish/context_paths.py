@@ -164,8 +164,7 @@ def _versions_in(session: Session, place: Place) -> list[Any]:
     if place.kind == "Task":
         rows = session.query(f"{projection} where task_id is {quote(place.id)}").all()
     else:
-        rows = [r for r in session.query(f"{projection} where asset.context_id is {quote(place.id)}").all()
-                if not r["task_id"]]
+        rows = session.query(f"{projection} where asset.context_id is {quote(place.id)} and task_id is None").all()
     return sorted(rows, key=lambda r: (str(r["asset"]["name"]).lower(), int(r["version"])))
 
 

@@ -306,6 +306,7 @@ def test_ctrl_c_twice_exits_130_and_the_outbox_finishes_the_publish(cli_env, fre
     resumed = command(cli_env, "publish", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     label = " / ".join(where.split("/"))
+    assert f"resuming plate, big to a new version of '{asset}' in {label}" in resumed.stderr
     assert resumed.stdout.splitlines()[0].startswith(f"Published {label} / {asset} v001: 2 components")
     assert [e.state for e in Outbox(outbox.root).entries()] == ["done"]
     check = fresh_session()
@@ -316,3 +317,27 @@ def test_ctrl_c_twice_exits_130_and_the_outbox_finishes_the_publish(cli_env, fre
         == {"plate": (sum(f.stat().st_size for f in plates.iterdir()), ["ftrack.server"]),
             "big": (len(content), ["ftrack.server"])}
     assert big.read_bytes() == content
+
+
+@pytest.mark.parametrize("case", ["no-key", "wrong-key", "unreachable"])
+def test_a_broken_profile_says_what_to_fix(cli_env, embedded_server, tmp_path, case):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {k: v for k, v in cli_env.items() if not k.startswith("FTRACK_")}
+    url, key = {"no-key": (embedded_server.url, ""), "wrong-key": (embedded_server.url, "not-the-key"),
+                "unreachable": (free, "some-key")}[case]
+    save_profiles(env, "", ("studio", url, embedded_server.api_user, key))
+    movie = tmp_path / "edit.mov"
+    movie.write_bytes(b"m" * 100)
+    done = command(env, "publish", str(movie), "--task", "lighthouse/sq010/sh010/Compositing", "--profile", "studio")
+    expected = {
+        "no-key": f"No API key is stored for {embedded_server.api_user} on {embedded_server.url}",
+        "wrong-key": "refused the API user or key",
+        "unreachable": f"Cannot reach the ftrack server at {free}",
+    }[case]
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert expected in done.stderr and "the profile 'studio'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and movie.read_bytes() == b"m" * 100
