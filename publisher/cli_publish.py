@@ -247,16 +247,20 @@ def _wait_for_review(session: Session, job_id: str, printer: ProgressPrinter, ca
         raise _Failure("Stopped waiting for the review encode; it goes on on the server.", INTERRUPTED)
 
 
-def _components_text(count: int, size: int | None) -> str:
-    words = f"{count} component{'' if count == 1 else 's'}"
-    return f"{words}, {format_size(size)}" if size else words
+def _made_text(count: int, size: int | None, job_id: str | None) -> str:
+    parts = []
+    if count:
+        words = f"{count} component{'' if count == 1 else 's'}"
+        parts.append(f"{words}, {format_size(size)}" if size else words)
+    if job_id:
+        parts.append("review encode queued")
+    return ", ".join(parts) or "nothing new"
 
 
 def published_line(version: Place, added: bool, count: int, size: int | None, job_id: str | None) -> str:
     """The one line that says what a publish made: ``Published lighthouse / sq010 / sh010 /
     Compositing / comp v004: 3 components, 1.2 GB``."""
-    line = f"{'Added to' if added else 'Published'} {version.label}: {_components_text(count, size)}"
-    return line + (", review encode queued" if job_id else "")
+    return f"{'Added to' if added else 'Published'} {version.label}: {_made_text(count, size, job_id)}"
 
 
 def _version_of(session: Session, result: PublishResult, target: _Target | None) -> Place:

@@ -303,7 +303,17 @@ def resolve_task(session: Session, text: str) -> Place:
     text = text.strip()
     if looks_like_id(text):
         return context_place(session, text)
-    place = _one(text, walk(session, text))
+    try:
+        places = walk(session, text)
+    except PathNotFound:
+        if "/" in text:
+            raise
+        try:  # a server whose ids are not UUIDs
+            return context_place(session, text)
+        except NoSuchId:
+            pass
+        raise
+    place = _one(text, places)
     if not place.is_context:
         raise WrongKind(text, place, "task")
     return place
@@ -330,7 +340,17 @@ def resolve_version(session: Session, text: str) -> Place:
     text = text.strip()
     if looks_like_id(text):
         return version_place(session, text)
-    place = _one(text, walk(session, text))
+    try:
+        places = walk(session, text)
+    except PathNotFound:
+        if "/" in text:
+            raise
+        try:  # a server whose ids are not UUIDs
+            return version_place(session, text)
+        except NoSuchId:
+            pass
+        raise
+    place = _one(text, places)
     if place.kind != "AssetVersion":
         raise WrongKind(text, place, "version")
     return place

@@ -131,6 +131,17 @@ def test_publish_by_path_names_the_context_and_version(cli_env, fresh_session, s
                      2: (v2, sandbox.task_id, ["edit", "edit_mov"])}
 
 
+def test_a_review_only_publish_says_the_encode_is_queued(cli_env, where, tmp_path):
+    from publish_inputs import make_movie
+
+    movie = make_movie(tmp_path / "dailies.mp4")
+    done = command(cli_env, "publish", "--task", where, "--review", str(movie), "--asset", "dailies")
+    assert done.returncode == 0, done.stderr
+    label = " / ".join(where.split("/"))
+    assert done.stdout.splitlines()[0] == f"Published {label} / dailies v001: review encode queued"
+    assert ids_of(done.stdout)["job"]
+
+
 @pytest.mark.parametrize("case", ["missing-part", "ambiguous", "version-as-task", "task-as-version",
                                   "asset-as-version", "missing-version", "find-missing"])
 def test_path_errors_name_the_part_and_what_is_there(cli_env, sandbox, where, tmp_path, case):
