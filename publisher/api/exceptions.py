@@ -58,7 +58,15 @@ class ServerConnectionError(FtrackError):
 class CommitUnconfirmedError(ServerConnectionError):
     """A commit was sent but no answer came back (time-out, dropped connection, proxy 502/504):
     the server may or may not have applied it. Settle it by asking the server what exists,
-    never by undoing blindly; the edits stay pending in the session until then."""
+    never by undoing blindly; the edits stay pending in the session until then.
+
+    ``reason``: what went wrong, without the advice the message adds about the unsettled edits
+    (for callers that settle them themselves and say so in their own words).
+    """
+
+    def __init__(self, message: str = "", *, server_url: str | None = None, reason: str = "") -> None:
+        super().__init__(message, server_url=server_url)
+        self.reason = reason or message
 
 
 class ServerResponseError(FtrackError):

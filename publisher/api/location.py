@@ -279,15 +279,13 @@ class LocationMixin(EntityMixin):
                                                        retry=True)
                 found.update(str(row["component_id"]) for row in answer["data"])
         except FtrackError as check_error:
-            raise CommitUnconfirmedError(
-                f"{error} Checking the server failed too ({check_error}); nothing was removed. "
-                "Publish again (or resume) once the server answers: what exists is kept.",
-                server_url=getattr(error, "server_url", None)) from error
+            reason = (f"{error.reason} Checking the server failed too ({check_error}); nothing was "
+                      "removed. Publish again (or resume) once the server answers: what exists is kept.")
+            raise CommitUnconfirmedError(reason, server_url=error.server_url, reason=reason) from error
         if found and len(found) < len(set(ids)):
-            raise CommitUnconfirmedError(
-                f"{error} The server holds {len(found)} of the {len(set(ids))} components; "
-                "nothing was removed. Publish again (or resume) to finish.",
-                server_url=getattr(error, "server_url", None)) from error
+            reason = (f"{error.reason} The server holds {len(found)} of the {len(set(ids))} "
+                      "components; nothing was removed. Publish again (or resume) to finish.")
+            raise CommitUnconfirmedError(reason, server_url=error.server_url, reason=reason) from error
         return bool(found)
 
     def _registered(self, component_ids: Sequence[str]) -> list[str]:

@@ -199,7 +199,8 @@ class Transport:
             "and that the server is running."
         )
         if sent:
-            return exceptions.CommitUnconfirmedError(message + _UNCONFIRMED, server_url=self.server_url)
+            return exceptions.CommitUnconfirmedError(message + _UNCONFIRMED, server_url=self.server_url,
+                                                     reason=message)
         return exceptions.ServerConnectionError(message, server_url=self.server_url)
 
     def _read(self, response: requests.Response, expected: int, *, unconfirmed: bool = False) -> list[Any]:
@@ -214,7 +215,8 @@ class Transport:
                     "lasts, check that the server is running."
                 )
                 if unconfirmed:
-                    raise exceptions.CommitUnconfirmedError(message + _UNCONFIRMED, server_url=self.server_url)
+                    raise exceptions.CommitUnconfirmedError(message + _UNCONFIRMED, server_url=self.server_url,
+                                                            reason=message)
                 raise exceptions.ServerConnectionError(message, server_url=self.server_url)
             snippet = response.text[:200].strip().replace("\n", " ")
             raise exceptions.ServerResponseError(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from publisher.api.components import plan_component
-from publisher.api.exceptions import FtrackError, ServerConnectionError
+from publisher.api.exceptions import CommitUnconfirmedError, FtrackError, ServerConnectionError
 from publisher.api.session import Session
 from publisher.api.quoting import quote
 from publisher.publish.errors import Leftover, LeftoverKind, PublishCancelled, PublishError
@@ -60,14 +60,11 @@ def check_cancel(cancel: threading.Event | None) -> None:
 def describe(error: BaseException) -> str:
     """The error's own message, without a final full stop (a message adds a sentence after it).
 
-    The client's advice about uncommitted changes kept in the session is dropped: the run rolls
-    the session back and says itself what may be left on the server. (The client appends that
-    advice to its message; once its errors carry it as a field, this cut goes.)
+    For an unconfirmed commit the client's advice about edits kept in the session is left out
+    (its ``reason``): the run settles them and says itself what may be left on the server.
     """
-    text = str(error).strip() or type(error).__name__
-    cut = text.find(" The changes were not confirmed")
-    if cut > 0:
-        text = text[:cut]
+    text = error.reason if isinstance(error, CommitUnconfirmedError) else str(error)
+    text = text.strip() or type(error).__name__
     return text.rstrip(".")
 
 

@@ -1,6 +1,6 @@
-"""The embedded ftrack-compatible server: a WSGI application under cheroot (a multi-threaded WSGI
-server that streams request bodies), data in SQLite (WAL), files in a content store, review
-encodes in a worker pool.
+"""The embedded ftrack-compatible server: an aiohttp application on an asyncio event loop (an idle
+or slow connection costs no thread; request work runs in a bounded thread pool), data in SQLite
+(WAL), files in a content store, review encodes in a worker pool.
 
 Never imported by ``publisher.api``, ``publisher.publish`` or ``publisher.ui``: they reach it
 over HTTP, started as a child process by :mod:`publisher.embedded`.
@@ -8,24 +8,8 @@ over HTTP, started as a child process by :mod:`publisher.embedded`.
 
 from __future__ import annotations
 
-import ipaddress
-import signal
 import sys
-import threading
 from pathlib import Path
-
-
-def _url_host(host: str) -> str:
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    try:
-        if ipaddress.ip_address(host).version == 6:
-            return f"[{host}]"
-    except ValueError:
-        pass
-    return host
 
 
 def run(
@@ -34,18 +18,30 @@ def run(
     port: int = 0,
     *,
     api_key: str | None = None,
+    api_key_file: str | Path | None = None,
     record: str | Path | None = None,
     encode_threads: int | None = None,
+    cert: str | Path | None = None,
+    key: str | Path | None = None,
+    insecure_public: bool = False,
+    idle_timeout: float | None = None,
+    body_timeout: float | None = None,
 ) -> int:
-    """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0.
+    """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0
+    (2 when it cannot start: the message on stderr says what to do).
 
     A new data folder gets the demo project. Prints one ready line (see
-    :func:`publisher.embedded.format_banner`) once it accepts connections.
+    :func:`publisher.embedded.format_banner`) once it accepts connections. The demo user's key
+    is ``api_key``, else the first line of ``api_key_file``, else
+    ``$FTRACK_PUBLISHER_SERVER_API_KEY``, else the one kept in the data folder, else a new one.
+    A public ``host`` needs ``cert`` and ``key`` (TLS) or ``insecure_public``.
+    ``idle_timeout``/``body_timeout`` (seconds) override the HTTP layer's defaults.
     """
     from publisher.embedded import EXIT_FOLDER_IN_USE, ServerInfo, format_banner
-    from publisher.server import auth, demo
+    from publisher.server import app as app_module
+    from publisher.server import auth, demo, startup
     from publisher.server.actions import Api
-    from publisher.server.app import Application
+    from publisher.server.app import ServerContext, make_app
     from publisher.server.files import ContentStore
     from publisher.server.folder_lock import FolderInUseError, FolderLock
     from publisher.server.http_server import HttpServer
@@ -53,6 +49,15 @@ def run(
     from publisher.server.record import Recorder
     from publisher.server.storage import Storage
 
+    def fail(message: str) -> int:
+        print(f"ftrack-publisher server: {message}", file=sys.stderr, flush=True)
+        return 2
+
+    try:
+        asked_key = startup.read_key_option(api_key, api_key_file)
+        binding = startup.binding(host, cert, key, insecure_public)
+    except startup.StartupError as exc:
+        return fail(str(exc))
     data_dir = Path(data_dir)
     lock = FolderLock(data_dir)
     try:
@@ -62,71 +67,61 @@ def run(
         print(f"ftrack-publisher server: {exc}", file=sys.stderr, flush=True)
         return EXIT_FOLDER_IN_USE
     except OSError as exc:
-        print(f"ftrack-publisher server: cannot use the data folder {data_dir}: {exc}. "
-              "Choose a writable folder with --data-dir.", file=sys.stderr, flush=True)
-        return 2
+        return fail(f"cannot use the data folder {data_dir}: {exc}. Choose a writable folder with --data-dir.")
     try:
+        startup.secure_data_dir(data_dir)
         storage = Storage(data_dir / "ftrack.sqlite")
     except (OSError, Exception) as exc:  # sqlite3.Error too: say what to do, not a traceback
-        print(f"ftrack-publisher server: cannot use the data folder {data_dir}: {exc}. "
-              "Choose a writable folder with --data-dir.", file=sys.stderr, flush=True)
-        return 2
+        return fail(f"cannot use the data folder {data_dir}: {exc}. Choose a writable folder with --data-dir.")
     store = ContentStore(data_dir / "files")
     if storage.get_meta("seeded") is None:
         demo.seed(storage, store)
+    key_file = auth.KeyFile(data_dir / "api_key")
+    # The demo user by its id, not its name: the artist may have renamed it.
     conn = storage.connection()
+    user = conn.execute('SELECT "id", "username" FROM "users" WHERE "id" = ?',
+                        (demo.uid("user", demo.DEMO_USERNAME),)).fetchone()
+    if user is None:
+        user = conn.execute('SELECT "id", "username" FROM "users" WHERE "username" = ?',
+                            (demo.DEMO_USERNAME,)).fetchone()
+    if user is None:
+        storage.close()
+        return fail(f"the data folder {data_dir} has no demo user any more (deleted through the "
+                    "API?). Start with a new --data-dir.")
+    username = user[1]
     with storage.transaction() as conn:
-        # The demo user by its id, not its name: the artist may have renamed it.
-        user = conn.execute('SELECT "id", "username" FROM "users" WHERE "id" = ?',
-                            (demo.uid("user", demo.DEMO_USERNAME),)).fetchone()
-        if user is None:
-            user = conn.execute('SELECT "id", "username" FROM "users" WHERE "username" = ?',
-                                (demo.DEMO_USERNAME,)).fetchone()
-        if user is None:
-            print(f"ftrack-publisher server: the data folder {data_dir} has no demo user any more "
-                  "(deleted through the API?). Start with a new --data-dir.", file=sys.stderr, flush=True)
-            storage.close()
-            return 2
-        username = user[1]
-        existing = conn.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ? LIMIT 1', (user[0],)).fetchone()
-        if api_key:
-            key = auth.set_api_key(conn, user[0], api_key)
-        elif existing:
-            key = existing[0]
-        else:
-            key = auth.set_api_key(conn, user[0])
+        demo_key = startup.demo_key(conn, user[0], asked_key, key_file)
 
     api = Api(storage, store)
+    api.on_key_set = lambda user_id, new_key: key_file.write(new_key) if user_id == user[0] else None
+    api.forget_upload_grants()  # a restart ends every upload URL handed out before it
     jobs = JobRunner(api, workers=1, encode_threads=encode_threads)
     api.jobs = jobs
     jobs.recover()
-    app = Application(api, Recorder(record) if record else None)
+    context = ServerContext(api, Recorder(record) if record else None)
+    if body_timeout is not None:
+        context.body_timeout = body_timeout
     try:
-        server = HttpServer(app, host, port)
+        server = HttpServer(lambda: make_app(context), host, port, ssl_context=binding.ssl_context,
+                            idle_timeout=idle_timeout or app_module.IDLE_TIMEOUT)
     except OSError as exc:
-        print(f"ftrack-publisher server: cannot listen on {host}:{port}: {exc}. Pick another --port.",
-              file=sys.stderr, flush=True)
         jobs.shutdown(timeout=5.0)
         storage.close()
-        return 2
-    url = f"http://{_url_host(host)}:{server.port}"
+        return fail(f"cannot listen on {host}:{port}: {exc}. Pick another --port.")
+    url = binding.url(host, server.port)
+    if binding.public and binding.ssl_context is None:
+        print(f"ftrack-publisher server: WARNING: serving {url} to the network WITHOUT TLS (--insecure-public): "
+              "anyone who can see the traffic can read the API key and the files.", file=sys.stderr, flush=True)
 
-    def stop(signum, frame):  # runs in the main thread, inside server.serve()
-        # A second signal must not interrupt the clean-up below.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
+    def ready() -> None:
+        print(format_banner(ServerInfo(url, username, demo_key)), flush=True)
 
     try:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, stop)
-            signal.signal(signal.SIGINT, stop)
-        print(format_banner(ServerInfo(url, username, key)), flush=True)
-        server.serve()
-    except KeyboardInterrupt:
+        server.serve(on_ready=ready)
+    except KeyboardInterrupt:  # not in the main thread: no signal handlers of our own
         pass
     finally:
-        server.stop()
+        context.close()
         jobs.shutdown(timeout=5.0)
         storage.close()
     return 0

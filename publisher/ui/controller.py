@@ -90,6 +90,7 @@ class Controller(QObject):
         self.cancel_publish, self.retry_publish, self.clear_finished = q.cancel_publish, q.retry_publish, q.clear_finished
         self.staged_publish_waiting = q.staged_publish_waiting
         self.make_reviewable, self.play = r.make_reviewable, r.play
+        self.job_poller, self.job_pollers = r.job_poller, r.job_pollers
 
     # State, read from the controller that owns it.
     server_url = _Read("browse", "server_url")
@@ -99,6 +100,15 @@ class Controller(QObject):
     details = _Read("browse", "details")
     target_version = _Read("staging", "target_version")
     target_new = _Read("staging", "target_new")
+
+    @property
+    def live_jobs(self) -> bool:
+        """Whether the event hub pushes job changes (new pollers then poll rarely)."""
+        return self.review.live_jobs
+
+    @live_jobs.setter
+    def live_jobs(self, live: bool) -> None:
+        self.review.live_jobs = live
 
     def busy(self) -> bool:
         """True while any short worker of this window is queued or running."""

@@ -10,11 +10,18 @@ worker's cancel event, so a cancel ends it at once, never after a sleep.
 
 The pool thread sends data (a :class:`JobState` per change and at the end, or the exception); its
 :class:`JobPollerSignals`, living in the GUI thread, re-emits them there with the job's id.
+
+The event hub makes it cheaper and quicker (:mod:`publisher.ui.live_updates`): :meth:`JobPoller.wake`
+polls at once, :meth:`JobPoller.push` hands it a status and data the hub announced (shown
+without a request; a finished status is still confirmed by a poll), and while ``live`` is set
+it waits :data:`LIVE_DELAY` between polls instead of the backoff, the hub's pushes waking it.
+Polling stays the truth: with ``live`` off it polls exactly as without a hub.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -31,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Polls that may fail in a row (server restarting, network blip) before the poller gives up.
 MAX_ERRORS = 6
+#: Seconds between safety polls while the event hub pushes the job's changes.
+LIVE_DELAY = 10.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,45 @@ class JobPoller(WorkerBase):
         self.requests = 0
         #: The last status seen (``None`` before the first answer).
         self.status: str | None = None
+        #: Set by cancel, wake and push: ends the current wait.
+        self._nudge = threading.Event()
+        self._pushed: tuple[str, dict] | None = None
+        self._push_lock = threading.Lock()
+        #: Whether the event hub announces this job's changes (any thread may set it).
+        self.live = False
+
+    def wake(self) -> None:
+        """Poll now instead of after the current wait (any thread)."""
+        self._nudge.set()
+
+    def push(self, status: str, payload: dict) -> None:
+        """The job's ``status`` and decoded ``data`` as the event hub announced them (any
+        thread): reported at once without a request; a finished status is confirmed by a poll."""
+        with self._push_lock:
+            self._pushed = (str(status), dict(payload))
+        self._nudge.set()
+
+    def set_live(self, live: bool) -> None:
+        """Whether the hub pushes this job's changes; turning it off polls at once (any thread)."""
+        self.live = bool(live)
+        if not live:
+            self._nudge.set()
+
+    def cancel(self) -> None:
+        """Stop polling now (any thread)."""
+        super().cancel()
+        self._nudge.set()
+
+    def _sleep(self, delay: float) -> bool:
+        """Wait ``delay`` s or until nudged; True when cancelled."""
+        self._nudge.wait(delay)
+        self._nudge.clear()
+        return self.cancelled
+
+    def _take_pushed(self) -> tuple[str, dict] | None:
+        with self._push_lock:
+            pushed, self._pushed = self._pushed, None
+        return pushed
 
     def delays(self) -> Iterator[float]:
         """The waits between polls, for this poller's settings (an endless generator)."""
@@ -125,17 +173,24 @@ class JobPoller(WorkerBase):
         last: tuple[str, int] | None = None
         errors = 0
         delays = self.delays()
+        first = True
         while not self.cancelled:
-            try:
-                answer = self._poll(session)
-            except Exception as exc:  # noqa: BLE001 - a blip: try again later, give up after a few
-                errors += 1
-                if errors >= self.max_errors:
-                    raise
-                log.debug("poll of job %s failed (%d in a row): %s", self.job_id, errors, exc)
-                if self.cancel_event.wait(next(delays)):
-                    return None
-                continue
+            pushed = None if first else self._take_pushed()
+            first = False
+            answer: tuple[str, dict] | None
+            if pushed is not None and pushed[0] not in FINISHED:
+                answer = pushed
+            else:
+                try:
+                    answer = self._poll(session)
+                except Exception as exc:  # noqa: BLE001 - a blip: try again later, give up after a few
+                    errors += 1
+                    if errors >= self.max_errors:
+                        raise
+                    log.debug("poll of job %s failed (%d in a row): %s", self.job_id, errors, exc)
+                    if self._sleep(next(delays)):
+                        return None
+                    continue
             errors = 0
             if self.cancelled:
                 return None
@@ -152,7 +207,7 @@ class JobPoller(WorkerBase):
                 if status == "failed" and not payload.get("error"):
                     payload["error"] = "The server gave no reason."
                 return JobState(status, percent, payload)
-            if self.cancel_event.wait(next(delays)):
+            if self._sleep(LIVE_DELAY if self.live else next(delays)):
                 return None
         return None
 

@@ -44,6 +44,8 @@ class ReviewController(QObject):
         self.workers = workers
         self.long_pool = long_pool
         self._pollers: dict[str, JobPoller] = {}
+        #: Whether the event hub pushes job changes (set by publisher.ui.live_updates).
+        self.live_jobs = False
         self._retired_pollers: list[JobPoller] = []
         #: Opens a URL on the desktop (the review movie); replaceable where no desktop exists.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
@@ -89,6 +91,7 @@ class ReviewController(QObject):
         if job_id in self._pollers:
             return
         poller = JobPoller(self.browse.session, job_id)
+        poller.live = self.live_jobs
         self._pollers[job_id] = poller
         s = poller.signals
         s.progress.connect(lambda j, st, p, v=version_id: self._job_progress(j, st, p, v))
@@ -96,6 +99,14 @@ class ReviewController(QObject):
         s.failed.connect(self._job_lost)
         s.stopped.connect(self._poller_stopped)
         self.long_pool.start(poller)
+
+    def job_poller(self, job_id: str) -> JobPoller | None:
+        """The poller following ``job_id`` (the event hub wakes it), or None."""
+        return self._pollers.get(job_id)
+
+    def job_pollers(self) -> list[JobPoller]:
+        """The pollers following jobs now."""
+        return list(self._pollers.values())
 
     def _poller_stopped(self, job_id: str) -> None:
         # "stopped" comes as the poller's run() ends: keep the runnable alive until a later call,
