@@ -2,6 +2,8 @@
 
 ``ftrack-publisher``                 the publisher (embedded demo server when none is configured)
 ``ftrack-publisher server [...]``    the embedded ftrack-compatible server in the foreground
+``ftrack-publisher publish [...]``   publish without the window (farm scripts)
+``ftrack-publisher find [PATH]``     projects, shots, tasks and versions by path
 """
 
 from __future__ import annotations
@@ -56,15 +58,19 @@ def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
         help="publish files, folders and sequences without the window (for farm scripts)",
         description=(
             "Publish files, folders of frames and sequences to ftrack without the window. The server "
-            "comes from FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY. Exit status 0 only when "
-            "everything asked for is done; 1 on failure; 2 for usage errors."),
+            "comes from FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY, else the saved profile "
+            "(--profile NAME, or the active one), else the embedded demo server. --task and --version "
+            "take a path (see `ftrack-publisher find`) or an id. Exit status 0 only when everything "
+            "asked for is done; 1 on failure; 2 for usage errors; 130 after Ctrl+C."),
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files, folders of frames, or sequences to publish")
     target = p.add_mutually_exclusive_group()
-    target.add_argument("--task", metavar="ID", default=None,
-                        help="publish a new version under this task (or shot / folder) id")
-    target.add_argument("--version", dest="version_id", metavar="ID", default=None,
-                        help="add the components to this existing version id")
+    target.add_argument("--task", metavar="PATH|ID", default=None,
+                        help="publish a new version under this task (or shot / folder), by path such as "
+                             "lighthouse/sq010/sh010/Compositing, or by id")
+    target.add_argument("--version", dest="version_id", metavar="PATH|ID", default=None,
+                        help="add the components to this existing version, by path such as "
+                             "lighthouse/sq010/sh010/Compositing/comp/v4 (or …/comp/latest), or by id")
     p.add_argument("--asset", metavar="NAME", default=None,
                    help="asset of the new version (default: the first component's name)")
     p.add_argument("--asset-type", metavar="SHORT", default="upload",
@@ -79,6 +85,28 @@ def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
                    help="with --review: wait for the encode to end; fail if it fails")
     p.add_argument("--resume", action="store_true",
                    help="finish the publishes a killed run left in the outbox (no PATH needed)")
+    p.add_argument("--profile", metavar="NAME", default=None,
+                   help="use this saved server profile (when FTRACK_SERVER is not set)")
+    return p
+
+
+def _add_find_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``find`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "find",
+        help="list projects, shots, tasks and versions by path (lighthouse/sq010/sh010/Compositing)",
+        description=(
+            "List what a path names. No PATH: the projects. A path lists what is below it: the "
+            "sequences, shots and tasks, and for a task its versions (as …/comp v004). A * in the "
+            "last part lists what matches. Names match in any case; * and ? match within one level. "
+            "Every path printed can be given to publish --task or --version."),
+    )
+    p.add_argument("path", nargs="?", default="", metavar="PATH",
+                   help="project/sequence/shot/task[/asset[/vN|latest]], * matching within a level")
+    p.add_argument("--json", action="store_true", help="print a JSON list (kind, id, path, name, asset, version, "
+                                                       "task_id, context_id) for scripts")
+    p.add_argument("--profile", metavar="NAME", default=None,
+                   help="use this saved server profile (when FTRACK_SERVER is not set)")
     return p
 
 
@@ -95,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
     _add_publish_parser(sub)
+    _add_find_parser(sub)
     sub.add_parser("self-test", help="check this install works end to end (same as --self-test)",
                    description="Start an embedded server on a temporary folder, publish a file and a "
                                "sequence, encode a movie, check the results; exit 0 when all pass.")
@@ -139,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         from publisher import cli_publish
 
         return cli_publish.run(args)
+    if args.command == "find":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        from publisher import cli_find
+
+        return cli_find.run(args)
     if args.command == "self-test" or args.self_test:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")

@@ -69,15 +69,17 @@ class ServerChoice:
 
 
 def configured_server(env: Mapping[str, str] | None = None, settings: LegacySettings | None = None,
-                      store: SettingsStore | None = None) -> ServerChoice:
+                      store: SettingsStore | None = None, profile: str | None = None) -> ServerChoice:
     """The server from ``FTRACK_SERVER``/``FTRACK_API_USER``/``FTRACK_API_KEY``, else the active
     profile of ``store`` (a :class:`publisher.settings.SettingsStore`, the user's by default), else
     an address left in the old ``QSettings`` keys ``server/url``/``server/api_user`` (never a key
-    from there), else the embedded one. Reads only: :func:`migrate_legacy_settings` moves old keys."""
+    from there), else the embedded one. ``profile`` names a profile to use instead of the active
+    one (raises ``KeyError`` when none has that name). Reads only: :func:`migrate_legacy_settings`
+    moves old keys."""
     env = dict(os.environ if env is None else env)
     store = store if store is not None else SettingsStore()
     loaded = store.load()
-    chosen = store.resolve(env, loaded)
+    chosen = store.resolve(env, loaded, profile)
     if chosen.embedded and settings is not None and not loaded.profiles and not loaded.use_demo_server:
         url = str(settings.value("server/url", "") or "")
         if url:

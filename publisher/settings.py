@@ -246,9 +246,12 @@ class SettingsStore:
             self.save(settings)
 
     # Choosing the server -----------------------------------------------------------------------
-    def resolve(self, env: Mapping[str, str] | None = None, settings: Settings | None = None) -> ServerSelection:
+    def resolve(self, env: Mapping[str, str] | None = None, settings: Settings | None = None,
+                profile_label: str | None = None) -> ServerSelection:
         """The server to use: ``FTRACK_SERVER`` (with ``FTRACK_API_USER``, ``FTRACK_API_KEY``) >
-        the active profile and its stored key > the embedded demo server."""
+        the profile ``profile_label`` when given (the command line's ``--profile``; raises
+        ``KeyError`` when there is none of that name), else the active one, and its stored key >
+        the embedded demo server."""
         env = os.environ if env is None else env
         if env.get("FTRACK_SERVER"):
             key = env.get("FTRACK_API_KEY") or env.get("FTRACK_APIKEY") or None
@@ -256,8 +259,15 @@ class SettingsStore:
             return ServerSelection(env["FTRACK_SERVER"], env.get("FTRACK_API_USER") or None, key,
                                    "environment", label="FTRACK_SERVER")
         settings = self.load() if settings is None else settings
-        profile = settings.active_profile()
-        if settings.use_demo_server or profile is None:
+        if profile_label is not None:
+            profile = settings.profile(profile_label)
+            if profile is None:
+                raise KeyError(profile_label)
+        else:
+            profile = settings.active_profile()
+            if settings.use_demo_server:
+                profile = None
+        if profile is None:
             return ServerSelection(None, None, None, "demo", label="local demo server")
         # Each variable overrides its own field, as in every ftrack tool.
         problem = ""

@@ -153,7 +153,8 @@ def test_bad_input_exits_non_zero_with_a_clear_message(cli_env, sandbox, tmp_pat
         "wrong-key": (1, "refused"),
         "unreachable": (1, "Cannot reach the ftrack server"),
         "no-target": (2, "Say where to publish"),
-        "no-server": (2, "No ftrack server configured"),
+        # Neither FTRACK_SERVER nor a saved profile: the embedded demo server, which has no such task.
+        "no-server": (1, "using the embedded demo server"),
         "bad-asset-type": (2, "Unknown asset type 'nonsense'"),
         "wait-without-review": (2, "give --review PATH with it"),
         "missing-review": (1, "nomovie.mp4 does not exist"),

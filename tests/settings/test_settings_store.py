@@ -211,3 +211,22 @@ def test_bad_addresses_are_refused_with_a_reason(url, problem, memory_keyring):
 def test_an_empty_key_is_refused(memory_keyring):
     with pytest.raises(CredentialError, match="empty"):
         CredentialStore().set("https://a.example", "ann", "")
+
+
+def test_a_named_profile_is_used_instead_of_the_active_one(memory_keyring, private_dirs):
+    store = SettingsStore()
+    settings = store.load()
+    store.save_profile(settings, ServerProfile("Studio", "https://studio.example.com", "ann"), KEY)
+    store.save_profile(settings, ServerProfile("Other", "https://other.example.com", "bob"), OTHER_KEY)
+    settings.active = "Studio"
+    settings.use_demo_server = True  # the window's demo choice does not override a named profile
+    store.save(settings)
+
+    choice = store.resolve({}, profile_label="Other")
+    assert (choice.url, choice.api_user, choice.api_key, choice.source, choice.label) == \
+        ("https://other.example.com", "bob", OTHER_KEY, "profile", "Other")
+    assert store.resolve({}).embedded
+    env = {"FTRACK_SERVER": "https://env.example.com", "FTRACK_API_KEY": KEY}
+    assert store.resolve(env, profile_label="Other").source == "environment"
+    with pytest.raises(KeyError):
+        store.resolve({}, profile_label="Nope")
