@@ -112,8 +112,7 @@ class EventHub:
         for connection in list(self._connections.values()):
             connection.offer(Packet(DISCONNECT).encode())
         await asyncio.sleep(0.05)
-        for connection in list(self._connections.values()):
-            await self._drop(connection, close_code=1001)
+        await asyncio.gather(*(self._drop(c, close_code=1001) for c in list(self._connections.values())))
         self._loop = None
 
     # Any thread ------------------------------------------------------------------------------
