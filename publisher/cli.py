@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render the main window on the demo project to this PNG without showing it, then exit")
     parser.add_argument("--self-test", action="store_true",
                         help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
+    from publisher.hosts import launch_options  # --context ID, --stage FILE
+
+    launch_options.add_arguments(parser)
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
     from publisher.publish import headless  # argparse only at import: cheap for the window's start
@@ -90,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     # The window: on FTRACK_SERVER when set, else on the embedded server with the demo project.
     from publisher.ui.app import run
 
-    return run(screenshot=args.screenshot)
+    from publisher.hosts.launch_options import LaunchOptions
+
+    return run(screenshot=args.screenshot, launch=LaunchOptions.from_arguments(args.context, args.stage))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files, folders of frames, or sequences to publish")
     target = p.add_mutually_exclusive_group()
     target.add_argument("--task", metavar="ID", default=None,
-                        help="publish a new version under this task (or shot / folder) id")
+                        help="publish a new version under this task (or shot / folder) id "
+                             "(default: $FTRACK_CONTEXTID, the task ftrack Connect started the shell from)")
     target.add_argument("--version", dest="version_id", metavar="ID", default=None,
                         help="add the components to this existing version id")
     p.add_argument("--asset", metavar="NAME", default=None,
@@ -338,6 +339,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
 
     if not args.paths and not args.review:
         raise _Failure("Give the files, folders or sequences to publish (PATH...), or --review PATH.", USAGE)
+    if not args.task and not args.version_id:
+        # ftrack Connect and Actions start tools with the selected task in FTRACK_CONTEXTID.
+        args.task = os.environ.get("FTRACK_CONTEXTID", "").strip() or None
     if not args.task and not args.version_id:
         raise _Failure("Say where to publish: --task ID for a new version, or --version ID to add to one.", USAGE)
     if args.wait and not args.review:

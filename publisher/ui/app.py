@@ -158,7 +158,8 @@ def _fail(message: str, *, dialog: bool = False) -> int:
     return 1
 
 
-def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | None = None) -> int:
+def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | None = None,
+        launch: Any = None) -> int:
     """Run the window until it closes (or, with ``screenshot``, save it to that PNG and return).
 
     Returns the process exit status.
@@ -253,7 +254,7 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
 
             outbox = Outbox(Path(scratch.name) / "outbox")
         window = open_window(session, server_label=label, show=screenshot is None, settings=settings,
-                             outbox=outbox)
+                             outbox=outbox, launch=launch)
         window.embedded_server = server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None

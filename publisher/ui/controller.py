@@ -185,8 +185,9 @@ class Controller(QObject):
         return self.workers.active() > 0
 
     # Browsing -----------------------------------------------------------------------------
-    def start(self) -> None:
-        """Load the projects and reopen the last context (or the demo task with versions).
+    def start(self, context_id: str | None = None) -> None:
+        """Load the projects and reopen the last context (or the demo task with versions);
+        ``context_id`` (``FTRACK_CONTEXTID``, ``--context``) opens that one instead.
 
         Unfinished publishes of this server and user in the outbox show in the activity panel
         and run again.
@@ -195,7 +196,7 @@ class Controller(QObject):
             self._resumed = True
             self._run(tasks.unfinished_entries, self.outbox, self.server_url, self.api_user,
                       needs_session=False, on_result=self._resume_entries)
-        remembered = self.settings.value(self._settings_key(), None)
+        remembered = context_id or self.settings.value(self._settings_key(), None)
         self.statusMessage.emit("Loading projects…")
         self.context_model.mark_loading(None)
         self._run(tasks.restore, remembered or None, on_result=self._restored,
