@@ -24,7 +24,7 @@ def context_of(widget) -> str | None:
 
 
 @pytest.fixture
-def open_app(qapp, host_env):
+def open_app(qapp, qtbot, host_env):
     """``open_app(argv)`` runs ``ftrack-publisher argv`` in this process (the window outlives the
     call, as inside a host) and returns its window."""
     from publisher import cli
@@ -41,6 +41,7 @@ def open_app(qapp, host_env):
 
     yield run
     for window in opened:
+        qtbot.waitUntil(lambda w=window: not w.controller.busy(), timeout=30000)
         window.close()
 
 
