@@ -520,6 +520,20 @@ class Session:
         if not self._closed:
             self._closed = True
             self.transport.close()
+            hub = self.__dict__.get("_event_hub")
+            if hub is not None:
+                hub.disconnect()
+
+    @property
+    def event_hub(self):
+        """This session's :class:`publisher.api.event_hub.EventHub` (made on first use, not
+        connected until its ``connect()``)."""
+        hub = self.__dict__.get("_event_hub")
+        if hub is None:
+            from publisher.api.event_hub import EventHub
+
+            hub = self.__dict__["_event_hub"] = EventHub(self.server_url, self.api_user, self.api_key)
+        return hub
 
     def __enter__(self) -> "Session":
         return self

@@ -24,6 +24,7 @@ from publisher.server.files import ContentStore, check_component_id, check_file_
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
+from publisher.server.update_events import entry as update_entry, update_event
 from publisher.server.values import to_column
 
 SERVER_VERSION = "4.13.8"
@@ -66,6 +67,8 @@ class Batch:
     ctx: RequestContext
     user: dict
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: ``ftrack.update`` entries of this batch's changes (built only when a hub listens).
+    updates: list[dict] = field(default_factory=list)
 
 
 class Api:
@@ -79,6 +82,9 @@ class Api:
         self.schemas = load_schemas()
         self.schema_hash = schema_hash(self.schemas)
         self.sorted_columns = storage.leading_index_columns()
+        #: Where committed changes are announced (the event hub's thread-safe ``publish``);
+        #: None: no hub, no entries are built.
+        self.events: Callable[[dict], None] | None = None
 
     # Batch -------------------------------------------------------------------------------
     def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str) -> list:
@@ -107,9 +113,19 @@ class Api:
                     if len(operations) > 1:
                         exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
                     raise
+        if batch.updates and self.events is not None:
+            self.events(update_event(batch.updates, user))
         for callback in batch.after_commit:
             callback()
         return results
+
+    def _announce(self, batch: Batch, table: str, action: str, before: dict | None, after: dict | None) -> None:
+        """Record the ``ftrack.update`` entry of one change, when a hub listens."""
+        if self.events is None:
+            return
+        item = update_entry(batch.ctx.conn, table, action, before, after)
+        if item is not None:
+            batch.updates.append(item)
 
     # Read actions ------------------------------------------------------------------------
     def do_query_server_information(self, batch: Batch, op: dict) -> dict:
@@ -295,6 +311,7 @@ class Api:
         self.storage.insert(batch.ctx.conn, tm.table, row)
         for attr, refs in collections.items():
             self._set_collection(batch, tm, row, attr, refs)
+        self._announce(batch, tm.table, "add", None, row)
         return self._result(batch, "create", tm, {k: row[k] for k in tm.primary_key})
 
     def do_update(self, batch: Batch, op: dict) -> dict:
@@ -312,12 +329,15 @@ class Api:
             batch.ctx.conn.execute(f'UPDATE "{tm.table}" SET {sets} WHERE {where}', [row[c] for c in changed] + list(key.values()))
         for attr, refs in collections.items():
             self._set_collection(batch, concrete, row, attr, refs)
+        if changed:
+            self._announce(batch, tm.table, "update", before, row)
         return self._result(batch, "update", tm, key)
 
     def do_delete(self, batch: Batch, op: dict) -> dict:
         tm = self._type(op)
         key = self._key(tm, op)
-        self._find(batch.ctx.conn, tm, key)
+        doomed = self._find(batch.ctx.conn, tm, key)
+        self._announce(batch, tm.table, "remove", doomed, None)
         if tm.name == "Location" and key["id"] in BUILTIN_LOCATION_IDS:
             raise ValidationError(f"Location {key['id']} is built in and cannot be deleted.")
         if tm.name == "User" and key["id"] == batch.user["id"]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from publisher.server.errors import NotFoundError, ValidationError
 from publisher.server.storage import utcnow
+from publisher.server.update_events import entry as update_entry, update_event
 
 if TYPE_CHECKING:
     from publisher.server.actions import Api, Batch
@@ -165,7 +166,23 @@ class JobRunner:
             changes["data"] = json.dumps(data)
             sets = ", ".join(f'"{k}" = ?' for k in changes)
             conn.execute(f'UPDATE "job" SET {sets} WHERE "id" = ?', [*changes.values(), job_id])
+            entries = self._job_entries(conn, job_id, row)
+        self._announce(entries, row)
         return data
+
+    def _job_entries(self, conn, job_id: str, before: dict, *extra: dict | None) -> list[dict]:
+        """The ``ftrack.update`` entries of a job change (plus ``extra`` ones), built inside
+        its transaction; empty when no hub listens."""
+        if self.api.events is None:
+            return []
+        after = conn.execute('SELECT * FROM "job" WHERE "id" = ?', (job_id,)).fetchone()
+        found = update_entry(conn, "job", "update", before, dict(after) if after else None)
+        return [e for e in (found, *extra) if e is not None]
+
+    def _announce(self, entries: list[dict], job_row: dict) -> None:
+        """Publish a job's ``ftrack.update`` after its transaction committed."""
+        if entries and self.api.events is not None:
+            self.api.events(update_event(entries, {"id": job_row.get("user_id")}))
 
     def _run(self, job_id: str) -> None:
         if self._stop.is_set():
@@ -221,8 +238,9 @@ class JobRunner:
         for cid, (path, _meta) in files.items():
             self.store.adopt(cid, path)
         removed: list[str] = []
+        version_entry = None
         with self.storage.transaction() as conn:
-            _row, current = self._job(conn, job_id)
+            job_before, current = self._job(conn, job_id)
             version_id = None
             for cid, (_path, meta) in files.items():
                 comp = conn.execute('SELECT "version_id" FROM "component" WHERE "id" = ?', (cid,)).fetchone()
@@ -240,7 +258,11 @@ class JobRunner:
                     (cid, "FileComponent", "ftr_meta", json.dumps(meta)),
                 )
             if version_id is not None:
+                old = conn.execute('SELECT * FROM "asset_version" WHERE "id" = ?', (version_id,)).fetchone()
                 conn.execute('UPDATE "asset_version" SET "thumbnail_id" = ? WHERE "id" = ?', (outputs["image/jpeg"], version_id))
+                if old is not None and self.api.events is not None:
+                    version_entry = update_entry(conn, "asset_version", "update", dict(old),
+                                                 dict(old) | {"thumbnail_id": outputs["image/jpeg"]})
             if not current.get("keep_original", False):
                 if conn.execute('SELECT 1 FROM "component" WHERE "id" = ?', (source["id"],)).fetchone():
                     self.api._delete_tree(conn, "component", source["id"], removed)
@@ -249,13 +271,15 @@ class JobRunner:
                 'UPDATE "job" SET "status" = ?, "finished_at" = ?, "data" = ? WHERE "id" = ?',
                 ("done", utcnow(), json.dumps(current), job_id),
             )
+            entries = self._job_entries(conn, job_id, job_before, version_entry)
+        self._announce(entries, job_before)
         for cid in removed:
             self.store.remove(cid)
 
     def _finish_failed(self, job_id: str, message: str) -> None:
         try:
             with self.storage.transaction() as conn:
-                _row, data = self._job(conn, job_id)
+                job_before, data = self._job(conn, job_id)
                 data["error"] = message
                 for out in data.get("output", []):
                     conn.execute('DELETE FROM "job_component" WHERE "component_id" = ?', (out["component_id"],))
@@ -264,6 +288,8 @@ class JobRunner:
                     'UPDATE "job" SET "status" = ?, "finished_at" = ?, "data" = ? WHERE "id" = ?',
                     ("failed", utcnow(), json.dumps(data), job_id),
                 )
+                entries = self._job_entries(conn, job_id, job_before)
+            self._announce(entries, job_before)
         except LookupError:
             pass
 

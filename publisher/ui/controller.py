@@ -145,6 +145,8 @@ class Controller(QObject):
         self._publishes: dict[str, _Publish] = {}
         self._pollers: dict[str, JobPoller] = {}
         self._retired_pollers: list[JobPoller] = []
+        #: Whether the event hub pushes job changes (set by publisher.ui.live_updates).
+        self.live_jobs = False
         self._resumed = False
         #: Delay before a publish waiting for the server tries again (doubles up to the cap), ms.
         self.wait_first_ms, self.wait_max_ms = 5000, 60000
@@ -791,6 +793,7 @@ class Controller(QObject):
         if job_id in self._pollers:
             return
         poller = JobPoller(self.session, job_id)
+        poller.live = self.live_jobs
         self._pollers[job_id] = poller
         s = poller.signals
         s.progress.connect(lambda j, st, p, v=version_id: self._job_progress(j, st, p, v))
@@ -798,6 +801,14 @@ class Controller(QObject):
         s.failed.connect(self._job_lost)
         s.stopped.connect(self._poller_stopped)
         self.long_pool.start(poller)
+
+    def job_poller(self, job_id: str) -> JobPoller | None:
+        """The poller following ``job_id`` (the event hub wakes it), or None."""
+        return self._pollers.get(job_id)
+
+    def job_pollers(self) -> list[JobPoller]:
+        """The pollers following jobs now."""
+        return list(self._pollers.values())
 
     def _poller_stopped(self, job_id: str) -> None:
         # "stopped" is sent from inside run(): keep the runnable alive until a later call, when

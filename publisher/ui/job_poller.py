@@ -8,6 +8,12 @@ backoff: the first delay is 0.5 s, each next one 1.5 times longer, at most 5 s, 
 is seen ending at once and a long one costs few requests (a 30 s job: about ten). It stops as
 soon as the job is ``done`` or ``failed``, or when :meth:`JobPoller.cancel` is called: it sleeps
 on a ``threading.Event``, so a cancel ends it at once, never after a sleep.
+
+The event hub makes it cheaper and quicker (:mod:`publisher.ui.live_updates`): :meth:`JobPoller.wake`
+polls at once, :meth:`JobPoller.push` hands it a status and data the hub announced (shown
+without a request; a finished status is still confirmed by a poll), and while ``live`` is set
+it waits :data:`LIVE_DELAY` between polls instead of the backoff, the hub's pushes waking it.
+Polling stays the truth: with ``live`` off it polls exactly as without a hub.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Polls that may fail in a row (server restarting, network blip) before the poller gives up.
 MAX_ERRORS = 6
+#: Seconds between safety polls while the event hub pushes the job's changes.
+LIVE_DELAY = 10.0
 
 
 class JobPollerSignals(QObject):
@@ -66,10 +74,45 @@ class JobPoller(QRunnable):
         self.status: str | None = None
         self._cancel = threading.Event()
         self._ended = threading.Event()
+        #: Set by cancel, wake and push: ends the current wait.
+        self._nudge = threading.Event()
+        self._pushed: tuple[str, dict] | None = None
+        self._push_lock = threading.Lock()
+        #: Whether the event hub announces this job's changes (any thread may set it).
+        self.live = False
+
+    def wake(self) -> None:
+        """Poll now instead of after the current wait (any thread)."""
+        self._nudge.set()
+
+    def push(self, status: str, payload: dict) -> None:
+        """The job's ``status`` and decoded ``data`` as the event hub announced them (any
+        thread): reported at once without a request; a finished status is confirmed by a poll."""
+        with self._push_lock:
+            self._pushed = (str(status), dict(payload))
+        self._nudge.set()
+
+    def set_live(self, live: bool) -> None:
+        """Whether the hub pushes this job's changes; turning it off polls at once (any thread)."""
+        self.live = bool(live)
+        if not live:
+            self._nudge.set()
+
+    def _sleep(self, delay: float) -> bool:
+        """Wait ``delay`` s or until nudged; True when cancelled."""
+        self._nudge.wait(delay)
+        self._nudge.clear()
+        return self.cancelled
+
+    def _take_pushed(self) -> tuple[str, dict] | None:
+        with self._push_lock:
+            pushed, self._pushed = self._pushed, None
+        return pushed
 
     def cancel(self) -> None:
         """Stop polling now (any thread); no more signals but ``stopped`` follow."""
         self._cancel.set()
+        self._nudge.set()
 
     @property
     def cancelled(self) -> bool:
@@ -117,17 +160,23 @@ class JobPoller(QRunnable):
         last: tuple[str, int] | None = None
         errors = 0
         delays = self.delays()
+        first = True
         while not self.cancelled:
-            try:
-                answer = self._poll(session)
-            except Exception as exc:  # noqa: BLE001 - a blip: try again later, give up after a few
-                errors += 1
-                if errors >= self.max_errors:
-                    raise
-                log.debug("poll of job %s failed (%d in a row): %s", self.job_id, errors, exc)
-                if self._cancel.wait(next(delays)):
-                    return
-                continue
+            pushed = None if first else self._take_pushed()
+            first = False
+            if pushed is not None and pushed[0] not in FINISHED:
+                answer: tuple[str, dict] | None = pushed
+            else:
+                try:
+                    answer = self._poll(session)
+                except Exception as exc:  # noqa: BLE001 - a blip: try again later, give up after a few
+                    errors += 1
+                    if errors >= self.max_errors:
+                        raise
+                    log.debug("poll of job %s failed (%d in a row): %s", self.job_id, errors, exc)
+                    if self._sleep(next(delays)):
+                        return
+                    continue
             errors = 0
             if self.cancelled:
                 return
@@ -147,7 +196,7 @@ class JobPoller(QRunnable):
                     payload["error"] = "The server gave no reason."
                 self.signals.finished.emit(self.job_id, status, payload)
                 return
-            if self._cancel.wait(next(delays)):
+            if self._sleep(LIVE_DELAY if self.live else next(delays)):
                 return
 
 

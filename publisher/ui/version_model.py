@@ -141,6 +141,19 @@ class VersionModel(RowsTableModel):
         self.endInsertRows()
         return self.index(0, 0)
 
+    def remove(self, version_id: str) -> bool:
+        """Take ``version_id`` out of the table (deleted, or moved to another context by
+        someone else); False when it is not loaded."""
+        at = self._row_of.get(version_id)
+        if at is None:
+            return False
+        self.beginRemoveRows(QModelIndex(), at, at)
+        del self._rows[at]
+        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
+        self.total = max(0, self.total - 1)
+        self.endRemoveRows()
+        return True
+
     def set_review_progress(self, version_id: str, percent: int | None) -> None:
         """Show ``encoding N %`` in the review column of ``version_id`` (``None``: stop showing it)."""
         if percent is None:

@@ -15,13 +15,14 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
 
-from publisher.ui import icons, theme
+from publisher.ui import context_launch, icons, theme
 from publisher.ui.activity_panel import ActivityPanel
 from publisher.ui.browser_panel import ContextBrowser
 from publisher.ui.controller import Controller
 from publisher.ui.details_panel import DetailsPanel
 from publisher.ui.drop_zone import DropTarget, DropZone
 from publisher.ui.error_banner import ErrorBanner
+from publisher.ui.live_updates import LiveUpdates
 from publisher.ui.new_version_dialog import NewVersionDialog
 from publisher.ui.publish_panel import StagingPanel
 from publisher.ui.versions_panel import VersionsPanel
@@ -332,6 +333,8 @@ class MainWindow(QMainWindow):
         server_icon.setPixmap(icons.icon("server").pixmap(14, 14))
         self.statusBar().addPermanentWidget(server_icon)
         self.statusBar().addPermanentWidget(self.identity)
+        self.live = LiveUpdates(c, self, show_context=self.show_context)
+        self.statusBar().addPermanentWidget(self.live.label)
         self.widget.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._add_settings_menu()
         self._fit_screen()
@@ -352,8 +355,20 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.widget.start()
+        self.live.start()
+
+    def show_context(self, entity_type: str, entity_id: str) -> None:
+        """Raise the window and show the task or version named from outside (ftrack Actions,
+        ``FTRACK_CONTEXTID``); see :func:`publisher.ui.context_launch.show_context`."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        context_launch.show_context(self.controller, entity_type, entity_id)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.live.stop()
         self.widget.shutdown()
         self.closed.emit()
         super().closeEvent(event)
