@@ -4,6 +4,7 @@ stock ftrack-python-api 3.1.0 client from the plugin folder, and the host bootst
 from __future__ import annotations
 
 import json
+import time
 import os
 import stat
 import subprocess
@@ -267,3 +268,65 @@ def test_houdinis_package_menu_and_pythonrc(plugin, monkeypatch):
     path = houdini / "python3.11libs" / "pythonrc.py"
     exec(compile(path.read_text(), str(path), "exec"), {"__name__": "__main__"})
     assert str(plugin / "dependencies") in sys.path
+
+
+#: Connect's side: the stock client's session with the plugin's hook, on the server's hub.
+CONNECT_ON_HUB = r"""
+import os, sys, time
+import ftrack_api
+
+session = ftrack_api.Session(plugin_paths=[os.path.join(os.environ["PLUGIN"], "hook")])
+session.event_hub.connect()
+print("READY", flush=True)
+deadline = time.time() + 90
+while time.time() < deadline and not os.path.exists(os.environ["STOP"]):
+    session.event_hub.wait(0.2)
+session.event_hub.disconnect()
+"""
+
+
+@pytest.mark.stock
+def test_the_hook_answers_the_action_through_the_servers_event_hub(plugin, stock_python, server_env, fake_app,
+                                                                   tmp_path):
+    """The web UI's side is our own client: it asks on the embedded server's hub, Connect's
+    session (the stock client with the hook from the plugin folder) answers."""
+    from publisher.api import Session
+    from publisher.api.event_hub import make_event
+
+    stop = tmp_path / "stop"
+    env = dict(server_env, PLUGIN=str(plugin), STOP=str(stop), FTRACK_PUBLISHER_APP=str(fake_app))
+    env.pop("PYTHONPATH", None)
+    connect = subprocess.Popen([str(stock_python), "-c", CONNECT_ON_HUB], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    session = Session(server_env["FTRACK_SERVER"], server_env["FTRACK_API_USER"], server_env["FTRACK_API_KEY"])
+    try:
+        assert connect.stdout.readline().strip() == "READY", connect.stderr.read()
+        hub = session.event_hub
+        hub.connect()
+
+        def ask(topic: str, data: dict) -> list:
+            replies: list = []
+            hub.publish(make_event(topic, data), on_reply=lambda event: replies.append(event["data"]))
+            deadline = time.monotonic() + 20
+            while not replies and time.monotonic() < deadline:
+                hub.wait(0.2)
+            return replies
+
+        selection = [{"entityId": TASK, "entityType": "task"}]
+        (discovered,) = ask("ftrack.action.discover", {"selection": selection})
+        assert discovered["items"][0]["label"] == "Publish with ftrack publisher"
+        (launched,) = ask("ftrack.action.launch", {"actionIdentifier": "ftrack-publisher-publish", "selection": selection})
+        assert launched == {"success": True, "message": "Opening the ftrack publisher."}
+        started = tmp_path / "app-started.json"
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert json.loads(started.read_text())["argv"] == ["--context", TASK]
+    finally:
+        stop.write_text("")
+        session.close()
+        try:
+            connect.wait(30)
+        finally:
+            if connect.poll() is None:
+                connect.kill()
