@@ -131,21 +131,30 @@ class WorkerPool(QObject):
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
         self._active: set[Worker] = set()
+        self._closed = False
 
     def start(self, worker: Worker, *, on_result: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None,
               on_progress: Callable[[Any], None] | None = None,
               on_finished: Callable[[], None] | None = None) -> Worker:
-        """Connect the callbacks (run in the GUI thread) and queue ``worker``."""
+        """Connect the callbacks (run in the GUI thread) and queue ``worker``.
+
+        A worker cancelled after it sent its result, but before the GUI thread got it, has that
+        result dropped: its receivers may be gone (a window closing). After :meth:`cancel_all`
+        (shutdown) nothing new is queued.
+        """
         if on_result is not None:
-            worker.signals.result.connect(on_result)
+            worker.signals.result.connect(lambda value, w=worker: None if w.cancelled else on_result(value))
         if on_error is not None:
-            worker.signals.error.connect(on_error)
+            worker.signals.error.connect(lambda message, w=worker: None if w.cancelled else on_error(message))
         if on_progress is not None:
-            worker.signals.progress.connect(on_progress)
+            worker.signals.progress.connect(lambda value, w=worker: None if w.cancelled else on_progress(value))
         if on_finished is not None:
             worker.signals.finished.connect(on_finished)
         worker.signals.finished.connect(lambda w=worker: self._active.discard(w))
+        if self._closed:
+            worker.cancel()  # a view asking for more while its window closes
+            return worker
         self._active.add(worker)
         self.pool.start(worker)
         return worker
@@ -155,7 +164,8 @@ class WorkerPool(QObject):
         return len(self._active)
 
     def cancel_all(self) -> None:
-        """Ask every running worker to stop (their results are dropped)."""
+        """Ask every running worker to stop (their results are dropped) and queue no more."""
+        self._closed = True
         for worker in list(self._active):
             worker.cancel()
 

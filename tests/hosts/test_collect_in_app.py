@@ -87,7 +87,9 @@ def test_collect_without_a_task_says_to_select_one(qtbot, stand_in, monkeypatch,
         assert action.trigger() is False
     assert "Select a task first" in failed.args[0]
     assert "Select a task first" in widget.banner.label.text()
+    qtbot.waitUntil(lambda: not widget.controller.busy(), timeout=30000)
     widget.shutdown()
+    qtbot.wait(10)  # deliver results queued before the shutdown
     widget.deleteLater()
 
 
@@ -104,7 +106,9 @@ def test_a_collector_that_raises_is_a_banner_and_stages_nothing(qtbot, stand_in,
     assert action.trigger() is False
     assert "Collecting from Nuke failed: Write1: knob file does not exist" in widget.banner.label.text()
     assert widget.controller.staging_model.rowCount() == 0
+    qtbot.waitUntil(lambda: not widget.controller.busy(), timeout=30000)
     widget.shutdown()
+    qtbot.wait(10)  # deliver results queued before the shutdown
     widget.deleteLater()
 
 
