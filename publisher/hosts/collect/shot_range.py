@@ -11,11 +11,14 @@ talks to the server (call it from a worker).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from publisher.hosts.collect.items import Collection, Role
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def read(session: Any, shot_id: str, shot_name: str) -> ShotRange | str:
         shot = session.query(f"select id, custom_attributes from Shot where id is {_quote(shot_id)}").first()
         values = _values(shot["custom_attributes"]) if shot is not None else {}
     except Exception as exc:  # an old server or one without custom attributes on shots
-        return (f"The shot {shot_name} has no frame range on this server ({exc}); "
-                "the render ranges were not checked against it.")
+        log.info("No custom attributes on shot %s: %s", shot_name, exc)
+        return (f"The shot {shot_name} has no frame range on this server (no fstart/fend custom "
+                "attributes): the render ranges were not checked against it.")
     try:
         first, last = int(values["fstart"]), int(values["fend"])
     except (KeyError, TypeError, ValueError):
