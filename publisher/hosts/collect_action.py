@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolButton, QWidget
 
 from publisher.hosts import context as contexts
@@ -48,7 +48,7 @@ class CollectAction(QObject):
         self.button.setObjectName("CollectButton")
         self.button.setText(f"Collect from {host}")
         self.button.setIcon(icons.icon("drop"))
-        self.button.setToolButtonStyle(self.button.toolButtonStyle().ToolButtonTextBesideIcon)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.button.setToolTip(f"Stage the {host} scene and its renders (frames on disk) as a new version "
                                "of the task")
         self.button.clicked.connect(lambda: self.trigger())
