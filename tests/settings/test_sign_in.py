@@ -27,12 +27,25 @@ def test_the_browser_sign_in_hands_back_the_users_key(embedded_server, memory_ke
     browser = sign_in_later(listener.url, pages)
     signed = listener.wait(timeout=60)
     browser.join(30)
-    assert signed.api_user == embedded_server.api_user and signed.api_key == embedded_server.api_key
+    assert signed.api_user == embedded_server.api_user and signed.server_url == embedded_server.url
     assert pages[0].status_code == 200 and "signed in as demo" in pages[0].text
-    assert embedded_server.api_key not in repr(signed)
-    # Kept in the keyring by the credentials module, and it works.
+    assert signed.api_key not in repr(signed)
+    # The key works, and the server's own key still does.
+    assert_key_works(embedded_server.url, "demo", signed.api_key)
+    assert_key_works(embedded_server.url, "demo", embedded_server.api_key)
+    # Kept in the keyring by the credentials module.
     assert CredentialStore().set(signed.server_url, signed.api_user, signed.api_key) == "keyring"
-    assert CredentialStore().get(embedded_server.url, "demo") == embedded_server.api_key
+    assert CredentialStore().get(embedded_server.url, "demo") == signed.api_key
+
+
+def assert_key_works(url: str, user: str, key: str) -> None:
+    from publisher.api import Session
+
+    session = Session(url, user, key)
+    try:
+        assert session.query("Project").first() is not None
+    finally:
+        session.close()
 
 
 def test_no_answer_in_time_says_what_to_do(embedded_server):
@@ -99,15 +112,17 @@ def test_sign_in_from_the_settings_dialog_fills_the_server_and_keeps_the_key(qtb
     assert dialog.sign_in.button.text() == "Sign in…"
     with qtbot.waitSignal(dialog.sign_in.signedIn, timeout=60000):
         dialog.sign_in.button.click()
-    assert dialog.user_edit.text() == "demo" and dialog.key_edit.text() == embedded_server.api_key
+    key = dialog.key_edit.text()
+    assert dialog.user_edit.text() == "demo" and key
+    assert_key_works(embedded_server.url, "demo", key)
     assert "Signed in as demo; the key is kept in the system keyring" in dialog.result_label.text()
-    assert memory_keyring.passwords and embedded_server.api_key in memory_keyring.passwords.values()
+    assert list(memory_keyring.passwords.values()) == [key]
     with qtbot.waitSignal(dialog.saved, timeout=30000):
         dialog.save()
     saved = store.load()
     assert [(p.url, p.api_user) for p in saved.profiles] == [(embedded_server.url, "demo")]
-    assert store.api_key(saved.profiles[0]) == embedded_server.api_key
-    assert embedded_server.api_key not in store.path.read_text()
+    assert store.api_key(saved.profiles[0]) == key
+    assert key not in store.path.read_text()
 
 
 def test_sign_in_without_a_server_url_says_to_enter_one(qtbot):

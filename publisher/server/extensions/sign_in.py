@@ -4,8 +4,8 @@ A desktop tool (ftrack Connect, the publisher's "Sign in…") opens
 ``{server}/user/api_credentials?identifier=<who asks>&redirect_url=http://localhost:<port>`` in
 the browser; the page asks the signed-in user to grant that tool an API key, then sends the
 browser to ``redirect_url?api_user=<user>&api_key=<key>``, where the tool listens once. Here the
-page is a form offering the server's active users (the demo user first) and the key is the
-user's own. ``redirect_url`` must be a loopback address: the key never leaves the machine.
+page is a form offering the server's active users (the demo user first) and each grant makes the
+user a new key. ``redirect_url`` must be a loopback address: the key never leaves the machine.
 """
 
 from __future__ import annotations
@@ -49,17 +49,19 @@ def _users(connection) -> list[tuple[str, str]]:
     return users
 
 
-def _key_of(storage, username: str) -> str | None:
+def _grant_key(storage, username: str) -> str | None:
+    """A new API key of ``username`` for the application that asked (its other keys stay
+    valid, as each of ftrack's personal keys does); None when there is no such active user."""
     with storage.transaction() as connection:
         user = connection.execute('SELECT "id" FROM "users" WHERE "username" = ? AND '
                                   '("is_active" IS NULL OR "is_active" = 1)', (username,)).fetchone()
         if user is None:
             return None
-        row = connection.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ? LIMIT 1', (user[0],)).fetchone()
-        if row is not None:
-            return str(row[0])
         key = auth.new_api_key()
-        connection.execute('INSERT INTO "api_key" ("key", "user_id") VALUES (?, ?)', (key, user[0]))
+        # Stored the way this server stores keys (hashed where it hashes them).
+        hash_key = getattr(auth, "hash_key", None)
+        stored = hash_key(key) if callable(hash_key) else key
+        connection.execute('INSERT INTO "api_key" ("key", "user_id") VALUES (?, ?)', (stored, user[0]))
         return key
 
 
@@ -92,7 +94,7 @@ def routes(app: web.Application, context) -> None:
         if problem:
             return _page("Cannot sign in", f"<p>{html.escape(problem)}</p>", 400)
         username = str(data.get("username", "")).strip()
-        key = await context.run(_key_of, context.storage, username)
+        key = await context.run(_grant_key, context.storage, username)
         if key is None:
             return _page("Cannot sign in", f"<p>There is no active user {html.escape(username)!s} here.</p>", 400)
         separator = "&" if urlsplit(redirect).query else "?"
