@@ -41,6 +41,8 @@ Callback = Callable[[Event], Any]
 MAX_BACKOFF = 30.0
 #: Events kept while disconnected, sent once the connection is back.
 PENDING_LIMIT = 1000
+#: ``on_reply`` callbacks kept (the oldest go first: replies come soon or never).
+REPLY_CALLBACK_LIMIT = 1000
 #: How often the receiver looks up from a silent socket (to notice a stop or a dead server).
 _POLL = 0.5
 
@@ -407,6 +409,8 @@ class EventHub:
             return self._dispatch(event, synchronous=True)
         if on_reply is not None:
             self._reply_callbacks[event["id"]] = on_reply
+            while len(self._reply_callbacks) > REPLY_CALLBACK_LIMIT:
+                self._reply_callbacks.pop(next(iter(self._reply_callbacks)), None)
         if not self.connected:
             if self._was_connected and not self._stop.is_set():
                 self._pending.append((event, None))

@@ -24,7 +24,7 @@ from publisher.server.files import ContentStore, check_component_id, check_file_
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
-from publisher.server.update_events import entry as update_entry, update_event
+from publisher.server.update_events import entry as update_entry, update_events
 from publisher.server.values import to_column
 
 SERVER_VERSION = "4.13.8"
@@ -69,6 +69,8 @@ class Batch:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: ``ftrack.update`` entries of this batch's changes (built only when a hub listens).
     updates: list[dict] = field(default_factory=list)
+    #: Parent rows read for those entries (a sequence's frames share theirs).
+    parent_rows: dict = field(default_factory=dict)
 
 
 class Api:
@@ -114,7 +116,8 @@ class Api:
                         exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
                     raise
         if batch.updates and self.events is not None:
-            self.events(update_event(batch.updates, user))
+            for event in update_events(batch.updates, user):
+                self.events(event)
         for callback in batch.after_commit:
             callback()
         return results
@@ -123,7 +126,7 @@ class Api:
         """Record the ``ftrack.update`` entry of one change, when a hub listens."""
         if self.events is None:
             return
-        item = update_entry(batch.ctx.conn, table, action, before, after)
+        item = update_entry(batch.ctx.conn, table, action, before, after, batch.parent_rows)
         if item is not None:
             batch.updates.append(item)
 

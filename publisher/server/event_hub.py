@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL = 20.0
 #: Seconds of silence from a client after which its connection is closed.
 CLOSE_TIMEOUT = 60.0
-#: Frames waiting to be sent to one connection before it is dropped as not reading.
+#: Frames, and bytes, waiting to be sent to one connection before it is dropped as not reading.
 QUEUE_LIMIT = 1000
+QUEUE_BYTES = 4 * 1024 * 1024
 #: Largest frame a client may send (an event with its data).
 MAX_FRAME = 4 * 1024 * 1024
 
@@ -48,22 +49,28 @@ class _Connection:
         self.ws = ws
         self.request = request
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
+        self.queued_bytes = 0
         self.last_heard = asyncio.get_running_loop().time()
         self.dropped = False
         self.sender: asyncio.Task | None = None
 
     def offer(self, frame: str) -> bool:
-        """Queue ``frame``; False when the queue is full."""
+        """Queue ``frame``; False when the queue is full (in frames or in bytes)."""
+        if self.queued_bytes + len(frame) > QUEUE_BYTES and self.queued_bytes:
+            return False
         try:
             self.queue.put_nowait(frame)
-            return True
         except asyncio.QueueFull:
             return False
+        self.queued_bytes += len(frame)
+        return True
 
     async def send_loop(self) -> None:
         while True:
             frame = await self.queue.get()
+            # Counted until sent: a frame the socket will not take stays in the bound.
             await self.ws.send_str(frame)
+            self.queued_bytes -= len(frame)
 
 
 class EventHub:
@@ -105,8 +112,7 @@ class EventHub:
         for connection in list(self._connections.values()):
             connection.offer(Packet(DISCONNECT).encode())
         await asyncio.sleep(0.05)
-        for connection in list(self._connections.values()):
-            await self._drop(connection, close_code=1001)
+        await asyncio.gather(*(self._drop(c, close_code=1001) for c in list(self._connections.values())))
         self._loop = None
 
     # Any thread ------------------------------------------------------------------------------

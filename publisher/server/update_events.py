@@ -27,6 +27,9 @@ _LEGACY_TYPES = {"Project": "show", "Folder": "task", "Sequence": "task", "Shot"
 #: Columns that are not attribute values (bookkeeping of the storage).
 _HIDDEN = {"entity_type", "context_type", "system_type"}
 _MAX_PARENTS = 32
+#: Entries per ``ftrack.update`` event: a batch of thousands of rows (a long image sequence) is
+#: announced in several events, none too big for a client's queue.
+ENTRIES_PER_EVENT = 100
 
 
 def legacy_type(entity_type: str) -> str:
@@ -67,8 +70,14 @@ def _type_of(table: str, row: Mapping[str, Any]) -> str:
     return row.get("entity_type") or _TYPE_OF_TABLE.get(table, table)
 
 
-def parents(conn: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> list[dict]:
-    """The ``parents`` list of an entry: the entity itself, then each parent up to its project."""
+def parents(conn: sqlite3.Connection, table: str, row: Mapping[str, Any],
+            cache: dict | None = None) -> list[dict]:
+    """The ``parents`` list of an entry: the entity itself, then each parent up to its project.
+
+    ``cache`` (one per batch) keeps the parent rows already read: the frames of a sequence share
+    their container, version, asset and contexts.
+    """
+    cache = {} if cache is None else cache
     chain, seen = [], set()
     current: Mapping[str, Any] | None = row
     current_table = table
@@ -81,13 +90,15 @@ def parents(conn: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> lis
         seen.add(current.get("id"))
         if up is None or up[1] in seen:
             break
-        found = conn.execute(f'SELECT * FROM "{up[0]}" WHERE "id" = ?', (up[1],)).fetchone()
-        current, current_table = (dict(found) if found else None), up[0]
+        if up not in cache:
+            found = conn.execute(f'SELECT * FROM "{up[0]}" WHERE "id" = ?', (up[1],)).fetchone()
+            cache[up] = dict(found) if found else None
+        current, current_table = cache[up], up[0]
     return chain
 
 
 def entry(conn: sqlite3.Connection, table: str, action: str, before: Mapping[str, Any] | None,
-          after: Mapping[str, Any] | None) -> dict | None:
+          after: Mapping[str, Any] | None, cache: dict | None = None) -> dict | None:
     """The ``entities`` entry of one create (``before`` None), update or delete (``after``
     None); None for an update that changed nothing or a row without an ``id``."""
     row = after if after is not None else before
@@ -102,7 +113,7 @@ def entry(conn: sqlite3.Connection, table: str, action: str, before: Mapping[str
             return None
     changes = {legacy_key(c): {"old": before.get(c) if action != "add" else None,
                                "new": after.get(c) if action != "remove" else None} for c in columns}
-    chain = parents(conn, table, row)
+    chain = parents(conn, table, row, cache)
     entity_type = _type_of(table, row)
     result = {
         "entityId": row["id"], "entityType": legacy_type(entity_type), "entity_type": entity_type,
@@ -112,6 +123,11 @@ def entry(conn: sqlite3.Connection, table: str, action: str, before: Mapping[str
     if table == "context" and row.get("object_type_id"):
         result["objectTypeId"] = row["object_type_id"]
     return result
+
+
+def update_events(entries: list[dict], user: Mapping[str, Any]) -> list[dict]:
+    """The ``ftrack.update`` events announcing ``entries``, :data:`ENTRIES_PER_EVENT` a piece."""
+    return [update_event(entries[i:i + ENTRIES_PER_EVENT], user) for i in range(0, len(entries), ENTRIES_PER_EVENT)]
 
 
 def update_event(entries: list[dict], user: Mapping[str, Any]) -> dict:

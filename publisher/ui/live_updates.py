@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QLabel
 from publisher.api.event_hub import (
     EventHub, EventHubAuthenticationError, EventHubConnectionError, EventHubUnavailable,
 )
-from publisher.ui import controller_tasks as tasks
+from publisher.publish import browse
+from publisher.publish.errors import PublishError
 from publisher.ui.live_events import JobChange, VersionChange, changes_of, discover_reply, launch_target
 from publisher.ui.workers import Worker
 
@@ -129,6 +130,14 @@ class HubConnection(QObject):
         return {"success": True, "message": "Opening the ftrack publisher."}
 
 
+def fetch_version(session: Any, version_id: str) -> Any:
+    """Worker body: the version's details as the list shows them, or None when it is gone."""
+    try:
+        return browse.version_details(session, version_id)
+    except PublishError:
+        return None
+
+
 def _quoted(text: str) -> str:
     return f'"{text}"' if '"' not in text else f"'{text}'"
 
@@ -160,6 +169,8 @@ class LiveUpdates(QObject):
         self._flush.setSingleShot(True)
         self._flush.setInterval(COALESCE_MS)
         self._flush.timeout.connect(self._reload_pending)
+        #: Whether the connection was on and dropped: events may have been missed meanwhile.
+        self._missed = False
         #: Version reloads asked of the server (for tests and the benchmark).
         self.reloads = 0
 
@@ -207,6 +218,12 @@ class LiveUpdates(QObject):
             self.controller.live_jobs = on
             for poller in self.controller.job_pollers():
                 poller.set_live(on)
+            if not on:
+                self._missed = True
+            elif self._missed:
+                # Back after a drop: what changed meanwhile was not announced to this window.
+                self._missed = False
+                self.controller.refresh()
         self.stateChanged.emit(on, text)
 
     def _version_changed(self, version_id: str, removed: bool) -> None:
@@ -222,12 +239,17 @@ class LiveUpdates(QObject):
                 model.remove(version_id)
                 continue
             self.reloads += 1
-            worker = Worker(tasks.refresh_version, version_id, session=self.controller.session)
-            self.controller.workers.start(worker, on_result=self._version_loaded,
-                                          on_error=lambda _message, v=version_id: model.remove(v))
+            worker = Worker(fetch_version, version_id, session=self.controller.session)
+            self.controller.workers.start(
+                worker, on_result=lambda details, v=version_id: self._version_loaded(v, details),
+                # A push is a hint: a reload that failed leaves the row as polling last saw it.
+                on_error=lambda message, v=version_id: log.info("live reload of %s failed: %s", v, message))
 
-    def _version_loaded(self, details: Any) -> None:
+    def _version_loaded(self, version_id: str, details: Any) -> None:
         controller = self.controller
+        if details is None:  # deleted meanwhile
+            controller.version_model.remove(version_id)
+            return
         row = details.row
         context = controller.context
         if context is not None and context.id in (row.context_id, row.task_id):

@@ -216,3 +216,50 @@ def test_a_server_that_is_down_is_a_connection_error() -> None:
     hub = EventHub("http://127.0.0.1:9", "u", "k", timeout=2)
     with pytest.raises(EventHubConnectionError, match="Cannot reach"):
         hub.connect()
+
+
+@pytest.fixture
+def movie(tmp_path: Path) -> Path:
+    """A real 12-frame H.264 movie, small and quick to encode."""
+    import av
+    from PIL import Image
+
+    path = tmp_path / "clip.mov"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(12):
+            for packet in stream.encode(av.VideoFrame.from_image(Image.new("RGB", (64, 48), (index * 20, 90, 40)))):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_uploads_and_a_real_encode_are_announced(embedded_server, hub: EventHub, movie: Path) -> None:
+    added, updates = [], []
+    hub.subscribe("topic=ftrack.location.component-added", added.append)
+    hub.subscribe("topic=ftrack.update", updates.append)
+    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key) as other:
+        task = other.query('select id, parent_id from Task where name is "Compositing"').first()
+        asset = other.create("Asset", {"name": f"live_{uuid.uuid4().hex[:6]}", "parent": other.get("Context", task["parent_id"]),
+                                       "type": other.query("AssetType").first()})
+        version = other.create("AssetVersion", {"asset": asset, "task_id": task["id"]})
+        other.commit()
+        job = version.encode_media(str(movie))
+
+        def job_entries() -> list[dict]:
+            return [e for u in updates for e in u["data"]["entities"] if e["entityId"] == job["id"]]
+
+        _wait_for(hub, lambda: any(e["changes"].get("status", {}).get("new") == "done" for e in job_entries()),
+                  timeout=120)
+    statuses = [e["changes"]["status"]["new"] for e in job_entries() if "status" in e["changes"]]
+    assert statuses == ["running", "done"]
+    assert all(e["entityType"] == "job" and e["action"] == "update" for e in job_entries())
+    progress = [json.loads(e["changes"]["data"]["new"])["progress"] for e in job_entries() if "data" in e["changes"]]
+    assert progress == sorted(progress) and progress[-1] == 100
+    # The upload of the source movie was announced, and the thumbnail set on the version.
+    assert any(a["data"]["location_id"] == "3a372bde-05bc-11e4-8908-20c9d081909b" for a in added)
+    thumbnail = [e for u in updates for e in u["data"]["entities"]
+                 if e["entityId"] == version["id"] and "thumbnailid" in e["changes"]]
+    assert thumbnail and thumbnail[0]["entityType"] == "assetversion"

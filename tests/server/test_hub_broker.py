@@ -130,3 +130,12 @@ def test_handshake_ids_are_single_use_and_expire() -> None:
     now[0] = 11.0
     assert handshakes.claim(late) is None
     assert handshakes.claim("made-up") is None
+
+
+def test_a_big_batch_is_announced_in_pieces() -> None:
+    from publisher.server.update_events import ENTRIES_PER_EVENT, update_events
+
+    entries = [{"entityId": str(i), "parents": [{"entityId": str(i)}]} for i in range(2 * ENTRIES_PER_EVENT + 1)]
+    events = update_events(entries, {"id": "u", "username": "alice"})
+    assert [len(e["data"]["entities"]) for e in events] == [ENTRIES_PER_EVENT, ENTRIES_PER_EVENT, 1]
+    assert all(e["topic"] == "ftrack.update" and e["source"]["user"]["username"] == "alice" for e in events)
