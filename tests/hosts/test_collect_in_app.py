@@ -212,3 +212,23 @@ def test_a_qt5_host_without_the_app_says_what_to_install(tmp_path, monkeypatch):
     bad.write_text("")
     with pytest.raises(launch.LaunchError, match="is not an executable file"):
         launch.app_command({launch.APP_VARIABLE: str(bad)})
+
+
+def test_collect_for_a_task_that_is_not_there_says_which_id(qtbot, stand_in, tmp_path):
+    stand_in("nuke")
+    from publisher.hosts import collect_action, dock
+
+    script, nodes = nuke_scene(tmp_path / "sh030")
+    scene = make_nuke(str(script), 1001, 1024, nodes)
+    widget = dock.create_widget(start=False)
+    from publisher.hosts.collect import nuke as collect_nuke
+
+    action = collect_action.CollectAction(widget, "Nuke", lambda: collect_nuke.collect(scene), context_id="no-such-task")
+    with qtbot.waitSignal(action.failed, timeout=30000) as failed:
+        assert action.trigger() is True
+    assert "FTRACK_CONTEXTID=no-such-task names no task" in failed.args[0]
+    assert widget.controller.staging_model.rowCount() == 0
+    qtbot.waitUntil(lambda: not widget.controller.busy(), timeout=30000)
+    widget.shutdown()
+    qtbot.wait(10)
+    widget.deleteLater()

@@ -96,3 +96,12 @@ def test_ftrack_contextid_is_the_default_task_of_the_cli(host_env, tmp_path):
     refused = subprocess.run([sys.executable, "-m", "publisher", "publish", str(render)], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "--task ID" in refused.stderr
+
+
+def test_a_stage_file_that_cannot_be_read_says_to_collect_again(qtbot, open_app, monkeypatch, tmp_path):
+    monkeypatch.delenv("FTRACK_CONTEXTID", raising=False)
+    window = open_app(["--stage", str(tmp_path / "gone.json"), "--context", TASK])
+    assert "Cannot read the stage file" in window.widget.banner.label.text()
+    assert "collect again from the host's menu" in window.widget.banner.label.text()
+    qtbot.waitUntil(lambda: context_of(window.widget) == TASK, timeout=30000)
+    assert window.controller.staging_model.rowCount() == 0
