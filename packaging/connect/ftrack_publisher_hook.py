@@ -137,6 +137,8 @@ def launch_action(session, event, popen=subprocess.Popen):
 
 def register(session, **kw):
     """Called by ftrack Connect (and ``ftrack_api``'s plugin loader) with its session."""
+    if not hasattr(session, "event_hub"):
+        return  # a plugin loader of the legacy API: nothing to register there
     hub = session.event_hub
     user = session.api_user
     hub.subscribe("topic=ftrack.action.discover and source.user.username=\"%s\"" % user,
