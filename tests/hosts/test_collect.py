@@ -196,3 +196,34 @@ def test_a_bad_stage_file_says_to_collect_again(tmp_path, content, says):
     with pytest.raises(StageFileError, match=says) as info:
         Collection.read(path)
     assert "collect again from the host's menu" in str(info.value)
+
+
+# The shot's range ----------------------------------------------------------------------------
+class _ShotSession:
+    """Answers the one query ``shot_range.read`` makes, as a server with the custom attributes
+    would (the embedded server has none yet: its path is tested in test_collect_in_app)."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def query(self, expression):
+        assert expression.startswith("select id, custom_attributes from Shot where id is ")
+        shot = {"id": "s1", "custom_attributes": self.values}
+        return type("Result", (), {"first": lambda _self: shot})()
+
+
+def test_renders_are_checked_against_the_shots_cut_and_handles(nuke_scene):
+    from publisher.hosts.collect import shot_range
+
+    module, _script, _shot = nuke_scene
+    found = nuke.collect(module)  # Write1 renders 1001-1050, Group1.Write2 1010-1020
+    rng = shot_range.read(_ShotSession({"fstart": 1001, "fend": 1048, "handles": 1}), "s1", "sh010")
+    assert rng == shot_range.ShotRange("sh010", 1001, 1048, 1)
+    notes = shot_range.check(found, rng)
+    assert "Write1: renders 1001-1050, past the shot sh010's 1001-1048 with 1 handles (1000-1049)." in notes
+    assert ("Group1.Write2: renders 1010-1020, but the shot sh010 is 1001-1048: part of the cut is not rendered."
+            in notes)
+    # CustomAttributeValue rows (key, value) read the same; a shot without values is a note.
+    rows = [{"key": "fstart", "value": 1001}, {"configuration": {"key": "fend"}, "value": 1050}]
+    assert shot_range.read(_ShotSession(rows), "s1", "sh010") == shot_range.ShotRange("sh010", 1001, 1050, 0)
+    assert "has no fstart/fend set" in shot_range.read(_ShotSession({}), "s1", "sh010")
