@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 MAX_RETRY = 60.0
 #: Milliseconds during which changes of the same version are gathered into one reload.
 COALESCE_MS = 30
+#: What the status bar shows (the reason is in its tooltip); one width for all, so a change of
+#: state never widens the window.
+LABEL_ON, LABEL_OFF, LABEL_RECONNECTING = "Live updates on", "Live updates off", "Live updates: reconnecting…"
 
 
 class HubConnection(QObject):
@@ -160,8 +163,11 @@ class LiveUpdates(QObject):
         self.on = False
         self.text = "Live updates off"
         #: A status bar widget that shows :attr:`text` (the window adds it).
-        self.label = QLabel(self.text)
+        self.label = QLabel(f"  {LABEL_OFF}  ")
         self.label.setObjectName("LiveUpdatesLabel")
+        metrics = self.label.fontMetrics()
+        self.label.setFixedWidth(max(metrics.horizontalAdvance(f"  {t}  ") for t in
+                                     (LABEL_ON, LABEL_OFF, LABEL_RECONNECTING)) + 4)
         self._thread: QThread | None = None
         self._connection: HubConnection | None = None
         self._pending: dict[str, bool] = {}
@@ -211,9 +217,10 @@ class LiveUpdates(QObject):
     def _set_state(self, on: bool, text: str) -> None:
         changed = on != self.on
         self.on, self.text = on, text
-        self.label.setText(f"  {text}  ")
-        self.label.setToolTip("Versions and encode jobs changed by anyone show here at once."
-                              if on else "Versions update when you refresh (F5); encode jobs are polled.")
+        short = LABEL_ON if on else (LABEL_RECONNECTING if "reconnecting" in text or "trying again" in text else LABEL_OFF)
+        self.label.setText(f"  {short}  ")
+        self.label.setToolTip(f"{text}.\nVersions and encode jobs changed by anyone show here at once."
+                              if on else f"{text}.\nVersions update when you refresh (F5); encode jobs are polled.")
         if changed:
             self.controller.live_jobs = on
             for poller in self.controller.job_pollers():
