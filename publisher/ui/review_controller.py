@@ -7,6 +7,7 @@ the activity model and the versions list. No widgets. GUI thread only.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any, Callable
 
@@ -35,6 +36,8 @@ class ReviewController(QObject):
     jobFinished = Signal(str, str, object)
     #: ``path``: a review movie is on disk and was handed to the desktop's player.
     playStarted = Signal(str)
+    #: ``(message, folder)``: the movie was downloaded to ``folder`` but no player opened it.
+    playFailed = Signal(str, str)
 
     def __init__(self, browse: BrowseController, activity_model: ActivityModel, workers: WorkerPool,
                  long_pool: QThreadPool, parent: QObject | None = None) -> None:
@@ -158,11 +161,20 @@ class ReviewController(QObject):
                   on_error=lambda e: self.errorRaised.emit(f"Cannot play the review movie: {self._describe(e)}"))
 
     def _play_file(self, path: str) -> None:
+        # The app has no player of its own: it hands the file to the desktop's default one,
+        # and says only that (whether it plays is the player's business).
         if not self.open_url(QUrl.fromLocalFile(path)):
-            self.errorRaised.emit(f"No application opened {path}: install a movie player, or open the file yourself.")
+            folder = os.path.dirname(path)
+            self.playFailed.emit(f"No movie player opened the review movie: it is downloaded to {path}. Install a "
+                                 "player (or set one as the default for .mp4 files), or open the file yourself.",
+                                 folder)
             return
-        self.statusMessage.emit("Playing the review movie")
+        self.statusMessage.emit("Opening the review movie in your player")
         self.playStarted.emit(path)
+
+    def open_folder(self, folder: str) -> bool:
+        """Show ``folder`` in the desktop's file manager (the offer after a failed Play)."""
+        return self.open_url(QUrl.fromLocalFile(folder))
 
     def shutdown(self) -> None:
         """Stop following every job (window closing); the jobs go on on the server."""

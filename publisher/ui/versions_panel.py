@@ -95,7 +95,7 @@ class VersionsPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._menu)
         self.view.doubleClicked.connect(self._double_clicked)
         self.review_button = QToolButton()
-        self.review_button.setIcon(icons.icon("encoding"))
+        self.review_button.setIcon(icons.icon("make_reviewable"))
         self.review_button.setToolTip("Make reviewable: encode a movie or image for the selected version")
         self.review_button.setAutoRaise(True)
         self.review_button.clicked.connect(lambda: self._emit_current(self.makeReviewableRequested))
@@ -180,7 +180,7 @@ class VersionsPanel(QWidget):
         if row is None:
             return
         menu = QMenu(self)
-        menu.addAction(icons.icon("encoding"), "Make reviewable…", lambda r=row: self.makeReviewableRequested.emit(r))
+        menu.addAction(icons.icon("make_reviewable"), "Make reviewable…", lambda r=row: self.makeReviewableRequested.emit(r))
         play = menu.addAction(icons.icon("playable"), "Play", lambda r=row: self.playRequested.emit(r))
         play.setEnabled(row.review_state == "playable")
         self._menu_shown = menu

@@ -137,6 +137,8 @@ class PublisherWidget(QWidget):
 
         # Controllers -> views
         c.errorRaised.connect(self.banner.show_error)
+        review.playFailed.connect(lambda message, folder: self.banner.show_error(
+            message, "Open the download folder", lambda: review.open_folder(folder)))
         c.statusMessage.connect(self.statusMessage)
         browse.contextChanged.connect(self._context_changed)
         browse.contextRestored.connect(self.browser.select_id)

@@ -137,3 +137,31 @@ def test_make_reviewable_from_a_component_in_ftrack_server_and_from_the_button(
         assert len(c.activity_model.publishes()) == before + 1
     assert second.args[1] == "done"
     dialog.reject()
+
+
+def test_play_says_it_opens_the_player_and_offers_the_folder_when_none_opens(qtbot, window, tmp_path, monkeypatch):
+    """Play hands the movie to the desktop's player and says so; with no player it says that and
+    offers the download folder (never "Playing" when nothing plays)."""
+    c = window.controller
+    w = window.widget
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    playable = next(c.version_model.row_at(i) for i in range(c.version_model.loaded())
+                    if c.version_model.row_at(i).review_state == "playable")
+    news: list[str] = []
+    c.statusMessage.connect(news.append)
+    opened: list[QUrl] = []
+    c.review.open_url = lambda url: opened.append(url) or True
+    with qtbot.waitSignal(c.playStarted, timeout=60000):
+        c.play(playable.id)
+    assert news[-1] == "Opening the review movie in your player"
+    assert not any("Playing" in n for n in news)
+
+    c.review.open_url = lambda url: opened.append(url) and False
+    with qtbot.waitSignal(c.review.playFailed, timeout=60000) as failed:
+        c.play(playable.id)
+    message, folder = failed.args
+    assert "No movie player opened the review movie" in w.banner.message()
+    assert folder and folder in message
+    assert w.banner.action_button.isVisibleTo(w.banner) and w.banner.action_button.text() == "Open the download folder"
+    w.banner.action_button.click()
+    assert opened[-1].toLocalFile() == folder
