@@ -331,16 +331,23 @@ def _version_where(context_id: str, text_filter: str = "", asset_ids: list[str] 
 MAX_SCOPE_CONTEXTS = 2000
 
 
-def _version_scope(session: Session, context_id: str) -> str | None:
-    """The condition for the versions beneath a project, sequence or folder, or None for a
-    context that holds only tasks (a shot, a task), whose versions ``_version_where`` finds.
+#: Context types whose versions are those of the contexts beneath them.
+GROUPING_TYPES = frozenset({"Sequence", "Folder", "Episode"})
+
+
+def _version_scope(session: Session, context_id: str, context_type: str) -> str | None:
+    """The condition for the versions beneath a project, sequence or folder (``context_type``,
+    the context's entity type), or None for any other context (a shot, a task, or unknown),
+    whose versions ``_version_where`` finds without another request.
 
     A project: every asset of the project. A folder or sequence: the assets of it and of the
     contexts below it, found level by level (the query language has no "under"), tasks left
     out since assets do not hang under them.
     """
-    if _all(session, f"select id from Project where id is {quote(context_id)}"):
+    if context_type == "Project":
         return f"asset.parent.project_id is {quote(context_id)}"
+    if context_type not in GROUPING_TYPES:
+        return None
     ids, frontier = [context_id], [context_id]
     while frontier and len(ids) < MAX_SCOPE_CONTEXTS:
         children = _all(session, f"select id, object_type.name from TypedContext where parent_id in {_id_list(frontier)}")
@@ -351,16 +358,17 @@ def _version_scope(session: Session, context_id: str) -> str | None:
     return f"(asset.context_id in {_id_list(ids)} or task_id is {quote(context_id)})"
 
 
-def _scoped_where(session: Session, context_id: str, text_filter: str = "") -> tuple[str, bool]:
+def _scoped_where(session: Session, context_id: str, text_filter: str = "",
+                  context_type: str = "") -> tuple[str, bool]:
     """The versions' condition for ``context_id`` and whether it reaches below its children."""
-    scope = _version_scope(session, context_id)
+    scope = _version_scope(session, context_id, context_type)
     if scope is None:
         return _version_where(context_id, text_filter), False
     text = version_filter.where_clause(text_filter)
     return (f"{scope} and {text}" if text else scope), True
 
 
-def count_versions(session: Session, context_id: str, text_filter: str = "") -> int:
+def count_versions(session: Session, context_id: str, text_filter: str = "", context_type: str = "") -> int:
     """How many versions ``list_versions`` pages through for the same arguments.
 
     The ftrack query language has no ``count`` outside ``group by`` (which not every entity
@@ -369,7 +377,7 @@ def count_versions(session: Session, context_id: str, text_filter: str = "") -> 
     it to ``COUNT_PAGE`` wide, and one last ``COUNT_PAGE`` page gives the exact end (about
     2*log2(n / COUNT_PAGE) + 3 requests: 16 for 100,000 versions).
     """
-    where, deep = _scoped_where(session, context_id, text_filter)
+    where, deep = _scoped_where(session, context_id, text_filter, context_type)
     base = f"select id from AssetVersion where {where}"
     first, _ = _page(session, base, 0, COUNT_PAGE)
     if len(first) < COUNT_PAGE:
@@ -405,9 +413,11 @@ def list_versions(
     text_filter: str = "",
     order_by: str = "date",
     descending: bool = True,
+    context_type: str = "",
 ) -> list[VersionRow]:
     """One page of the versions under ``context_id``: whose asset's parent is it (or, for a
-    project, sequence or folder, is beneath it), or whose task is it.
+    project, sequence or folder, is beneath it), or whose task is it. ``context_type`` is the
+    context's entity type ("Project", "Sequence", …); "" treats it as a shot or task.
 
     One query for the page, plus one for the encode jobs when the page holds review components.
     ``order_by`` is a key of ``VERSION_ORDER``; ties are broken by id so pages never overlap.
@@ -419,7 +429,7 @@ def list_versions(
         raise PublishError(f"Cannot sort versions by {order_by!r}: use one of {', '.join(sorted(VERSION_ORDER))}.")
     direction = "descending" if descending else "ascending"
     expression = (
-        f"select {_VERSION_PROJECTION} from AssetVersion where {_scoped_where(session, context_id, text_filter)[0]} "
+        f"select {_VERSION_PROJECTION} from AssetVersion where {_scoped_where(session, context_id, text_filter, context_type)[0]} "
         f"order by {attribute} {direction}, id {direction}"
     )
     versions, _ = _page(session, expression, offset, limit)

@@ -131,7 +131,11 @@ class BrowseController(QObject):
         generation = self.version_model.set_context(row.id, self.text_filter)
         self.contextChanged.emit(row)
         self._run(tasks.load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
-                  self._order(), on_result=self._first_page, on_error=lambda e, g=generation: self._page_failed(g, e))
+                  self._order(), self._context_type(), on_result=self._first_page, on_error=lambda e, g=generation: self._page_failed(g, e))
+
+    def _context_type(self) -> str:
+        """The selected context's entity type: a project or sequence lists the versions beneath it."""
+        return str(getattr(self.context, "entity_type", "") or "") if self.context is not None else ""
 
     def _order(self) -> tuple[str, bool]:
         return self.version_model.order_by, self.version_model.descending
@@ -163,7 +167,7 @@ class BrowseController(QObject):
     def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
         """Load the next page (from ``VersionModel.pageRequested``)."""
         self._run(tasks.load_page, context_id, offset, limit, self.text_filter, generation, self._order(),
-                  on_result=lambda r: self.version_model.add_page(*r),
+                  self._context_type(), on_result=lambda r: self.version_model.add_page(*r),
                   on_error=lambda e, g=generation: self._page_failed(g, e))
 
     def version_row(self, version_id: str) -> Any:

@@ -83,6 +83,8 @@ class ContextBrowser(QWidget):
         self.view.setModel(self.proxy)
         self.view.setHeaderHidden(True)
         self.view.setUniformRowHeights(True)
+        # Project > sequence > shot > task in a narrow column: a task's name stays whole.
+        self.view.setIndentation(14)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.view.selectionModel().currentChanged.connect(self._current_changed)

@@ -65,10 +65,12 @@ class DetailsPanel(QFrame):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
-        # Every column as wide as its contents and the last one taking what is left: a stretched
-        # middle column would be squeezed to a few letters in a narrow window (it scrolls instead).
+        # Every column as wide as its contents (header included, so "Available" is whole) and the
+        # component name taking what is left, elided in the middle so the frame range shows.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(cm.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
 
