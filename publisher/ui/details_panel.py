@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
 from publisher.ui import component_model as cm
 from publisher.ui import icons
 from publisher.ui.component_model import ComponentModel
+from publisher.ui.review_chooser import review_sources
 from publisher.ui.version_model import format_date
 
 
@@ -132,10 +133,10 @@ class DetailsPanel(QFrame):
         if row is None or self.details is None:
             return
         menu = QMenu(self)
-        action = menu.addAction(icons.icon("encoding"), "Make reviewable",
+        action = menu.addAction(icons.icon("make_reviewable"), "Make reviewable",
                                 lambda v=self.details.row.id, c=row.id: self.componentReviewRequested.emit(v, c))
-        # The server encodes from its own store: single files in ftrack.server only.
-        action.setEnabled(row.kind == "file" and "ftrack.server" in row.locations)
+        # The server encodes from its own store: movies, stills and image sequences in ftrack.server.
+        action.setEnabled(bool(review_sources([row])))
         self._menu_shown = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 

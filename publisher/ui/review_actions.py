@@ -25,17 +25,18 @@ SERVER_LOCATION = "ftrack.server"
 def make_reviewable(session: Any, version_id: str, media: str, *, worker: Any = None) -> str:
     """Queue the review encode of ``media`` for ``version_id``; returns the Job id.
 
-    ``media`` is a file path, or ``"component:<id>"`` for a FileComponent in ``ftrack.server``.
+    ``media`` is a file path, or ``"component:<id>"`` for a FileComponent or SequenceComponent
+    in ``ftrack.server``.
     """
     version = session.get("AssetVersion", version_id)
     if version is None:
         raise PublishError(f"The version {version_id} no longer exists on the server: refresh the version list.")
     if media.startswith("component:"):
         component_id = media.split(":", 1)[1]
-        component = session.get("FileComponent", component_id)
+        component = session.get("FileComponent", component_id) or session.get("SequenceComponent", component_id)
         if component is None:
-            raise PublishError("That component is not a single file (or no longer exists): choose a movie or "
-                               "image file component, or a file on disk.")
+            raise PublishError("That component is neither a file nor an image sequence (or no longer exists): "
+                               "choose a movie, an image or an image sequence, or a file on disk.")
         server = session.get_location(SERVER_LOCATION)
         availability = session.get_component_availability(component, [server]).get(server["id"], 0.0)
         if availability < 100.0:
