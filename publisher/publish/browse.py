@@ -15,7 +15,7 @@ Queries per call:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from publisher.api.accessor import server_thumbnail_url
@@ -124,8 +124,18 @@ class ComponentRow:
 
 
 @dataclass(frozen=True)
+class NoteRow:
+    """A note on a version, as the details pane lists it."""
+
+    id: str
+    author: str
+    date: datetime | None
+    text: str
+
+
+@dataclass(frozen=True)
 class VersionDetails:
-    """A version with its components, for the details pane."""
+    """A version with its components and notes, for the details pane."""
 
     row: VersionRow
     components: list[ComponentRow]
@@ -133,6 +143,8 @@ class VersionDetails:
     published_by: str | None
     date: datetime | None
     thumbnail_url: str | None
+    #: The conversation on the version, oldest first.
+    notes: list[NoteRow] = field(default_factory=list)
 
 
 # Query helpers ---------------------------------------------------------------------------------
@@ -602,7 +614,37 @@ def version_details(session: Session, version_id: str) -> VersionDetails:
         published_by=row.user_name,
         date=row.date,
         thumbnail_url=thumb,
+        notes=list_notes(session, version_id),
     )
+
+
+def _note_rows(session: Session, notes: list[Any]) -> list[NoteRow]:
+    # Note has no author relation to follow in a projection (only user_id): one more request.
+    user_ids = sorted({str(_get(n, "user_id")) for n in notes if _get(n, "user_id")})
+    names = {str(_get(u, "id")): _user_name(u) or "" for u in _all(
+        session, f"select id, first_name, last_name, username from User where id in {_id_list(user_ids)}")} if user_ids else {}
+    return [NoteRow(id=str(_get(n, "id")), author=names.get(str(_get(n, "user_id")), "someone") or "someone",
+                    date=_to_datetime(_get(n, "date")), text=str(_get(n, "content") or "")) for n in notes]
+
+
+def list_notes(session: Session, version_id: str) -> list[NoteRow]:
+    """The notes on ``version_id``, oldest first (replies included, in their order)."""
+    notes = _all(session, f"select id, content, date, user_id from Note where parent_id is {quote(version_id)} "
+                          "order by date ascending")
+    return _note_rows(session, notes)
+
+
+def add_note(session: Session, version_id: str, text: str) -> NoteRow:
+    """Add a note with ``text`` to ``version_id`` as the session's user; returns it as stored."""
+    text = text.strip()
+    if not text:
+        raise PublishError("The note is empty: write something first.")
+    if not _all(session, f"select id from AssetVersion where id is {quote(version_id)}"):
+        raise PublishError(f"Version {version_id} no longer exists on the server: refresh the version list.")
+    note = session.create("Note", {"content": text, "parent_id": version_id, "parent_type": "AssetVersion"})
+    session.commit()
+    stored = _all(session, f"select id, content, date, user_id from Note where id is {quote(str(note['id']))}")
+    return _note_rows(session, stored)[0]
 
 
 def thumbnail_url(session: Session, component_id: str, size: int = 256) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMenu, QPushButton, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from publisher.ui import component_model as cm
 from publisher.ui import icons
@@ -25,6 +26,8 @@ class DetailsPanel(QFrame):
 
     #: ``(version_id, component_id)``: encode this file component (in ftrack.server) for review.
     componentReviewRequested = Signal(str, str)
+    #: ``(version_id, text)``: add a note to the version.
+    noteRequested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,8 +80,35 @@ class DetailsPanel(QFrame):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        # The conversation on the version (ftrack's notes: the publish comments of later
+        # additions land here too), beside the components so neither squeezes the other.
+        self.notes = QListWidget()
+        self.notes.setObjectName("NoteView")
+        self.notes.setWordWrap(True)
+        self.notes.setAlternatingRowColors(True)
+        self.notes.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Add a note to this version…")
+        self.note_edit.returnPressed.connect(self._add_note)
+        self.note_button = QPushButton("Add note")
+        self.note_button.clicked.connect(self._add_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.note_button)
+        notes_page = QWidget()
+        notes_layout = QVBoxLayout(notes_page)
+        notes_layout.setContentsMargins(0, 4, 0, 0)
+        notes_layout.addWidget(self.notes, 1)
+        notes_layout.addLayout(note_row)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.table, "Components")
+        self.tabs.addTab(notes_page, "Notes")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(head)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
         self.clear()
 
     def clear(self, message: str = "Select a version, or drop files here to stage a new one.") -> None:
@@ -89,6 +119,7 @@ class DetailsPanel(QFrame):
         self.comment.setText("")
         self.show_placeholder_thumbnail()
         self.components.clear()
+        self.set_notes([])
 
     def show_loading(self, label: str) -> None:
         self.title.setText(label)
@@ -113,9 +144,53 @@ class DetailsPanel(QFrame):
         self.subtitle.setText("  ·  ".join(bits))
         self.comment.setText(details.comment or row.comment or "No comment.")
         self.components.set_rows(details.components)
+        self.set_notes(getattr(details, "notes", []))
         # The picture shown so far belongs to the previous version: a version without a
         # thumbnail (or whose thumbnail is still loading) shows the placeholder.
         self.show_placeholder_thumbnail()
+
+    def set_notes(self, notes: list[Any]) -> None:
+        """List ``notes`` (``NoteRow``: author, date, text), oldest first; the tab says how many."""
+        self.notes.clear()
+        for note in notes:
+            self._append_note(note)
+        self._notes_changed()
+
+    def add_shown_note(self, note: Any) -> None:
+        """Append a note just added (the input is cleared and enabled again)."""
+        self._append_note(note)
+        self._notes_changed()
+        self.note_edit.clear()
+        self.note_edit.setEnabled(True)
+        self.note_button.setEnabled(True)
+
+    def note_failed(self) -> None:
+        """Adding a note failed: keep the words typed so nothing is lost."""
+        self.note_edit.setEnabled(True)
+        self.note_button.setEnabled(True)
+
+    def _append_note(self, note: Any) -> None:
+        when = format_date(note.date) if note.date else ""
+        item = QListWidgetItem(f"{note.author}  ·  {when}\n{note.text}" if when else f"{note.author}\n{note.text}")
+        item.setToolTip(note.text)
+        self.notes.addItem(item)
+
+    def _notes_changed(self) -> None:
+        count = self.notes.count()
+        self.tabs.setTabText(1, f"Notes ({count})" if count else "Notes")
+        self.notes.scrollToBottom()
+        has_version = self.details is not None
+        self.note_edit.setEnabled(has_version)
+        self.note_button.setEnabled(has_version)
+
+    def _add_note(self) -> None:
+        text = self.note_edit.text().strip()
+        if self.details is None or not text:
+            return
+        # Disabled until the server answers: a second Enter must not add it twice.
+        self.note_edit.setEnabled(False)
+        self.note_button.setEnabled(False)
+        self.noteRequested.emit(self.details.row.id, text)
 
     def show_placeholder_thumbnail(self) -> None:
         """Show the generic version icon instead of a picture."""

@@ -132,6 +132,10 @@ class PublisherWidget(QWidget):
         self.activity.playRequested.connect(review.play)
         self.versions.makeReviewableRequested.connect(self._make_reviewable)
         self.versions.playRequested.connect(lambda row: review.play(row.id))
+        self.details.noteRequested.connect(browse.add_note)
+        browse.noteAdded.connect(lambda version_id, note: self.details.add_shown_note(note)
+                                 if self.details.version_id() == version_id else None)
+        browse.noteFailed.connect(lambda _version_id: self.details.note_failed())
         self.details.componentReviewRequested.connect(
             lambda version_id, component_id: review.make_reviewable(version_id, f"component:{component_id}"))
 
