@@ -11,6 +11,7 @@ message that says what to do.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,30 @@ def make_reviewable(session: Any, version_id: str, media: str, *, worker: Any = 
     return str(job["id"])
 
 
+def cancel_encode(session: Any, job_id: str, *, worker: Any = None) -> str:
+    """Cancel the encode Job ``job_id``; returns the reason written on it.
+
+    ftrack has no cancel action for jobs: the Job is updated to ``failed`` with the error
+    "cancelled by <user>", which the server's encode checks while it runs.
+    """
+    job = session.query(f"select id, status, data from Job where id is {quote(job_id)}").first()
+    if job is None:
+        raise PublishError(f"The encode job {job_id} no longer exists on the server: there is nothing to cancel.")
+    if job["status"] in ("done", "failed"):
+        raise PublishError(f"The encode has already {'finished' if job['status'] == 'done' else 'failed'}: "
+                           "there is nothing to cancel.")
+    try:
+        data = json.loads(job["data"] or "{}")
+    except ValueError:
+        data = {}
+    reason = f"cancelled by {session.api_user}"
+    data["error"] = reason
+    job["status"] = "failed"
+    job["data"] = json.dumps(data)
+    session.commit()
+    return reason
+
+
 def review_movie_path(component_id: str) -> Path:
     """Where the review movie of ``component_id`` is cached on this machine."""
     return paths.cache_dir() / "review" / f"{component_id}.mp4"
@@ -82,4 +107,4 @@ def fetch_review_movie(session: Any, version_id: str, *, worker: Any = None) -> 
     return str(target)
 
 
-__all__ = ["make_reviewable", "fetch_review_movie", "review_movie_path"]
+__all__ = ["make_reviewable", "cancel_encode", "fetch_review_movie", "review_movie_path"]

@@ -50,6 +50,8 @@ class ReviewController(QObject):
         #: Whether the event hub pushes job changes (set by publisher.ui.live_updates).
         self.live_jobs = False
         self._retired_pollers: list[JobPoller] = []
+        #: Jobs this window asked to cancel: their "failed" end is news, not an error.
+        self._cancelling: set[str] = set()
         #: Opens a URL on the desktop (the review movie); replaceable where no desktop exists.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
 
@@ -87,6 +89,47 @@ class ReviewController(QObject):
         message = self._describe(error)
         self.activity_model.update(item, state="failed", detail=message)
         self.errorRaised.emit(f"Could not make the version reviewable: {message}")
+
+    # Cancel and retry ---------------------------------------------------------------------------
+    def cancel_encode(self, key: str) -> bool:
+        """Cancel the encode of the "Make reviewable" activity row ``key`` (or of its encode
+        row); ``False`` when ``key`` is no running encode of this window."""
+        item = self._review_item(key)
+        job_id = str(item.data.get("job_id") or "") if item is not None else ""
+        if item is None or not job_id or item.state not in ("queued", "running"):
+            return False
+        self._cancelling.add(job_id)
+        self.activity_model.update(item, detail="cancelling…")
+        self._run(review_actions.cancel_encode, job_id,
+                  on_result=lambda reason, j=job_id: self._wake(j),
+                  on_error=lambda e, j=job_id: self._cancel_failed(j, e))
+        return True
+
+    def _wake(self, job_id: str) -> None:
+        # The poller reads the job again now rather than at its next interval.
+        poller = self._pollers.get(job_id)
+        if poller is not None:
+            poller.wake()
+
+    def _cancel_failed(self, job_id: str, error: BaseException) -> None:
+        self._cancelling.discard(job_id)
+        self.errorRaised.emit(f"Could not cancel the encode: {self._describe(error)}")
+
+    def retry_encode(self, key: str) -> str | None:
+        """Encode the same media again for a failed or cancelled "Make reviewable" row ``key``;
+        returns the new row's key, or None when ``key`` is no ended encode of this window."""
+        item = self._review_item(key)
+        if item is None or item.state != "failed" or not item.data.get("media"):
+            return None
+        title = item.title.removeprefix("Make reviewable: ")
+        return self.make_reviewable(str(item.data["version_id"]), str(item.data["media"]), title)
+
+    def _review_item(self, key: str) -> ActivityItem | None:
+        """The "Make reviewable" row of ``key`` (given it, or one of its encode rows)."""
+        item = self.activity_model.item(key)
+        if item is not None and item.kind == "encode" and item.parent is not None:
+            item = item.parent
+        return item if item is not None and item.kind == "review" else None
 
     # Following encode jobs ----------------------------------------------------------------------
     def follow_job(self, job_id: str, version_id: str | None) -> None:
@@ -131,7 +174,10 @@ class ReviewController(QObject):
             self.browse.version_model.set_review_state(version_id, "playable" if status == "done" else "failed")
             # The encode made a thumbnail and a playable movie: show the version as the server has it.
             self.browse.refresh_version(version_id)
-        if status == "failed":
+        if status == "failed" and job_id in self._cancelling:
+            self._cancelling.discard(job_id)
+            self.statusMessage.emit("Review encode cancelled")
+        elif status == "failed":
             # Name the artist's own file: the server's message names its stored copy.
             name = self._review_media_name(job_id)
             what = f"The review encode of {name}" if name else "The review encode"

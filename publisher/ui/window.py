@@ -130,6 +130,9 @@ class PublisherWidget(QWidget):
         self.activity.retryRequested.connect(queue.retry_publish)
         self.activity.clearRequested.connect(queue.clear_finished)
         self.activity.playRequested.connect(review.play)
+        # Encodes ("Make reviewable" rows) are the review controller's; the queue ignores their keys.
+        self.activity.cancelRequested.connect(review.cancel_encode)
+        self.activity.retryRequested.connect(review.retry_encode)
         self.versions.makeReviewableRequested.connect(self._make_reviewable)
         self.versions.playRequested.connect(lambda row: review.play(row.id))
         self.details.noteRequested.connect(browse.add_note)
