@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from publisher.ui import review_actions
+from publisher.units import format_duration
 from publisher.ui.activity_model import ActivityItem, ActivityModel
 from publisher.ui.browse_controller import BrowseController
 from publisher.ui.error_messages import describe_error
@@ -23,6 +24,14 @@ from publisher.ui.workers import Worker, WorkerPool
 
 #: Stopped pollers kept alive a little longer (see :meth:`ReviewController._poller_stopped`).
 RETIRED_POLLERS = 8
+
+
+def encode_time_left(encode: ActivityItem) -> float | None:
+    """Seconds an encode row has left at the pace of its progress (percent a second, smoothed
+    by the activity model as for transfers), or None before it has a pace."""
+    if encode.rate <= 0 or encode.done <= 0 or encode.done >= 100:
+        return None
+    return (100 - encode.done) / encode.rate
 
 
 class ReviewController(QObject):
@@ -163,7 +172,13 @@ class ReviewController(QObject):
             self._retired_pollers.append(poller)
 
     def _job_progress(self, job_id: str, status: str, percent: int, version_id: str | None) -> None:
-        self.activity_model.job_progress(job_id, status, percent)
+        encode = self.activity_model.job_progress(job_id, status, percent)
+        left = encode_time_left(encode) if encode is not None and status == "running" else None
+        if left is not None and encode is not None:
+            detail = f"encoding on the server, about {format_duration(left)} left"
+            self.activity_model.update(encode, detail=detail)
+            if encode.parent is not None and encode.parent.kind == "review":
+                self.activity_model.update(encode.parent, detail=detail)
         if version_id and status in ("queued", "running"):
             self.browse.version_model.set_review_progress(version_id, percent)
 

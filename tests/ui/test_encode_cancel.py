@@ -43,6 +43,10 @@ def test_cancel_an_encode_from_its_row_then_retry_it(qtbot, window, tmp_path, ma
 
     qtbot.waitUntil(running, timeout=120000)
     job_id = item.data["job_id"]
+    # While it runs, the row says how long it has left, from the pace of its progress.
+    encode = c.activity_model.encode_for_job(job_id)
+    qtbot.waitUntil(lambda: "left" in encode.detail, timeout=60000)
+    assert encode.detail.startswith("encoding on the server, about ") and item.detail == encode.detail
     with qtbot.waitSignal(c.jobFinished, timeout=120000) as ended:
         w.activity.cancelRequested.emit(key)  # the activity row's Cancel
     assert ended.args[0] == job_id and ended.args[1] == "failed"
@@ -72,3 +76,14 @@ def test_cancel_and_retry_ignore_rows_that_are_not_running_or_failed_encodes(qtb
     c = window.controller
     assert c.review.cancel_encode("no such row") is False
     assert c.review.retry_encode("no such row") is None
+
+
+def test_encode_time_left_follows_the_pace_of_progress():
+    from publisher.ui.activity_model import ActivityItem
+    from publisher.ui.review_controller import encode_time_left
+
+    encode = ActivityItem("job", "encode", "Review encode", total=100)
+    assert encode_time_left(encode) is None, "no pace yet"
+    encode.set_done(10, now=100.0)
+    encode.set_done(30, now=104.0)  # 5 % a second
+    assert encode_time_left(encode) == 14.0
