@@ -78,8 +78,6 @@ class DetailsPanel(QFrame):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
         # The conversation on the version (ftrack's notes: the publish comments of later
         # additions land here too), beside the components so neither squeezes the other.
         self.notes = QListWidget()

@@ -46,6 +46,8 @@ def test_at_1280x720_every_column_and_the_status_bar_are_in_view(qtbot, window):
     status = window.statusBar()
     assert status.isVisible()
     assert status.geometry().bottom() <= window.rect().bottom() and status.geometry().top() >= 0
+    assert widget.versions.view.isVisible() and widget.details.table.isVisible()
+    assert widget.details.table.viewport().width() > 200
     assert not _hidden_columns(widget.versions.view), "versions columns out of view"
     assert not _hidden_columns(widget.details.table), "details columns out of view"
     # The columns that stretch (and elide) keep room for a name.
