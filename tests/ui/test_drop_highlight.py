@@ -37,9 +37,13 @@ def test_drag_over_a_version_row_paints_that_row_and_names_it(qtbot, window, tmp
     image = viewport.grab().toImage()
     # The border of the highlighted row is painted in the highlight colour ...
     assert image.pixelColor(viewport.width() // 3, first.top() + 1) == HIGHLIGHT_BORDER
-    # ... its inside is tinted blue near the left edge (outside the thumbnail), the next row is not.
-    assert _is_highlight_blue(image.pixelColor(4, first.center().y()))
-    assert not _is_highlight_blue(image.pixelColor(4, second.center().y()))
+    # ... its inside is tinted blue (at the left edge of the centred Files column, where no
+    # text or picture is), the next row is not.
+    from publisher.ui import version_model as vm
+
+    x = view.horizontalHeader().sectionViewportPosition(vm.COMPONENTS) + 3
+    assert _is_highlight_blue(image.pixelColor(x, first.center().y()))
+    assert not _is_highlight_blue(image.pixelColor(x, second.center().y()))
     assert image.pixelColor(viewport.width() // 3, second.bottom() - 1) != HIGHLIGHT_BORDER
     # The view itself wears the dropActive border (the rule is no longer beaten by a more specific one).
     assert view.property("dropActive") is True
