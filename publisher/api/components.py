@@ -399,8 +399,8 @@ def encode_media(session: "Session", media: Any, version_id: str | None = None,
     """Ask the server to encode ``media`` for review and return the ``Job``.
 
     ``media`` is a path (uploaded to ``ftrack.server`` as a new component and committed first)
-    or a ``FileComponent`` already in ``ftrack.server``. ``keep_original='auto'`` keeps a
-    FileComponent and drops an uploaded path.
+    or a ``FileComponent`` (or an image sequence's ``SequenceComponent``) already in
+    ``ftrack.server``. ``keep_original='auto'`` keeps a component and drops an uploaded path.
     """
     if isinstance(media, (str, os.PathLike)):
         if keep_original == "auto":
@@ -408,7 +408,7 @@ def encode_media(session: "Session", media: Any, version_id: str | None = None,
         component_data = {"version_id": version_id} if (keep_original and version_id) else None
         server = get_location(session, "ftrack.server")
         component = create_component(session, os.fspath(media), component_data, location=server)
-    elif getattr(media, "entity_type", None) == "FileComponent":
+    elif getattr(media, "entity_type", None) in ("FileComponent", "SequenceComponent"):
         component = media
         if keep_original == "auto":
             keep_original = True

@@ -15,7 +15,7 @@ Queries per call:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from publisher.api.accessor import server_thumbnail_url
@@ -124,8 +124,18 @@ class ComponentRow:
 
 
 @dataclass(frozen=True)
+class NoteRow:
+    """A note on a version, as the details pane lists it."""
+
+    id: str
+    author: str
+    date: datetime | None
+    text: str
+
+
+@dataclass(frozen=True)
 class VersionDetails:
-    """A version with its components, for the details pane."""
+    """A version with its components and notes, for the details pane."""
 
     row: VersionRow
     components: list[ComponentRow]
@@ -133,6 +143,8 @@ class VersionDetails:
     published_by: str | None
     date: datetime | None
     thumbnail_url: str | None
+    #: The conversation on the version, oldest first.
+    notes: list[NoteRow] = field(default_factory=list)
 
 
 # Query helpers ---------------------------------------------------------------------------------
@@ -327,7 +339,48 @@ def _version_where(context_id: str, text_filter: str = "", asset_ids: list[str] 
     return where
 
 
-def count_versions(session: Session, context_id: str, text_filter: str = "") -> int:
+#: The most contexts a folder or sequence's versions are gathered from by id.
+MAX_SCOPE_CONTEXTS = 2000
+
+
+#: Context types whose versions are those of the contexts beneath them.
+GROUPING_TYPES = frozenset({"Sequence", "Folder", "Episode"})
+
+
+def _version_scope(session: Session, context_id: str, context_type: str) -> str | None:
+    """The condition for the versions beneath a project, sequence or folder (``context_type``,
+    the context's entity type), or None for any other context (a shot, a task, or unknown),
+    whose versions ``_version_where`` finds without another request.
+
+    A project: every asset of the project. A folder or sequence: the assets of it and of the
+    contexts below it, found level by level (the query language has no "under"), tasks left
+    out since assets do not hang under them.
+    """
+    if context_type == "Project":
+        return f"asset.parent.project_id is {quote(context_id)}"
+    if context_type not in GROUPING_TYPES:
+        return None
+    ids, frontier = [context_id], [context_id]
+    while frontier and len(ids) < MAX_SCOPE_CONTEXTS:
+        children = _all(session, f"select id, object_type.name from TypedContext where parent_id in {_id_list(frontier)}")
+        frontier = [str(_get(c, "id")) for c in children if _ref(c, "object_type", "name") != "Task"]
+        ids += frontier[:MAX_SCOPE_CONTEXTS - len(ids)]
+    if len(ids) == 1:
+        return None
+    return f"(asset.context_id in {_id_list(ids)} or task_id is {quote(context_id)})"
+
+
+def _scoped_where(session: Session, context_id: str, text_filter: str = "",
+                  context_type: str = "") -> tuple[str, bool]:
+    """The versions' condition for ``context_id`` and whether it reaches below its children."""
+    scope = _version_scope(session, context_id, context_type)
+    if scope is None:
+        return _version_where(context_id, text_filter), False
+    text = version_filter.where_clause(text_filter)
+    return (f"{scope} and {text}" if text else scope), True
+
+
+def count_versions(session: Session, context_id: str, text_filter: str = "", context_type: str = "") -> int:
     """How many versions ``list_versions`` pages through for the same arguments.
 
     The ftrack query language has no ``count`` outside ``group by`` (which not every entity
@@ -336,12 +389,13 @@ def count_versions(session: Session, context_id: str, text_filter: str = "") -> 
     it to ``COUNT_PAGE`` wide, and one last ``COUNT_PAGE`` page gives the exact end (about
     2*log2(n / COUNT_PAGE) + 3 requests: 16 for 100,000 versions).
     """
-    base = f"select id from AssetVersion where {_version_where(context_id, text_filter)}"
+    where, deep = _scoped_where(session, context_id, text_filter, context_type)
+    base = f"select id from AssetVersion where {where}"
     first, _ = _page(session, base, 0, COUNT_PAGE)
     if len(first) < COUNT_PAGE:
         return len(first)
     assets = [_get(a, "id") for a in _all(session, f"select id from Asset where context_id is {quote(context_id)}")]
-    if len(assets) <= COUNT_ASSET_IDS:
+    if not deep and len(assets) <= COUNT_ASSET_IDS:
         base = f"select id from AssetVersion where {_version_where(context_id, text_filter, assets)}"
 
     def exists(index: int) -> bool:
@@ -371,8 +425,11 @@ def list_versions(
     text_filter: str = "",
     order_by: str = "date",
     descending: bool = True,
+    context_type: str = "",
 ) -> list[VersionRow]:
-    """One page of the versions under ``context_id``: whose asset's parent is it, or whose task is it.
+    """One page of the versions under ``context_id``: whose asset's parent is it (or, for a
+    project, sequence or folder, is beneath it), or whose task is it. ``context_type`` is the
+    context's entity type ("Project", "Sequence", …); "" treats it as a shot or task.
 
     One query for the page, plus one for the encode jobs when the page holds review components.
     ``order_by`` is a key of ``VERSION_ORDER``; ties are broken by id so pages never overlap.
@@ -384,7 +441,7 @@ def list_versions(
         raise PublishError(f"Cannot sort versions by {order_by!r}: use one of {', '.join(sorted(VERSION_ORDER))}.")
     direction = "descending" if descending else "ascending"
     expression = (
-        f"select {_VERSION_PROJECTION} from AssetVersion where {_version_where(context_id, text_filter)} "
+        f"select {_VERSION_PROJECTION} from AssetVersion where {_scoped_where(session, context_id, text_filter, context_type)[0]} "
         f"order by {attribute} {direction}, id {direction}"
     )
     versions, _ = _page(session, expression, offset, limit)
@@ -557,7 +614,37 @@ def version_details(session: Session, version_id: str) -> VersionDetails:
         published_by=row.user_name,
         date=row.date,
         thumbnail_url=thumb,
+        notes=list_notes(session, version_id),
     )
+
+
+def _note_rows(session: Session, notes: list[Any]) -> list[NoteRow]:
+    # Note has no author relation to follow in a projection (only user_id): one more request.
+    user_ids = sorted({str(_get(n, "user_id")) for n in notes if _get(n, "user_id")})
+    names = {str(_get(u, "id")): _user_name(u) or "" for u in _all(
+        session, f"select id, first_name, last_name, username from User where id in {_id_list(user_ids)}")} if user_ids else {}
+    return [NoteRow(id=str(_get(n, "id")), author=names.get(str(_get(n, "user_id")), "someone") or "someone",
+                    date=_to_datetime(_get(n, "date")), text=str(_get(n, "content") or "")) for n in notes]
+
+
+def list_notes(session: Session, version_id: str) -> list[NoteRow]:
+    """The notes on ``version_id``, oldest first (replies included, in their order)."""
+    notes = _all(session, f"select id, content, date, user_id from Note where parent_id is {quote(version_id)} "
+                          "order by date ascending")
+    return _note_rows(session, notes)
+
+
+def add_note(session: Session, version_id: str, text: str) -> NoteRow:
+    """Add a note with ``text`` to ``version_id`` as the session's user; returns it as stored."""
+    text = text.strip()
+    if not text:
+        raise PublishError("The note is empty: write something first.")
+    if not _all(session, f"select id from AssetVersion where id is {quote(version_id)}"):
+        raise PublishError(f"Version {version_id} no longer exists on the server: refresh the version list.")
+    note = session.create("Note", {"content": text, "parent_id": version_id, "parent_type": "AssetVersion"})
+    session.commit()
+    stored = _all(session, f"select id, content, date, user_id from Note where id is {quote(str(note['id']))}")
+    return _note_rows(session, stored)[0]
 
 
 def thumbnail_url(session: Session, component_id: str, size: int = 256) -> str:

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 OUTPUTS = (("video/mp4", "ftrackreview-mp4", ".mp4"), ("image/jpeg", "ftrackreview-image", ".jpg"))
 _PROGRESS_INTERVAL = 0.25
+#: How often a running encode reads whether a client cancelled its job.
+_CANCEL_CHECK_INTERVAL = 0.25
 
 
 class JobRunner:
@@ -184,9 +186,18 @@ class JobRunner:
         if entries and self.api.events is not None:
             self.api.events(update_event(entries, {"id": job_row.get("user_id")}))
 
+    def _cancelled_by_client(self, job_id: str) -> bool:
+        """Whether a client ended the job (ftrack has no cancel action: a client cancels an
+        encode by updating its Job to ``failed``, and the encode stops at its next check)."""
+        row = self.storage.connection().execute('SELECT "status" FROM "job" WHERE "id" = ?', (job_id,)).fetchone()
+        return row is None or row[0] == "failed"
+
     def _run(self, job_id: str) -> None:
         if self._stop.is_set():
             self._finish_failed(job_id, "The server stopped before this encode started; start the encode again.")
+            return
+        if self._cancelled_by_client(job_id):
+            self._finish_failed(job_id, None)
             return
         data = self._write(job_id, status="running", data={"progress": 0})
         conn = self.storage.connection()
@@ -207,6 +218,15 @@ class JobRunner:
         mp4 = os.path.join(scratch, "review.mp4")
         jpeg = os.path.join(scratch, "review.jpg")
         last = {"pct": 0, "at": 0.0}
+        checked = {"at": 0.0, "cancelled": False}
+
+        def cancelled() -> bool:
+            if self._stop.is_set():
+                return True
+            now = time.monotonic()
+            if now - checked["at"] >= _CANCEL_CHECK_INTERVAL:  # one small read a quarter second
+                checked.update(at=now, cancelled=self._cancelled_by_client(job_id))
+            return bool(checked["cancelled"])
 
         def progress(fraction: float) -> None:
             pct = max(0, min(99, int(fraction * 100)))
@@ -220,13 +240,18 @@ class JobRunner:
         try:
             try:
                 result = encoder.encode_review(
-                    sources, mp4, jpeg, threads=self.encode_threads, progress=progress, cancelled=self._stop.is_set
+                    sources, mp4, jpeg, threads=self.encode_threads, progress=progress, cancelled=cancelled
                 )
             except encoder.EncodeError as exc:
-                message = self.name_sources(conn, dict(source), sources, str(exc))
+                message: str | None = self.name_sources(conn, dict(source), sources, str(exc))
                 if self._stop.is_set():
                     message = "The server stopped before this encode finished; start the encode again."
+                elif self._cancelled_by_client(job_id):
+                    message = None  # keep the client's reason ("cancelled by ...")
                 self._finish_failed(job_id, message)
+                return
+            if self._cancelled_by_client(job_id):
+                self._finish_failed(job_id, None)
                 return
             self._finish_done(job_id, data, dict(source), mp4, jpeg, result)
         finally:
@@ -239,48 +264,60 @@ class JobRunner:
             self.store.adopt(cid, path)
         removed: list[str] = []
         version_entry = None
+        entries: list[dict] = []
         with self.storage.transaction() as conn:
             job_before, current = self._job(conn, job_id)
-            version_id = None
-            for cid, (_path, meta) in files.items():
-                comp = conn.execute('SELECT "version_id" FROM "component" WHERE "id" = ?', (cid,)).fetchone()
-                if comp is None:  # deleted meanwhile: keep the job consistent, recreate nothing
-                    continue
-                version_id = comp[0]
-                conn.execute('UPDATE "component" SET "size" = ? WHERE "id" = ?', (self.store.path(cid).stat().st_size, cid))
+            # A client cancelled the job meanwhile: write nothing (the outputs go below).
+            cancelled = job_before["status"] == "failed"
+            if not cancelled:
+                version_id = None
+                for cid, (_path, meta) in files.items():
+                    comp = conn.execute('SELECT "version_id" FROM "component" WHERE "id" = ?', (cid,)).fetchone()
+                    if comp is None:  # deleted meanwhile: keep the job consistent, recreate nothing
+                        continue
+                    version_id = comp[0]
+                    conn.execute('UPDATE "component" SET "size" = ? WHERE "id" = ?', (self.store.path(cid).stat().st_size, cid))
+                    conn.execute(
+                        'INSERT INTO "component_location" ("id", "component_id", "location_id", "resource_identifier") VALUES (?, ?, ?, ?)',
+                        (str(uuid.uuid4()), cid, SERVER_LOCATION_ID, cid),
+                    )
+                    conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (cid, "ftr_meta"))
+                    conn.execute(
+                        'INSERT INTO "metadata" ("parent_id", "parent_type", "key", "value") VALUES (?, ?, ?, ?)',
+                        (cid, "FileComponent", "ftr_meta", json.dumps(meta)),
+                    )
+                if version_id is not None:
+                    old = conn.execute('SELECT * FROM "asset_version" WHERE "id" = ?', (version_id,)).fetchone()
+                    conn.execute('UPDATE "asset_version" SET "thumbnail_id" = ? WHERE "id" = ?', (outputs["image/jpeg"], version_id))
+                    if old is not None and self.api.events is not None:
+                        version_entry = update_entry(conn, "asset_version", "update", dict(old),
+                                                     dict(old) | {"thumbnail_id": outputs["image/jpeg"]})
+                if not current.get("keep_original", False):
+                    if conn.execute('SELECT 1 FROM "component" WHERE "id" = ?', (source["id"],)).fetchone():
+                        self.api._delete_tree(conn, "component", source["id"], removed)
+                current["progress"] = 100
                 conn.execute(
-                    'INSERT INTO "component_location" ("id", "component_id", "location_id", "resource_identifier") VALUES (?, ?, ?, ?)',
-                    (str(uuid.uuid4()), cid, SERVER_LOCATION_ID, cid),
+                    'UPDATE "job" SET "status" = ?, "finished_at" = ?, "data" = ? WHERE "id" = ?',
+                    ("done", utcnow(), json.dumps(current), job_id),
                 )
-                conn.execute('DELETE FROM "metadata" WHERE "parent_id" = ? AND "key" = ?', (cid, "ftr_meta"))
-                conn.execute(
-                    'INSERT INTO "metadata" ("parent_id", "parent_type", "key", "value") VALUES (?, ?, ?, ?)',
-                    (cid, "FileComponent", "ftr_meta", json.dumps(meta)),
-                )
-            if version_id is not None:
-                old = conn.execute('SELECT * FROM "asset_version" WHERE "id" = ?', (version_id,)).fetchone()
-                conn.execute('UPDATE "asset_version" SET "thumbnail_id" = ? WHERE "id" = ?', (outputs["image/jpeg"], version_id))
-                if old is not None and self.api.events is not None:
-                    version_entry = update_entry(conn, "asset_version", "update", dict(old),
-                                                 dict(old) | {"thumbnail_id": outputs["image/jpeg"]})
-            if not current.get("keep_original", False):
-                if conn.execute('SELECT 1 FROM "component" WHERE "id" = ?', (source["id"],)).fetchone():
-                    self.api._delete_tree(conn, "component", source["id"], removed)
-            current["progress"] = 100
-            conn.execute(
-                'UPDATE "job" SET "status" = ?, "finished_at" = ?, "data" = ? WHERE "id" = ?',
-                ("done", utcnow(), json.dumps(current), job_id),
-            )
-            entries = self._job_entries(conn, job_id, job_before, version_entry)
+                entries = self._job_entries(conn, job_id, job_before, version_entry)
+        if cancelled:
+            for cid in files:
+                self.store.remove(cid)
+            self._finish_failed(job_id, None)
+            return
         self._announce(entries, job_before)
         for cid in removed:
             self.store.remove(cid)
 
-    def _finish_failed(self, job_id: str, message: str) -> None:
+    def _finish_failed(self, job_id: str, message: str | None) -> None:
+        """End the job as failed with ``message`` (None: keep the error a client wrote when it
+        cancelled the job) and drop its empty outputs."""
         try:
             with self.storage.transaction() as conn:
                 job_before, data = self._job(conn, job_id)
-                data["error"] = message
+                if message is not None or not data.get("error"):
+                    data["error"] = message or "The encode was cancelled."
                 for out in data.get("output", []):
                     conn.execute('DELETE FROM "job_component" WHERE "component_id" = ?', (out["component_id"],))
                     conn.execute('DELETE FROM "component" WHERE "id" = ? AND "size" = 0', (out["component_id"],))

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from publisher import logs
 from publisher.settings import SettingsStore
+from publisher.ui import theme
 from publisher.ui.drop_zone import DropTarget
 from publisher.ui.settings_dialog import SettingsDialog
 
@@ -25,22 +26,43 @@ from publisher.ui.settings_dialog import SettingsDialog
 SCREENSHOT_TIMEOUT_MS = 90_000
 
 
+def use_dark_theme(widget: QWidget | None = None) -> None:
+    """Give the application the window's dark theme before the window exists (the start-up
+    dialogs and error boxes come first) and ``widget`` the theme's style sheet."""
+    theme.use_dark_application()
+    if widget is not None:
+        widget.setStyleSheet(theme.style_sheet())
+
+
+def error_box(message: str) -> QMessageBox:
+    """The themed message box saying why the publisher cannot start (not shown yet)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "ftrack publisher", message, QMessageBox.StandardButton.Ok)
+    use_dark_theme(box)
+    return box
+
+
 def fail(message: str, *, dialog: bool = False) -> int:
     """Say why the publisher cannot start (and, for a windowed start, in a message box too);
     returns the exit status 1."""
     print(f"ftrack-publisher: {message}", file=sys.stderr)
     if dialog and QApplication.instance() is not None and QApplication.platformName() not in ("offscreen", "minimal"):
-        QMessageBox.critical(None, "ftrack publisher", message)
+        error_box(message).exec()
     return 1
+
+
+def settings_dialog_for(message: str, store: SettingsStore) -> SettingsDialog:
+    """The themed settings dialog shown when the configured server fails at start-up."""
+    dialog = SettingsDialog(store)
+    use_dark_theme(dialog)
+    dialog.load_notice.setText(f"{logs.redact(message)}\n\nFix the server below, or tick \"Use the local demo server\".")
+    dialog.load_notice.show()
+    return dialog
 
 
 def ask_settings(message: str, store: SettingsStore) -> bool:
     """Show the settings dialog with ``message`` on top; True when the user saved. Main thread,
     before the event loop (the dialog runs its own modal loop)."""
-    dialog = SettingsDialog(store)
-    dialog.load_notice.setText(f"{logs.redact(message)}\n\nFix the server below, or tick \"Use the local demo server\".")
-    dialog.load_notice.show()
-    return dialog.exec() == QDialog.DialogCode.Accepted
+    return settings_dialog_for(message, store).exec() == QDialog.DialogCode.Accepted
 
 
 def example_drop(folder: Path) -> list[str]:

@@ -7,10 +7,12 @@ session and answers with model updates and signals. No widgets. GUI thread only.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from publisher.publish import browse
 from publisher.ui import controller_tasks as tasks
 from publisher.ui import roles
 from publisher.ui.context_model import ContextModel
@@ -37,6 +39,10 @@ class BrowseController(QObject):
     versionSelected = Signal(object)
     #: ``VersionDetails`` of the selected version.
     detailsLoaded = Signal(object)
+    #: ``(version_id, NoteRow)``: a note was added to the version.
+    noteAdded = Signal(str, object)
+    #: ``version_id``: adding a note to it failed (errorRaised says why).
+    noteFailed = Signal(str)
 
     def __init__(self, session: Any, workers: WorkerPool, parent: QObject | None = None, *,
                  settings: QSettings | None = None, thumbnail_cache: ThumbnailCache | None = None) -> None:
@@ -133,7 +139,11 @@ class BrowseController(QObject):
         generation = self.version_model.set_context(row.id, self.text_filter)
         self.contextChanged.emit(row)
         self._run(tasks.load_first_page, row.id, self.text_filter, self.version_model.page_size, generation,
-                  self._order(), on_result=self._first_page, on_error=lambda e, g=generation: self._page_failed(g, e))
+                  self._order(), self._context_type(), on_result=self._first_page, on_error=lambda e, g=generation: self._page_failed(g, e))
+
+    def _context_type(self) -> str:
+        """The selected context's entity type: a project or sequence lists the versions beneath it."""
+        return str(getattr(self.context, "entity_type", "") or "") if self.context is not None else ""
 
     def _order(self) -> tuple[str, bool]:
         return self.version_model.order_by, self.version_model.descending
@@ -165,7 +175,7 @@ class BrowseController(QObject):
     def load_page(self, context_id: str, offset: int, limit: int, generation: int) -> None:
         """Load the next page (from ``VersionModel.pageRequested``)."""
         self._run(tasks.load_page, context_id, offset, limit, self.text_filter, generation, self._order(),
-                  on_result=lambda r: self.version_model.add_page(*r),
+                  self._context_type(), on_result=lambda r: self.version_model.add_page(*r),
                   on_error=lambda e, g=generation: self._page_failed(g, e))
 
     def version_row(self, version_id: str) -> Any:
@@ -198,6 +208,22 @@ class BrowseController(QObject):
         self.version_id = row.id
         self.details = details
         self.detailsLoaded.emit(details)
+
+    def add_note(self, version_id: str, text: str) -> None:
+        """Add a note with ``text`` to ``version_id`` in a worker; :attr:`noteAdded` when stored."""
+        self._run(browse.add_note, version_id, text,
+                  on_result=lambda note, v=version_id: self._note_added(v, note),
+                  on_error=lambda e, v=version_id: self._note_failed(v, e))
+
+    def _note_added(self, version_id: str, note: Any) -> None:
+        if self.details is not None and self.details.row.id == version_id:
+            self.details = dataclasses.replace(self.details, notes=[*self.details.notes, note])
+        self.statusMessage.emit("Note added")
+        self.noteAdded.emit(version_id, note)
+
+    def _note_failed(self, version_id: str, error: BaseException) -> None:
+        self.errorRaised.emit(f"Could not add the note: {describe_error(error, self.server_url)}")
+        self.noteFailed.emit(version_id)
 
     def refresh_version(self, version_id: str) -> None:
         """Reload ``version_id`` from the server (a finished encode gave it a thumbnail and a movie)."""

@@ -24,17 +24,18 @@ def load_children(session: Any, parent_id: str | None) -> tuple[str | None, list
 
 
 def load_first_page(session: Any, context_id: str, text_filter: str, limit: int, generation: int,
-                     order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
-    total = browse.count_versions(session, context_id, text_filter)
+                     order: tuple[str, bool] = ("date", True), context_type: str = "") -> tuple[int, int, list[Any]]:
+    total = browse.count_versions(session, context_id, text_filter, context_type)
     rows = browse.list_versions(session, context_id, offset=0, limit=limit, text_filter=text_filter,
-                                order_by=order[0], descending=order[1]) if total else []
+                                order_by=order[0], descending=order[1], context_type=context_type) if total else []
     return generation, total, rows
 
 
 def load_page(session: Any, context_id: str, offset: int, limit: int, text_filter: str,
-               generation: int, order: tuple[str, bool] = ("date", True)) -> tuple[int, int, list[Any]]:
+               generation: int, order: tuple[str, bool] = ("date", True),
+               context_type: str = "") -> tuple[int, int, list[Any]]:
     rows = browse.list_versions(session, context_id, offset=offset, limit=limit, text_filter=text_filter,
-                                order_by=order[0], descending=order[1])
+                                order_by=order[0], descending=order[1], context_type=context_type)
     return generation, offset, rows
 
 

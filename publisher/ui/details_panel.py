@@ -10,12 +10,14 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMenu, QPushButton, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from publisher.ui import component_model as cm
 from publisher.ui import icons
 from publisher.ui.component_model import ComponentModel
+from publisher.ui.review_chooser import review_sources
 from publisher.ui.version_model import format_date
 
 
@@ -24,6 +26,8 @@ class DetailsPanel(QFrame):
 
     #: ``(version_id, component_id)``: encode this file component (in ftrack.server) for review.
     componentReviewRequested = Signal(str, str)
+    #: ``(version_id, text)``: add a note to the version.
+    noteRequested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,17 +69,44 @@ class DetailsPanel(QFrame):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
-        # Every column as wide as its contents and the last one taking what is left: a stretched
-        # middle column would be squeezed to a few letters in a narrow window (it scrolls instead).
+        # Every column as wide as its contents (header included, so "Available" is whole) and the
+        # component name taking what is left, elided in the middle so the frame range shows.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(cm.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
+
+        # The conversation on the version (ftrack's notes: the publish comments of later
+        # additions land here too), beside the components so neither squeezes the other.
+        self.notes = QListWidget()
+        self.notes.setObjectName("NoteView")
+        self.notes.setWordWrap(True)
+        self.notes.setAlternatingRowColors(True)
+        self.notes.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Add a note to this version…")
+        self.note_edit.returnPressed.connect(self._add_note)
+        self.note_button = QPushButton("Add note")
+        self.note_button.clicked.connect(self._add_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.note_button)
+        notes_page = QWidget()
+        notes_layout = QVBoxLayout(notes_page)
+        notes_layout.setContentsMargins(0, 4, 0, 0)
+        notes_layout.addWidget(self.notes, 1)
+        notes_layout.addLayout(note_row)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.table, "Components")
+        self.tabs.addTab(notes_page, "Notes")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(head)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
         self.clear()
 
     def clear(self, message: str = "Select a version, or drop files here to stage a new one.") -> None:
@@ -86,6 +117,7 @@ class DetailsPanel(QFrame):
         self.comment.setText("")
         self.show_placeholder_thumbnail()
         self.components.clear()
+        self.set_notes([])
 
     def show_loading(self, label: str) -> None:
         self.title.setText(label)
@@ -110,9 +142,53 @@ class DetailsPanel(QFrame):
         self.subtitle.setText("  ·  ".join(bits))
         self.comment.setText(details.comment or row.comment or "No comment.")
         self.components.set_rows(details.components)
+        self.set_notes(getattr(details, "notes", []))
         # The picture shown so far belongs to the previous version: a version without a
         # thumbnail (or whose thumbnail is still loading) shows the placeholder.
         self.show_placeholder_thumbnail()
+
+    def set_notes(self, notes: list[Any]) -> None:
+        """List ``notes`` (``NoteRow``: author, date, text), oldest first; the tab says how many."""
+        self.notes.clear()
+        for note in notes:
+            self._append_note(note)
+        self._notes_changed()
+
+    def add_shown_note(self, note: Any) -> None:
+        """Append a note just added (the input is cleared and enabled again)."""
+        self._append_note(note)
+        self._notes_changed()
+        self.note_edit.clear()
+        self.note_edit.setEnabled(True)
+        self.note_button.setEnabled(True)
+
+    def note_failed(self) -> None:
+        """Adding a note failed: keep the words typed so nothing is lost."""
+        self.note_edit.setEnabled(True)
+        self.note_button.setEnabled(True)
+
+    def _append_note(self, note: Any) -> None:
+        when = format_date(note.date) if note.date else ""
+        item = QListWidgetItem(f"{note.author}  ·  {when}\n{note.text}" if when else f"{note.author}\n{note.text}")
+        item.setToolTip(note.text)
+        self.notes.addItem(item)
+
+    def _notes_changed(self) -> None:
+        count = self.notes.count()
+        self.tabs.setTabText(1, f"Notes ({count})" if count else "Notes")
+        self.notes.scrollToBottom()
+        has_version = self.details is not None
+        self.note_edit.setEnabled(has_version)
+        self.note_button.setEnabled(has_version)
+
+    def _add_note(self) -> None:
+        text = self.note_edit.text().strip()
+        if self.details is None or not text:
+            return
+        # Disabled until the server answers: a second Enter must not add it twice.
+        self.note_edit.setEnabled(False)
+        self.note_button.setEnabled(False)
+        self.noteRequested.emit(self.details.row.id, text)
 
     def show_placeholder_thumbnail(self) -> None:
         """Show the generic version icon instead of a picture."""
@@ -130,10 +206,10 @@ class DetailsPanel(QFrame):
         if row is None or self.details is None:
             return
         menu = QMenu(self)
-        action = menu.addAction(icons.icon("encoding"), "Make reviewable",
+        action = menu.addAction(icons.icon("make_reviewable"), "Make reviewable",
                                 lambda v=self.details.row.id, c=row.id: self.componentReviewRequested.emit(v, c))
-        # The server encodes from its own store: single files in ftrack.server only.
-        action.setEnabled(row.kind == "file" and "ftrack.server" in row.locations)
+        # The server encodes from its own store: movies, stills and image sequences in ftrack.server.
+        action.setEnabled(bool(review_sources([row])))
         self._menu_shown = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 

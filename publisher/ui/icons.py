@@ -31,6 +31,8 @@ _NAMES = {
     "close": ("mdi6.close", MUTED),
     "playable": ("mdi6.play-circle", "#8fd18f"),
     "encoding": ("mdi6.progress-clock", "#ffd54f"),
+    # The action, unlike the "encoding" state's clock: a movie being made.
+    "make_reviewable": ("mdi6.movie-play-outline", ACCENT),
     "failed": ("mdi6.alert-circle-outline", "#ff8a80"),
     "none": ("mdi6.minus", "#666a70"),
     "server": ("mdi6.server", MUTED),

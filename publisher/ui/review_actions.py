@@ -11,6 +11,7 @@ message that says what to do.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,17 +26,18 @@ SERVER_LOCATION = "ftrack.server"
 def make_reviewable(session: Any, version_id: str, media: str, *, worker: Any = None) -> str:
     """Queue the review encode of ``media`` for ``version_id``; returns the Job id.
 
-    ``media`` is a file path, or ``"component:<id>"`` for a FileComponent in ``ftrack.server``.
+    ``media`` is a file path, or ``"component:<id>"`` for a FileComponent or SequenceComponent
+    in ``ftrack.server``.
     """
     version = session.get("AssetVersion", version_id)
     if version is None:
         raise PublishError(f"The version {version_id} no longer exists on the server: refresh the version list.")
     if media.startswith("component:"):
         component_id = media.split(":", 1)[1]
-        component = session.get("FileComponent", component_id)
+        component = session.get("FileComponent", component_id) or session.get("SequenceComponent", component_id)
         if component is None:
-            raise PublishError("That component is not a single file (or no longer exists): choose a movie or "
-                               "image file component, or a file on disk.")
+            raise PublishError("That component is neither a file nor an image sequence (or no longer exists): "
+                               "choose a movie, an image or an image sequence, or a file on disk.")
         server = session.get_location(SERVER_LOCATION)
         availability = session.get_component_availability(component, [server]).get(server["id"], 0.0)
         if availability < 100.0:
@@ -53,6 +55,30 @@ def make_reviewable(session: Any, version_id: str, media: str, *, worker: Any = 
         raise PublishError("Cancelled before the encode was queued.")
     job = version.encode_media(source)
     return str(job["id"])
+
+
+def cancel_encode(session: Any, job_id: str, *, worker: Any = None) -> str:
+    """Cancel the encode Job ``job_id``; returns the reason written on it.
+
+    ftrack has no cancel action for jobs: the Job is updated to ``failed`` with the error
+    "cancelled by <user>", which the server's encode checks while it runs.
+    """
+    job = session.query(f"select id, status, data from Job where id is {quote(job_id)}").first()
+    if job is None:
+        raise PublishError(f"The encode job {job_id} no longer exists on the server: there is nothing to cancel.")
+    if job["status"] in ("done", "failed"):
+        raise PublishError(f"The encode has already {'finished' if job['status'] == 'done' else 'failed'}: "
+                           "there is nothing to cancel.")
+    try:
+        data = json.loads(job["data"] or "{}")
+    except ValueError:
+        data = {}
+    reason = f"cancelled by {session.api_user}"
+    data["error"] = reason
+    job["status"] = "failed"
+    job["data"] = json.dumps(data)
+    session.commit()
+    return reason
 
 
 def review_movie_path(component_id: str) -> Path:
@@ -81,4 +107,4 @@ def fetch_review_movie(session: Any, version_id: str, *, worker: Any = None) -> 
     return str(target)
 
 
-__all__ = ["make_reviewable", "fetch_review_movie", "review_movie_path"]
+__all__ = ["make_reviewable", "cancel_encode", "fetch_review_movie", "review_movie_path"]

@@ -7,6 +7,7 @@ the activity model and the versions list. No widgets. GUI thread only.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from publisher.ui import review_actions
+from publisher.units import format_duration
 from publisher.ui.activity_model import ActivityItem, ActivityModel
 from publisher.ui.browse_controller import BrowseController
 from publisher.ui.error_messages import describe_error
@@ -22,6 +24,14 @@ from publisher.ui.workers import Worker, WorkerPool
 
 #: Stopped pollers kept alive a little longer (see :meth:`ReviewController._poller_stopped`).
 RETIRED_POLLERS = 8
+
+
+def encode_time_left(encode: ActivityItem) -> float | None:
+    """Seconds an encode row has left at the pace of its progress (percent a second, smoothed
+    by the activity model as for transfers), or None before it has a pace."""
+    if encode.rate <= 0 or encode.done <= 0 or encode.done >= 100:
+        return None
+    return (100 - encode.done) / encode.rate
 
 
 class ReviewController(QObject):
@@ -35,6 +45,8 @@ class ReviewController(QObject):
     jobFinished = Signal(str, str, object)
     #: ``path``: a review movie is on disk and was handed to the desktop's player.
     playStarted = Signal(str)
+    #: ``(message, folder)``: the movie was downloaded to ``folder`` but no player opened it.
+    playFailed = Signal(str, str)
 
     def __init__(self, browse: BrowseController, activity_model: ActivityModel, workers: WorkerPool,
                  long_pool: QThreadPool, parent: QObject | None = None) -> None:
@@ -47,6 +59,8 @@ class ReviewController(QObject):
         #: Whether the event hub pushes job changes (set by publisher.ui.live_updates).
         self.live_jobs = False
         self._retired_pollers: list[JobPoller] = []
+        #: Jobs this window asked to cancel: their "failed" end is news, not an error.
+        self._cancelling: set[str] = set()
         #: Opens a URL on the desktop (the review movie); replaceable where no desktop exists.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
 
@@ -85,6 +99,47 @@ class ReviewController(QObject):
         self.activity_model.update(item, state="failed", detail=message)
         self.errorRaised.emit(f"Could not make the version reviewable: {message}")
 
+    # Cancel and retry ---------------------------------------------------------------------------
+    def cancel_encode(self, key: str) -> bool:
+        """Cancel the encode of the "Make reviewable" activity row ``key`` (or of its encode
+        row); ``False`` when ``key`` is no running encode of this window."""
+        item = self._review_item(key)
+        job_id = str(item.data.get("job_id") or "") if item is not None else ""
+        if item is None or not job_id or item.state not in ("queued", "running"):
+            return False
+        self._cancelling.add(job_id)
+        self.activity_model.update(item, detail="cancelling…")
+        self._run(review_actions.cancel_encode, job_id,
+                  on_result=lambda reason, j=job_id: self._wake(j),
+                  on_error=lambda e, j=job_id: self._cancel_failed(j, e))
+        return True
+
+    def _wake(self, job_id: str) -> None:
+        # The poller reads the job again now rather than at its next interval.
+        poller = self._pollers.get(job_id)
+        if poller is not None:
+            poller.wake()
+
+    def _cancel_failed(self, job_id: str, error: BaseException) -> None:
+        self._cancelling.discard(job_id)
+        self.errorRaised.emit(f"Could not cancel the encode: {self._describe(error)}")
+
+    def retry_encode(self, key: str) -> str | None:
+        """Encode the same media again for a failed or cancelled "Make reviewable" row ``key``;
+        returns the new row's key, or None when ``key`` is no ended encode of this window."""
+        item = self._review_item(key)
+        if item is None or item.state != "failed" or not item.data.get("media"):
+            return None
+        title = item.title.removeprefix("Make reviewable: ")
+        return self.make_reviewable(str(item.data["version_id"]), str(item.data["media"]), title)
+
+    def _review_item(self, key: str) -> ActivityItem | None:
+        """The "Make reviewable" row of ``key`` (given it, or one of its encode rows)."""
+        item = self.activity_model.item(key)
+        if item is not None and item.kind == "encode" and item.parent is not None:
+            item = item.parent
+        return item if item is not None and item.kind == "review" else None
+
     # Following encode jobs ----------------------------------------------------------------------
     def follow_job(self, job_id: str, version_id: str | None) -> None:
         """Poll Job ``job_id`` until it ends; ``version_id`` shows its progress in the list."""
@@ -117,7 +172,13 @@ class ReviewController(QObject):
             self._retired_pollers.append(poller)
 
     def _job_progress(self, job_id: str, status: str, percent: int, version_id: str | None) -> None:
-        self.activity_model.job_progress(job_id, status, percent)
+        encode = self.activity_model.job_progress(job_id, status, percent)
+        left = encode_time_left(encode) if encode is not None and status == "running" else None
+        if left is not None and encode is not None:
+            detail = f"encoding on the server, about {format_duration(left)} left"
+            self.activity_model.update(encode, detail=detail)
+            if encode.parent is not None and encode.parent.kind == "review":
+                self.activity_model.update(encode.parent, detail=detail)
         if version_id and status in ("queued", "running"):
             self.browse.version_model.set_review_progress(version_id, percent)
 
@@ -128,7 +189,10 @@ class ReviewController(QObject):
             self.browse.version_model.set_review_state(version_id, "playable" if status == "done" else "failed")
             # The encode made a thumbnail and a playable movie: show the version as the server has it.
             self.browse.refresh_version(version_id)
-        if status == "failed":
+        if status == "failed" and job_id in self._cancelling:
+            self._cancelling.discard(job_id)
+            self.statusMessage.emit("Review encode cancelled")
+        elif status == "failed":
             # Name the artist's own file: the server's message names its stored copy.
             name = self._review_media_name(job_id)
             what = f"The review encode of {name}" if name else "The review encode"
@@ -158,11 +222,20 @@ class ReviewController(QObject):
                   on_error=lambda e: self.errorRaised.emit(f"Cannot play the review movie: {self._describe(e)}"))
 
     def _play_file(self, path: str) -> None:
+        # The app has no player of its own: it hands the file to the desktop's default one,
+        # and says only that (whether it plays is the player's business).
         if not self.open_url(QUrl.fromLocalFile(path)):
-            self.errorRaised.emit(f"No application opened {path}: install a movie player, or open the file yourself.")
+            folder = os.path.dirname(path)
+            self.playFailed.emit(f"No movie player opened the review movie: it is downloaded to {path}. Install a "
+                                 "player (or set one as the default for .mp4 files), or open the file yourself.",
+                                 folder)
             return
-        self.statusMessage.emit("Playing the review movie")
+        self.statusMessage.emit("Opening the review movie in your player")
         self.playStarted.emit(path)
+
+    def open_folder(self, folder: str) -> bool:
+        """Show ``folder`` in the desktop's file manager (the offer after a failed Play)."""
+        return self.open_url(QUrl.fromLocalFile(folder))
 
     def shutdown(self) -> None:
         """Stop following every job (window closing); the jobs go on on the server."""

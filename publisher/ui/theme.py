@@ -52,6 +52,17 @@ def style_sheet() -> str:
     return resources.files("publisher.ui").joinpath("resources/dark.qss").read_text(encoding="utf-8")
 
 
+def use_dark_application() -> None:
+    """Fusion and the dark palette on the whole application (standalone only: docked in a
+    DCC the host's look stays). Also before the window exists, for the start-up dialogs."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        fusion = QStyleFactory.create("Fusion")
+        if fusion is not None:
+            app.setStyle(fusion)
+        app.setPalette(dark_palette())
+
+
 def apply(widget: QWidget, *, follow_host: bool = False) -> None:
     """Theme ``widget`` (the publisher's top widget).
 
@@ -59,10 +70,5 @@ def apply(widget: QWidget, *, follow_host: bool = False) -> None:
     ``follow_host=True`` (docked in a DCC): keep the host's style and palette.
     """
     if not follow_host:
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            fusion = QStyleFactory.create("Fusion")
-            if fusion is not None:
-                app.setStyle(fusion)
-            app.setPalette(dark_palette())
+        use_dark_application()
         widget.setStyleSheet(style_sheet())

@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-THUMB_W, THUMB_H = 64, 36
+THUMB_W, THUMB_H = 56, 32
 
 
 class ThumbnailDelegate(QStyledItemDelegate):

@@ -45,6 +45,20 @@ def format_date(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
 
 
+def format_short_date(value: datetime | None) -> str:
+    """A compact local date for the versions table ("3 Dec 16:20"; the year when not this one):
+    the full date is in the details panel."""
+    if value is None:
+        return ""
+    try:
+        local = value.astimezone()
+    except (ValueError, OSError):
+        local = value
+    if local.year == datetime.now().year:
+        return f"{local.day} {local.strftime('%b %H:%M')}"
+    return f"{local.day} {local.strftime('%b %Y')}"
+
+
 class VersionModel(RowsTableModel):
     """AssetVersions of one context. Rows arrive in pages; ``canFetchMore`` asks for the next."""
 
@@ -288,7 +302,7 @@ class VersionModel(RowsTableModel):
         if col == USER:
             return row.user_name or ""
         if col == DATE:
-            return format_date(row.date)
+            return format_short_date(row.date)
         if col == COMPONENTS:
             return str(row.component_count)
         if col == REVIEW:

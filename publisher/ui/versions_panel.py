@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from publisher.ui import icons, roles
 from publisher.ui import version_model as vm
-from publisher.ui.version_delegate import ThumbnailDelegate
+from publisher.ui.compact_header import CompactHeader
+from publisher.ui.version_delegate import THUMB_W, ThumbnailDelegate
 from publisher.ui.version_model import VersionModel
 from publisher.ui.version_proxy import VersionProxy
 
@@ -63,6 +64,7 @@ class VersionsPanel(QWidget):
 
         self.view = QTableView()
         self.view.setObjectName("VersionView")
+        self.view.setHorizontalHeader(CompactHeader(self.view))
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # server order (newest first) until asked
@@ -82,20 +84,20 @@ class VersionsPanel(QWidget):
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The last column takes the spare width: a stretched Asset column would be squeezed to
-        # two letters in a narrow window, and the asset is what the artist reads first.
-        header.setStretchLastSection(True)
+        # The short columns take the width of their words ("Pending Review", "Sam Compositor")
+        # and the Asset column the rest, eliding a long name rather than any other column.
+        header.setStretchLastSection(False)
         header.setMinimumSectionSize(36)
-        for column, width in ((vm.THUMB, 74), (vm.ASSET, 120), (vm.VERSION, 58), (vm.STATUS, 88), (vm.USER, 104),
-                              (vm.DATE, 114), (vm.COMPONENTS, 42), (vm.REVIEW, 96)):
-            header.resizeSection(column, width)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(vm.THUMB, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(vm.THUMB, THUMB_W + 8)
+        header.setSectionResizeMode(vm.ASSET, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
         self.view.doubleClicked.connect(self._double_clicked)
         self.review_button = QToolButton()
-        self.review_button.setIcon(icons.icon("encoding"))
+        self.review_button.setIcon(icons.icon("make_reviewable"))
         self.review_button.setToolTip("Make reviewable: encode a movie or image for the selected version")
         self.review_button.setAutoRaise(True)
         self.review_button.clicked.connect(lambda: self._emit_current(self.makeReviewableRequested))
@@ -180,7 +182,7 @@ class VersionsPanel(QWidget):
         if row is None:
             return
         menu = QMenu(self)
-        menu.addAction(icons.icon("encoding"), "Make reviewable…", lambda r=row: self.makeReviewableRequested.emit(r))
+        menu.addAction(icons.icon("make_reviewable"), "Make reviewable…", lambda r=row: self.makeReviewableRequested.emit(r))
         play = menu.addAction(icons.icon("playable"), "Play", lambda r=row: self.playRequested.emit(r))
         play.setEnabled(row.review_state == "playable")
         self._menu_shown = menu

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
 
 from publisher.ui import context_launch, icons, theme
@@ -95,7 +95,7 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([220, 720, 640])
+        self.splitter.setSizes([180, 760, 600])  # the tree is narrow: 1280x720 needs the width for the tables
 
         # The activity panel sits under the rest; the standalone window moves it into a dock.
         self.activity = ActivityPanel(c.activity_model)
@@ -130,13 +130,22 @@ class PublisherWidget(QWidget):
         self.activity.retryRequested.connect(queue.retry_publish)
         self.activity.clearRequested.connect(queue.clear_finished)
         self.activity.playRequested.connect(review.play)
+        # Encodes ("Make reviewable" rows) are the review controller's; the queue ignores their keys.
+        self.activity.cancelRequested.connect(review.cancel_encode)
+        self.activity.retryRequested.connect(review.retry_encode)
         self.versions.makeReviewableRequested.connect(self._make_reviewable)
         self.versions.playRequested.connect(lambda row: review.play(row.id))
+        self.details.noteRequested.connect(browse.add_note)
+        browse.noteAdded.connect(lambda version_id, note: self.details.add_shown_note(note)
+                                 if self.details.version_id() == version_id else None)
+        browse.noteFailed.connect(lambda _version_id: self.details.note_failed())
         self.details.componentReviewRequested.connect(
             lambda version_id, component_id: review.make_reviewable(version_id, f"component:{component_id}"))
 
         # Controllers -> views
         c.errorRaised.connect(self.banner.show_error)
+        review.playFailed.connect(lambda message, folder: self.banner.show_error(
+            message, "Open the download folder", lambda: review.open_folder(folder)))
         c.statusMessage.connect(self.statusMessage)
         browse.contextChanged.connect(self._context_changed)
         browse.contextRestored.connect(self.browser.select_id)
@@ -280,15 +289,23 @@ class PublisherWidget(QWidget):
                 "The publish failed; the staged components are kept. Fix the cause and publish again.")
 
     def _make_reviewable(self, row: Any) -> None:
-        """Ask for the movie or image to encode for ``row`` (a ``VersionRow``), then queue it."""
-        dialog = QFileDialog(self, f"Make {row.asset_name} v{row.version:03d} reviewable")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilters(["Movies and images (*.mov *.mp4 *.m4v *.avi *.mkv *.mxf *.webm *.png *.jpg "
-                               "*.jpeg *.tif *.tiff *.exr *.dpx)", "All files (*)"])
-        dialog.fileSelected.connect(lambda path, r=row: self.controller.make_reviewable(
-            r.id, path, f"{r.asset_name} v{r.version:03d}"))
-        self.review_dialog = dialog
-        dialog.open()
+        """Offer ``row``'s own media (a ``VersionRow``) to make reviewable; a file on disk only as
+        "Other file…" (see :mod:`publisher.ui.review_chooser`)."""
+        from publisher.ui import review_chooser
+
+        title = f"Make {row.asset_name} v{row.version:03d} reviewable"
+        queue = lambda media, r=row: self.controller.make_reviewable(r.id, media, f"{r.asset_name} v{r.version:03d}")  # noqa: E731
+        ask = lambda: setattr(self, "review_dialog", review_chooser.ask_for_file(self, title, queue))  # noqa: E731
+        details = self.controller.details
+        sources = review_chooser.review_sources(details.components) if details and details.row.id == row.id else []
+        if not sources:
+            ask()
+            return
+        self.review_chooser = review_chooser.ReviewChooser(title, sources, self)
+        self.review_chooser.chosen.connect(queue)
+        self.review_chooser.otherFileRequested.connect(ask)
+        self.review_chooser.setStyleSheet(theme.style_sheet())
+        self.review_chooser.open()
 
     def _open_new_version_dialog(self, payload: tuple) -> None:
         context_id, label, types, assets, draft = payload

@@ -123,13 +123,18 @@ def test_make_reviewable_from_a_component_in_ftrack_server_and_from_the_button(
     assert payload["keep_original"] is True
     assert name in {comp.name for comp in c.details.components}, "the published movie stays"
 
-    # The versions panel's button asks for a file, then queues it.
+    # The versions panel's button offers the version's own media; "Other file…" asks for a
+    # file, then queues it.
     c.select_version(row)
     w.versions.select_id(row.id)
     # The version's review movie is ready now: Play can play it.
     qtbot.waitUntil(w.versions.play_button.isEnabled, timeout=10000)
+    qtbot.waitUntil(lambda: c.details is not None and c.details.row.id == row.id, timeout=10000)
     w.versions.review_button.click()
+    assert w.review_chooser.isVisible()
+    w.review_chooser.other_button.click()
     dialog = w.review_dialog
+    assert dialog.directory().absolutePath() != __import__("os").getcwd()
     assert dialog.isVisible()
     before = len(c.activity_model.publishes())
     with qtbot.waitSignal(c.jobFinished, timeout=120000) as second:
@@ -137,3 +142,71 @@ def test_make_reviewable_from_a_component_in_ftrack_server_and_from_the_button(
         assert len(c.activity_model.publishes()) == before + 1
     assert second.args[1] == "done"
     dialog.reject()
+
+
+def test_play_says_it_opens_the_player_and_offers_the_folder_when_none_opens(qtbot, window, tmp_path, monkeypatch):
+    """Play hands the movie to the desktop's player and says so; with no player it says that and
+    offers the download folder (never "Playing" when nothing plays)."""
+    c = window.controller
+    w = window.widget
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    playable = next(c.version_model.row_at(i) for i in range(c.version_model.loaded())
+                    if c.version_model.row_at(i).review_state == "playable")
+    news: list[str] = []
+    c.statusMessage.connect(news.append)
+    opened: list[QUrl] = []
+    c.review.open_url = lambda url: opened.append(url) or True
+    with qtbot.waitSignal(c.playStarted, timeout=60000):
+        c.play(playable.id)
+    assert news[-1] == "Opening the review movie in your player"
+    assert not any("Playing" in n for n in news)
+
+    c.review.open_url = lambda url: opened.append(url) and False
+    with qtbot.waitSignal(c.review.playFailed, timeout=60000) as failed:
+        c.play(playable.id)
+    message, folder = failed.args
+    assert "No movie player opened the review movie" in w.banner.message()
+    assert folder and folder in message
+    assert w.banner.action_button.isVisibleTo(w.banner) and w.banner.action_button.text() == "Open the download folder"
+    w.banner.action_button.click()
+    assert opened[-1].toLocalFile() == folder
+
+
+def test_make_reviewable_offers_the_versions_own_media_first(qtbot, window, embedded_server):
+    """The demo's first plate version holds an image sequence (frame 1006 missing) and the
+    review outputs: the chooser lists the sequence, not the outputs, and encodes what is chosen."""
+    from pathlib import Path
+
+    from publisher.ui.review_chooser import REVIEW_OUTPUTS
+
+    c = window.controller
+    w = window.widget
+    shot = w.browser.view.currentIndex().parent()  # the window opens on a task of the first shot
+    with qtbot.waitSignal(c.versionsLoaded, timeout=30000):
+        w.browser.view.setCurrentIndex(shot)
+    plate = next((c.version_model.row_at(i) for i in range(c.version_model.loaded())
+                  if c.version_model.row_at(i).asset_name == "plate" and c.version_model.row_at(i).version == 1), None)
+    assert plate is not None, "the demo's plate v001 is in the first shot"
+    w.versions.select_id(plate.id)
+    qtbot.waitUntil(lambda: c.details is not None and c.details.row.id == plate.id, timeout=20000)
+    sequence = next(comp for comp in c.details.components if comp.kind == "sequence")
+    w.versions.review_button.click()
+    chooser = w.review_chooser
+    assert chooser.isVisible()
+    labels = [chooser.list.item(i).text() for i in range(chooser.list.count())]
+    media = [chooser.list.item(i).data(0x0100) for i in range(chooser.list.count())]
+    assert f"component:{sequence.id}" in media
+    assert any("(sequence)" in label and sequence.name in label for label in labels)
+    assert not any(label.split(".")[0] in REVIEW_OUTPUTS for label in labels), labels
+    with qtbot.waitSignal(c.jobFinished, timeout=120000) as finished:
+        chooser.choose(f"component:{sequence.id}")
+    job_id, status, payload = finished.args
+    assert status == "done", payload
+    assert payload["source_component_id"] == sequence.id and payload["keep_original"] is True
+
+    # "Other file…" opens in the home folder, not the working directory.
+    w.versions.review_button.click()
+    w.review_chooser.other_button.click()
+    assert not w.review_chooser.isVisible()
+    assert Path(w.review_dialog.directory().absolutePath()) == Path.home()
+    w.review_dialog.reject()
