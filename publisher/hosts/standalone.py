@@ -32,7 +32,8 @@ from publisher.connection import (
     open_session,
     start_demo_server,
 )
-from publisher.publish.outbox import Outbox
+from publisher.hosts.embedded_watch import EmbeddedServerWatch
+from publisher.publish.outbox import Outbox, embedded_server_key
 from publisher.settings import SettingsStore
 from publisher.ui import app as qt_app
 from publisher.ui.preflight import display_problem
@@ -46,13 +47,16 @@ _open_windows: list[Any] = []
 
 
 def open_window(session: Any, *, server_label: str = "", show: bool = True, settings: Any = None,
-                outbox: Any = USER_OUTBOX) -> MainWindow:
+                outbox: Any = USER_OUTBOX, server_key: str = "") -> MainWindow:
     """Create the main window on ``session``; with ``show`` show it and start loading.
 
-    ``outbox`` is where publishes wait and are resumed from (default: the user's own). A
-    ``QApplication`` must exist; call from the GUI thread. The caller keeps the window alive.
+    ``outbox`` is where publishes wait and are resumed from (default: the user's own);
+    ``server_key`` names the server beyond its address (``outbox.embedded_server_key`` for the
+    embedded one), so the window resumes only the publishes made for it. A ``QApplication``
+    must exist; call from the GUI thread. The caller keeps the window alive.
     """
     window = MainWindow(session, server_label=server_label, settings=settings, outbox=outbox)
+    window.controller.queue.server_key = server_key
     if show:
         window.show()
         window.start()
@@ -149,16 +153,20 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         if scratch is not None:
             # The picture's scratch server must never resume the user's own unfinished publishes.
             outbox = Outbox(Path(scratch.name) / "outbox")
+        server_key = embedded_server_key(connection.server.data_dir) if connection.server is not None else ""
         window = open_window(connection.session, server_label=connection.label, show=screenshot is None,
-                             settings=settings, outbox=outbox)
+                             settings=settings, outbox=outbox, server_key=server_key)
         window.embedded_server = connection.server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None
             return qt_app.save_screenshot(window, Path(screenshot),
                                           drop_paths=qt_app.example_drop(Path(scratch.name) / "drop"))
         owned = connection
+        watch = EmbeddedServerWatch(connection.server, window).start() if connection.server is not None else None
 
         def closed() -> None:
+            if watch is not None:
+                watch.stop()  # first, so the server's exit is not taken for a crash
             owned.close()
             if window in _open_windows:
                 _open_windows.remove(window)

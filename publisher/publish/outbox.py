@@ -70,6 +70,9 @@ class OutboxEntry:
     steps: dict = field(default_factory=empty_steps)
     error: str | None = None
     updated: str = ""
+    #: Which server this is beyond its address ("" when the address says it all): the embedded
+    #: server listens on a new port each run, so its entries name its data folder here.
+    server_key: str = ""
 
     @property
     def finished(self) -> bool:
@@ -103,6 +106,26 @@ class OutboxBusy(PublishError):
     """Another publish run (in this process or another) holds the entry."""
 
 
+def embedded_server_key(data_dir: str | os.PathLike[str]) -> str:
+    """The :attr:`OutboxEntry.server_key` of the embedded server on ``data_dir`` (whatever its port)."""
+    return "embedded:" + str(Path(data_dir).resolve())
+
+
+def belongs_to(entry: OutboxEntry, server_url: str, api_user: str, server_key: str = "") -> bool:
+    """Whether ``entry`` was made for this server and user, so this process may resume it.
+
+    Two entries with a ``server_key`` compare by it (the embedded server's port changes between
+    runs, its data folder does not); otherwise the address must be the same, port included: two
+    servers on loopback are two servers, and a publish resumed into the wrong one leaves an empty
+    version there and the work unfinished where it belongs.
+    """
+    if (entry.api_user or "") != (api_user or ""):
+        return False
+    if entry.server_key and server_key:
+        return entry.server_key == server_key
+    return (entry.server_url or "").rstrip("/") == (server_url or "").rstrip("/")
+
+
 # Serialisation ------------------------------------------------------------------------------
 
 def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
@@ -114,6 +137,7 @@ def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
         "updated": entry.updated,
         "server_url": entry.server_url,
         "api_user": entry.api_user,
+        "server_key": entry.server_key,
         "state": entry.state,
         "error": entry.error,
         "steps": entry.steps,
@@ -170,6 +194,7 @@ def entry_from_dict(data: Any) -> OutboxEntry:
         steps=merged,
         error=data.get("error"),
         updated=data.get("updated") or data["created"],
+        server_key=data.get("server_key") if isinstance(data.get("server_key"), str) else "",
     )
 
 
@@ -236,11 +261,12 @@ class Outbox:
             ) from error
 
     # Writing -----------------------------------------------------------------------------
-    def add(self, request: PublishRequest, *, server_url: str, api_user: str) -> OutboxEntry:
-        """Write a new ``queued`` entry for ``request`` and return it."""
+    def add(self, request: PublishRequest, *, server_url: str, api_user: str, server_key: str = "") -> OutboxEntry:
+        """Write a new ``queued`` entry for ``request`` (made for ``server_url``/``server_key`` and
+        ``api_user``: see :func:`belongs_to`) and return it."""
         stamp = now_iso()
         entry = OutboxEntry(id=uuid.uuid4().hex, created=stamp, server_url=server_url,
-                            api_user=api_user, request=request, updated=stamp)
+                            api_user=api_user, request=request, updated=stamp, server_key=server_key)
         for component in request.components:
             entry.component_step(component.name)
         if request.review_path:
@@ -406,6 +432,6 @@ class Outbox:
 
 
 __all__ = [
-    "FORMAT", "Outbox", "OutboxBusy", "OutboxEntry", "OutboxProblem", "STATES", "UNFINISHED",
+    "FORMAT", "Outbox", "belongs_to", "embedded_server_key", "OutboxBusy", "OutboxEntry", "OutboxProblem", "STATES", "UNFINISHED",
     "empty_steps", "entry_from_dict", "entry_to_dict", "now_iso", "request_from_dict", "request_to_dict",
 ]

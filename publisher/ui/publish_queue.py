@@ -90,6 +90,10 @@ class PublishQueue(QObject):
         self._resumed = False
         #: Delay before a publish waiting for the server tries again (doubles up to the cap), ms.
         self.wait_first_ms, self.wait_max_ms = 5000, 60000
+        #: Which server this is beyond its address (``outbox.embedded_server_key`` of the embedded
+        #: server's folder, set by the host that started it): its publishes carry it, and only
+        #: entries made for this server and user are resumed here.
+        self.server_key = ""
         staging.is_publishing = self.publishing
 
     @property
@@ -166,7 +170,7 @@ class PublishQueue(QObject):
         record.cancel_requested = False
         record.cancel = threading.Event()
         worker = Worker(tasks.publish, record.request, session=self.session, pass_worker=True,
-                        outbox=self.outbox, entry_id=entry_id, cancel=record.cancel)
+                        outbox=self.outbox, entry_id=entry_id, cancel=record.cancel, server_key=self.server_key)
         record.worker = worker
         if record.from_staging:
             self._publish_worker = worker
@@ -181,14 +185,24 @@ class PublishQueue(QObject):
         if self.outbox is None or self._resumed:
             return
         self._resumed = True
-        worker = Worker(tasks.unfinished_entries, self.outbox, self.browse.server_url, self.api_user)
+        worker = Worker(tasks.unfinished_entries, self.outbox, self.browse.server_url, self.api_user,
+                        self.server_key)
         self.workers.start(worker, on_result=self._resume_entries,
                            on_error=lambda e: self.errorRaised.emit(describe_error(e)))
 
-    def _resume_entries(self, found: tuple[list[Any], str]) -> None:
-        entries, problems = found
+    def _resume_entries(self, found: tuple[list[Any], list[Any], str]) -> None:
+        entries, others, problems = found
         if problems:
             self.errorRaised.emit(problems)
+        for entry in others:
+            # Made for another server or user: shown, never run here (it would land in the wrong
+            # server); the CLI's ``publish --resume`` on that server, or a window on it, runs it.
+            components = [(c.name, int(c.size or 0)) for c in entry.request.components]
+            where = entry.server_url or "another server"
+            item = self.activity_model.add_publish(entry.id, entry.title, components=components, state="waiting",
+                                                   data={"entry_id": entry.id, "other_server": where})
+            self.activity_model.update(item, detail=f"waiting for {where} (user {entry.api_user})")
+            log.info("outbox entry %s belongs to %s (user %s): left alone", entry.id, where, entry.api_user)
         for entry in entries:
             components = [(c.name, int(c.size or 0)) for c in entry.request.components]
             item = self.activity_model.add_publish(entry.id, f"Resume: {entry.title}", components=components,
@@ -217,6 +231,15 @@ class PublishQueue(QObject):
         timer.timeout.connect(lambda r=record: self._try_again(r))
         timer.start(delay)
         record.timer = timer
+
+    def server_back(self) -> None:
+        """The server answers again (the embedded one was restarted): the publishes waiting for it
+        run now instead of at their next timer."""
+        for record in list(self._publishes.values()):
+            if record.item.state == "waiting" and record.worker is None and "other_server" not in record.item.data:
+                self._stop_timer(record)
+                log.info("server back: running the waiting publish %s", record.entry_id or record.publish_id)
+                self._try_again(record)
 
     def _try_again(self, record: _Publish) -> None:
         record.timer = None

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 
 from publisher.publish import runner, staging
+from publisher.publish.new_version_place import proposed_asset
 from publisher.ui import controller_tasks as tasks
 from publisher.ui.browse_controller import BrowseController
 from publisher.ui.drop_target import DropTarget
@@ -27,7 +28,8 @@ BIG_DROP = 200
 #: The asset type a new version gets unless the artist picks one, first found first.
 PREFERRED_TYPES = ("Upload", "Render", "Comp", "Image")
 
-TypeLists = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+#: The asset types ``(id, name)`` and the :class:`NewVersionPlace` of a context.
+TypeLists = tuple[list[tuple[str, str]], Any]
 
 
 @dataclass
@@ -42,6 +44,15 @@ class NewVersionDraft:
     asset_id: str | None = None
     comment: str = ""
     task_id: str | None = None
+    #: Names from the project down to the dropped-on context (empty until loaded).
+    path: tuple[str, ...] = ()
+    #: Where a new asset is made when it is not ``context_id`` (a task's shot; set when loaded).
+    asset_context_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The full path when known, else the context's name."""
+        return " / ".join(self.path) if self.path else self.context_label
 
 
 class StagingController(QObject):
@@ -70,6 +81,10 @@ class StagingController(QObject):
         #: Whether a publish of the staged list runs (the list is frozen); set by the publish queue.
         self.is_publishing: Callable[[], bool] = lambda: False
         self._shown_context: str | None = None
+        #: context id -> names from the project down (for the target line), loaded once each.
+        self._paths: dict[str, tuple[str, ...]] = {}
+        #: The place of the last New version… lists (its task and asset parent).
+        self._place: Any = None
 
         self.staging_model.editRejected.connect(self.errorRaised)
         browse.contextChanged.connect(self._context_changed)
@@ -106,24 +121,51 @@ class StagingController(QObject):
         self.target_new = new
         details = self.browse.details
         if version is not None:
-            self.targetChanged.emit(f"→ {version.asset_name} v{version.version:03d} (existing version)")
+            self.targetChanged.emit(self._version_line(version))
             names = (c.name for c in details.components) if (
                 details is not None and details.row.id == version.id) else ()
             self.staging_model.set_existing_names(names)
+            self._load_path(version.task_id or version.context_id)
         elif new is not None:
-            kind = f" ({new.asset_type_name})" if new.asset_type_name else ""
-            self.targetChanged.emit(f"→ new version of “{new.asset_name}”{kind} in {new.context_label}")
+            asset = new.asset_name or "…"
+            self.targetChanged.emit(f"→ {new.where} / {asset} (new version)")
             self.staging_model.set_existing_names(())
         else:
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
 
+    def _version_line(self, version: Any) -> str:
+        path = self._paths.get(version.task_id or version.context_id)
+        where = " / ".join(path[-2:]) + " / " if path else ""
+        return f"→ {where}{version.asset_name} v{version.version:03d} (existing version)"
+
+    def _load_path(self, context_id: str | None) -> None:
+        if not context_id or context_id in self._paths:
+            return
+        self._paths[context_id] = ()  # asked once; filled in when the answer comes
+        # Bound methods (not closures): Qt drops them with this controller if it goes first.
+        self._run(tasks.context_names, context_id, on_result=self._path_loaded, on_error=self._path_failed)
+
+    def _path_loaded(self, loaded: tuple[str, tuple[str, ...]]) -> None:
+        context_id, names = loaded
+        self._paths[context_id] = names
+        version = self.target_version
+        if version is not None and (version.task_id or version.context_id) == context_id:
+            self.targetChanged.emit(self._version_line(version))
+
+    def _path_failed(self, _error: BaseException) -> None:
+        # The line keeps its short form; the next target asks again.
+        self._paths = {k: v for k, v in self._paths.items() if v}
+
     def target_text(self) -> str:
         """The target in a few words ("" when there is none)."""
         if self.target_version is not None:
-            return f"{self.target_version.asset_name} v{self.target_version.version:03d}"
+            version = self.target_version
+            path = self._paths.get(version.task_id or version.context_id)
+            where = " / ".join(path[-2:]) + " / " if path else ""
+            return f"{where}{version.asset_name} v{version.version:03d}"
         if self.target_new is not None:
-            return f"new version of {self.target_new.asset_name}"
+            return f"{self.target_new.where} / {self.target_new.asset_name} (new version)"
         return ""
 
     def build_request(self, components: list[Any], comment: str) -> runner.PublishRequest | None:
@@ -140,7 +182,8 @@ class StagingController(QObject):
             return None
         return runner.PublishRequest(
             components=components,
-            new_version=runner.NewVersion(context_id=draft.context_id, asset_name=draft.asset_name,
+            new_version=runner.NewVersion(context_id=draft.asset_context_id or draft.context_id,
+                                          asset_name=draft.asset_name,
                                           asset_type_id=draft.asset_type_id, comment=comment or draft.comment,
                                           task_id=draft.task_id, asset_id=draft.asset_id))
 
@@ -190,10 +233,16 @@ class StagingController(QObject):
             if self.browse.version_id != version.id:
                 self.browse.select_version(version)
             return True
-        if target.kind in ("context", "asset"):
-            context_id = target.context_id or target.id
-            self._draft_new(context_id or "", target.label, asset_id=target.id if target.kind == "asset" else None,
-                            asset_name=target.label if target.kind == "asset" else "")
+        if target.kind == "context":
+            self._draft_new(target.id or "", target.label)
+            return True
+        if target.kind == "asset":
+            # A new version of the row's asset, linked to that version's task (or the task shown).
+            context = self.browse.context
+            task_id = target.task_id or (context.id if context is not None and context.entity_type == "Task"
+                                         else None)
+            self._draft_new(target.context_id or "", target.label, asset_id=target.id, asset_name=target.label,
+                            task_id=task_id)
             return True
         # "current": the version shown, or a new version in the current context
         if self.target_version is not None or self.target_new is not None:
@@ -213,7 +262,7 @@ class StagingController(QObject):
         if target.kind == "version":
             return self.target_version is not None and self.target_version.id == target.id
         if target.kind == "context":
-            return self.target_new is not None and self.target_new.context_id == (target.context_id or target.id)
+            return self.target_new is not None and target.id == (self.target_new.task_id or self.target_new.context_id)
         if target.kind == "asset":
             return self.target_new is not None and self.target_new.asset_id == target.id
         return False
@@ -228,8 +277,7 @@ class StagingController(QObject):
             taken.add(component.name)
         self.staging_model.add(result.components)
         if self.target_new is not None and not self.target_new.asset_name and result.components:
-            self.target_new.asset_name = result.components[0].name
-            self.set_target(None, self.target_new)
+            self._propose_asset(self.target_new, [c.name for c in result.components])
         errors = problems + list(result.errors)
         self.stagingMessages.emit(errors, list(result.warnings))
         n = len(result.components)
@@ -257,22 +305,64 @@ class StagingController(QObject):
         self.stagingMessages.emit([], [])
 
     # New versions -----------------------------------------------------------------------------
-    def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "") -> None:
+    def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "",
+                   task_id: str | None = None) -> None:
         draft = NewVersionDraft(context_id=context_id, context_label=label or "the selected context",
-                                asset_name=asset_name, asset_id=asset_id)
+                                asset_name=asset_name, asset_id=asset_id, task_id=task_id)
         self._set_task(draft)
         self.set_target(None, draft)
-        # Asset types come from the server; fill in a default so a drop can be published at once.
-        self._run(tasks.new_version_lists, context_id, on_result=lambda r, d=draft: self._default_type(d, r))
+        # The place (asset parent, task, path, assets there) and the asset types come from the
+        # server; a default type is filled in so a drop can be published at once.
+        self._run(tasks.new_version_lists, draft.task_id or context_id,
+                  on_result=lambda r, d=draft: self._default_type(d, r))
 
     def _set_task(self, draft: NewVersionDraft) -> None:
         context = self.browse.context
-        if context is not None and context.id == draft.context_id and context.entity_type == "Task":
+        if (draft.task_id is None and context is not None and context.id == draft.context_id
+                and context.entity_type == "Task"):
             draft.task_id = draft.context_id
 
+    def _propose_asset(self, draft: NewVersionDraft, names: list[str]) -> None:
+        """Name the draft's asset after staged ``names`` (version and frame tokens dropped); an
+        existing asset of that name in the place is used, with its type."""
+        assets = self._place.assets if self._place is not None and self._place_of(draft) else ()
+        name, match = proposed_asset(names, assets)
+        draft.asset_name = name
+        if match is not None:
+            draft.asset_id, draft.asset_type_id, draft.asset_type_name = match.id, match.type_id, match.type_name
+        if draft is self.target_new:
+            self.set_target(None, draft)
+
+    def _place_of(self, draft: NewVersionDraft) -> bool:
+        place = self._place
+        return place is not None and (place.task_id or place.context_id) == (draft.task_id or draft.context_id)
+
+    def _apply_place(self, draft: NewVersionDraft, place: Any) -> None:
+        """Fill in where ``draft`` goes: a task's versions go on assets of its shot."""
+        if draft.asset_id is None:
+            draft.asset_context_id = place.context_id
+        if place.task_id is not None:
+            draft.task_id = place.task_id
+        draft.path = place.path
+        self._place = place
+        if draft.asset_id is None:
+            staged = [c.name for c in self.staging_model.components()]
+            if draft.asset_name:
+                staged = [draft.asset_name]
+            if staged:
+                self._propose_asset(draft, staged)
+        elif not draft.asset_type_id:
+            match = next((a for a in place.assets if a.id == draft.asset_id), None)
+            if match is not None:
+                draft.asset_type_id, draft.asset_type_name = match.type_id, match.type_name
+
     def _default_type(self, draft: NewVersionDraft, lists: TypeLists) -> None:
-        types, _assets = lists
-        if draft is not self.target_new or draft.asset_type_id or not types:
+        types, place = lists
+        if draft is not self.target_new:
+            return
+        self._apply_place(draft, place)
+        if draft.asset_type_id or not types:
+            self.set_target(None, draft)
             return
         by_name = {name: tid for tid, name in types}
         for preferred in PREFERRED_TYPES:
@@ -286,19 +376,29 @@ class StagingController(QObject):
     def set_new_version(self, choice: Any) -> None:
         """Target a new version as chosen in the :class:`NewVersionDialog`."""
         context = self.browse.context
+        place = self._place
+        if place is not None and choice.context_id not in (place.task_id, place.context_id):
+            place = None
         draft = NewVersionDraft(context_id=choice.context_id,
                                 context_label=context.name if context is not None else "",
                                 asset_name=choice.asset_name, asset_type_id=choice.asset_type_id,
-                                asset_id=choice.asset_id, comment=choice.comment)
+                                asset_id=choice.asset_id, comment=choice.comment,
+                                task_id=getattr(choice, "task_id", None) or (place.task_id if place else None),
+                                path=place.path if place is not None else (),
+                                asset_context_id=place.context_id if place is not None else None)
         self._set_task(draft)
         self.set_target(None, draft)
-        self._run(tasks.new_version_lists, choice.context_id, on_result=lambda r, d=draft: self._name_type(d, r))
+        self._run(tasks.new_version_lists, draft.task_id or choice.context_id,
+                  on_result=lambda r, d=draft: self._name_type(d, r))
 
     def _name_type(self, draft: NewVersionDraft, lists: TypeLists) -> None:
         names = dict(lists[0])
-        if draft is self.target_new and draft.asset_type_id in names:
+        if draft is not self.target_new:
+            return
+        draft.path = lists[1].path
+        if draft.asset_type_id in names:
             draft.asset_type_name = names[draft.asset_type_id]
-            self.set_target(None, draft)
+        self.set_target(None, draft)
 
     def request_new_version(self) -> None:
         """Load what the new-version dialog offers; answered by :attr:`newVersionListsLoaded`."""
@@ -309,6 +409,17 @@ class StagingController(QObject):
         if self.staging_model.rowCount() and self.target_version is not None:
             self.errorRaised.emit(f"Publish or remove what is staged for {self.target_text()} first.")
             return
-        self._run(tasks.new_version_lists, context.id,
-                  on_result=lambda r, c=context: self.newVersionListsLoaded.emit(
-                      (c.id, c.name, r[0], r[1], self.target_new)))
+        self._run(tasks.new_version_lists, context.id, on_result=self._lists_loaded)
+
+    def new_version_task(self) -> str | None:
+        """The task a version made in the New version… dialog is linked to (that of the lists)."""
+        return self._place.task_id if self._place is not None else None
+
+    def _lists_loaded(self, lists: TypeLists) -> None:
+        types, place = lists
+        self._place = place
+        draft = self.target_new
+        if draft is not None and not draft.asset_name and self.staging_model.rowCount():
+            self._propose_asset(draft, [c.name for c in self.staging_model.components()])
+        self.newVersionListsLoaded.emit((place.task_id or place.context_id, place.label, types,
+                                         list(place.assets), draft))

@@ -188,7 +188,8 @@ class PublisherWidget(QWidget):
         if row is not None:
             if modifiers & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
                 # Shift/Alt: a new version of the row's asset rather than more on this version.
-                return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name)
+                return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name,
+                                  task_id=row.task_id)
             return DropTarget("version", row.id, label=f"{row.asset_name} v{row.version:03d}")
         ctx = self.controller.context
         if ctx is not None:
@@ -293,7 +294,8 @@ class PublisherWidget(QWidget):
         context_id, label, types, assets, draft = payload
         self.dialog = NewVersionDialog(context_id, label, types, assets,
                                        asset_name=draft.asset_name if draft else "",
-                                       comment=draft.comment if draft else "", parent=self)
+                                       comment=draft.comment if draft else "",
+                                       task_id=self.controller.staging.new_version_task(), parent=self)
         dialog = self.dialog
         dialog.accepted.connect(lambda d=dialog: self.controller.set_new_version(d.choice()))
         dialog.open()
