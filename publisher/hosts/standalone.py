@@ -32,6 +32,7 @@ from publisher.connection import (
     open_session,
     start_demo_server,
 )
+from publisher.hosts import single_instance
 from publisher.hosts.embedded_watch import EmbeddedServerWatch
 from publisher.publish.outbox import Outbox, embedded_server_key
 from publisher.settings import SettingsStore
@@ -122,6 +123,18 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         scratch = None
         migrate_legacy_settings(settings, store)
         choice = configured_server(settings=settings, store=store)
+    instance = None
+    if owns_app and screenshot is None:
+        # One window per user and server profile: two would share one outbox (and one embedded
+        # data folder), each resuming or cleaning up what the other runs.
+        profile = (embedded_server_key(paths.embedded_server_dir()) if choice.embedded
+                   else f"{(choice.url or '').rstrip('/')}|{choice.api_user or ''}")
+        instance = single_instance.claim(profile)
+        if instance is None:
+            log.info("already open for %s: raised that window instead", choice.status_label or "the demo server")
+            print("ftrack-publisher is already open for this server and user: its window was brought "
+                  "to the front.", file=sys.stderr)
+            return 0
     connection: Connection | None = None
     try:
         session = None
@@ -164,7 +177,12 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         owned = connection
         watch = EmbeddedServerWatch(connection.server, window).start() if connection.server is not None else None
 
+        if instance is not None:
+            instance.raiseRequested.connect(lambda: _bring_to_front(window))
+
         def closed() -> None:
+            if instance is not None:
+                instance.release()
             if watch is not None:
                 watch.stop()  # first, so the server's exit is not taken for a crash
             owned.close()
@@ -183,6 +201,13 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             connection.server.stop()
         if scratch is not None:
             scratch.cleanup()
+
+
+def _bring_to_front(window: Any) -> None:
+    """Show ``window`` above the others (a second launch asked for it). GUI thread."""
+    window.showNormal() if window.isMinimized() else window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def main(argv: list[str] | None = None) -> int:
