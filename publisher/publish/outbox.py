@@ -73,6 +73,11 @@ class OutboxEntry:
     #: Which server this is beyond its address ("" when the address says it all): the embedded
     #: server listens on a new port each run, so its entries name its data folder here.
     server_key: str = ""
+    #: Where the publish goes, as the window named it (``lighthouse / sq010 / sh010 /
+    #: Compositing / comp (new version)``); "" when made without a window.
+    label: str = ""
+    #: The version it made, named for lists (``sh010 / Compositing / comp v004``) once done.
+    made: str = ""
 
     @property
     def finished(self) -> bool:
@@ -88,7 +93,9 @@ class OutboxEntry:
         """A short description for lists: what goes where."""
         names = [c.name for c in self.request.components]
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        if self.request.new_version is not None:
+        if self.label:
+            where = self.label
+        elif self.request.new_version is not None:
             where = f"a new version of '{self.request.new_version.asset_name}'"
         else:
             where = f"version {self.request.version_id}"
@@ -138,6 +145,8 @@ def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
         "server_url": entry.server_url,
         "api_user": entry.api_user,
         "server_key": entry.server_key,
+        "label": entry.label,
+        "made": entry.made,
         "state": entry.state,
         "error": entry.error,
         "steps": entry.steps,
@@ -195,6 +204,8 @@ def entry_from_dict(data: Any) -> OutboxEntry:
         error=data.get("error"),
         updated=data.get("updated") or data["created"],
         server_key=data.get("server_key") if isinstance(data.get("server_key"), str) else "",
+        label=data.get("label") if isinstance(data.get("label"), str) else "",
+        made=data.get("made") if isinstance(data.get("made"), str) else "",
     )
 
 
@@ -261,12 +272,14 @@ class Outbox:
             ) from error
 
     # Writing -----------------------------------------------------------------------------
-    def add(self, request: PublishRequest, *, server_url: str, api_user: str, server_key: str = "") -> OutboxEntry:
+    def add(self, request: PublishRequest, *, server_url: str, api_user: str, server_key: str = "",
+            label: str = "") -> OutboxEntry:
         """Write a new ``queued`` entry for ``request`` (made for ``server_url``/``server_key`` and
         ``api_user``: see :func:`belongs_to`) and return it."""
         stamp = now_iso()
         entry = OutboxEntry(id=uuid.uuid4().hex, created=stamp, server_url=server_url,
-                            api_user=api_user, request=request, updated=stamp, server_key=server_key)
+                            api_user=api_user, request=request, updated=stamp, server_key=server_key,
+                            label=label)
         for component in request.components:
             entry.component_step(component.name)
         if request.review_path:
@@ -315,6 +328,13 @@ class Outbox:
         if entry_id not in self._held:
             with contextlib.suppress(OSError):
                 (self.root / f"{entry_id}.lock").unlink()
+
+    def name_made(self, entry_id: str, made: str) -> None:
+        """Record the name of the version entry ``entry_id`` made (for lists after a restart)."""
+        entry = self.get(entry_id)
+        if entry is not None and entry.made != made:
+            entry.made = made
+            self.save(entry)
 
     def clear_finished(self) -> int:
         """Remove the done and cancelled entries; how many were removed."""

@@ -131,7 +131,7 @@ class OutboxEntryStarted:
 
 
 def publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
-             entry_id: str | None = None, cancel: Any = None, server_key: str = "") -> Any:
+             entry_id: str | None = None, cancel: Any = None, server_key: str = "", label: str = "") -> Any:
     """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events.
 
     ``cancel`` (a ``threading.Event``) is the engine's cancel: it stops the transfers and
@@ -144,7 +144,7 @@ def publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
         if entry_id is not None:
             return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
         entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""),
-                           server_key=server_key)
+                           server_key=server_key, label=label)
         worker.report(OutboxEntryStarted(entry.id))
         return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
                                   outbox=outbox, entry=entry)
@@ -158,16 +158,30 @@ def is_loopback(url: str) -> bool:
 
 
 def unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str,
-                       server_key: str = "") -> tuple[list[Any], list[Any], str]:
+                       server_key: str = "") -> tuple[list[Any], list[Any], list[Any], str]:
     """The outbox entries this window should resume, the unfinished ones made for another server
-    or user (shown as waiting, never run here), and the outbox's problems as text."""
-    own, others = [], []
-    for entry in outbox.unfinished():
-        if not belongs_to(entry, server_url, api_user, server_key):
+    or user (shown as waiting, never run here), this server's finished ones (the Activity's
+    history after a restart, newest last, at most :data:`PAST_SHOWN`), and the outbox's problems
+    as text."""
+    own, others, past = [], [], []
+    for entry in outbox.entries():
+        if entry.finished:
+            if belongs_to(entry, server_url, api_user, server_key):
+                past.append(entry)
+        elif not belongs_to(entry, server_url, api_user, server_key):
             others.append(entry)
         elif not outbox.is_busy(entry.id):
             own.append(entry)
-    return own, others, outbox.problem_text()
+    return own, others, past[-PAST_SHOWN:], outbox.problem_text()
+
+
+#: How many finished publishes of the outbox the Activity shows after a restart.
+PAST_SHOWN = 50
+
+
+def name_made(_session: Any, outbox: Any, entry_id: str, made: str) -> None:
+    """Record in outbox entry ``entry_id`` the name of the version it made."""
+    outbox.name_made(entry_id, made)
 
 
 def refresh_version(session: Any, version_id: str) -> Any:

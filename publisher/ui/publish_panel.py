@@ -61,6 +61,8 @@ class PublishPanel(QWidget):
         self.comment.setEnabled(not running)
         if running:
             self.progress.setValue(0)
+            # What the last publish ended with is old news once the next one runs.
+            self.status.setText("")
 
     def set_progress(self, done: int, total: int, text: str) -> None:
         self.progress.setValue(int(1000 * done / total) if total else 0)
@@ -74,6 +76,8 @@ class StagingPanel(QFrame):
     """Where a drop goes, what it became, and the publish controls."""
 
     newVersionRequested = Signal()
+    #: The artist asked to pick files to stage ("Add files…").
+    addFilesRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +89,9 @@ class StagingPanel(QFrame):
         self.new_version_button = QPushButton(icons.icon("new_version"), "New version…")
         self.new_version_button.setToolTip("Stage a new version in the selected task (Ctrl+N)")
         self.new_version_button.clicked.connect(self.newVersionRequested)
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.setToolTip("Choose files to stage for the current target (or paste paths: Ctrl+V)")
+        self.add_files_button.clicked.connect(self.addFilesRequested)
 
         self.hint = QFrame()
         self.hint.setObjectName("DropHint")
@@ -93,7 +100,8 @@ class StagingPanel(QFrame):
         hint_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint_text = QLabel("Drop files, folders or image sequences\n"
                            "on a version, on a task, or here\n"
-                           "(Shift+drop on a version: a new version of its asset)")
+                           "(Shift+drop on a version: a new version of its asset)\n"
+                           "or use Add files… or paste paths (Ctrl+V)")
         hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint_text.setObjectName("Muted")
         hint_layout = QVBoxLayout(self.hint)
@@ -119,6 +127,7 @@ class StagingPanel(QFrame):
         titles.addWidget(self.title)
         titles.addWidget(self.target)
         top.addLayout(titles, 1)
+        top.addWidget(self.add_files_button)
         top.addWidget(self.new_version_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

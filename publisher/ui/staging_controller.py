@@ -134,6 +134,21 @@ class StagingController(QObject):
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
 
+    def version_name(self, version: Any, path: tuple[str, ...] = ()) -> str:
+        """``version`` (a ``VersionRow``) named for lists: ``sh010 / Compositing / comp v004``
+        (the last two levels of its task's path when known, else of ``path``)."""
+        known = self._paths.get(version.task_id or version.context_id) or path
+        where = " / ".join(known[-2:]) + " / " if known else ""
+        return f"{where}{version.asset_name} v{version.version:03d}"
+
+    def target_path(self) -> tuple[str, ...]:
+        """The full path of the target (of a new version's context), () when not known yet."""
+        if self.target_new is not None:
+            return self.target_new.path
+        if self.target_version is not None:
+            return self._paths.get(self.target_version.task_id or self.target_version.context_id) or ()
+        return ()
+
     def _version_line(self, version: Any) -> str:
         path = self._paths.get(version.task_id or version.context_id)
         where = " / ".join(path[-2:]) + " / " if path else ""

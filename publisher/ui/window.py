@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
 
 from publisher.ui import icons, theme
@@ -25,6 +25,7 @@ from publisher.ui.details_panel import DetailsPanel
 from publisher.ui.drop_zone import DropTarget, DropZone
 from publisher.ui.error_banner import ErrorBanner
 from publisher.ui.new_version_dialog import NewVersionDialog
+from publisher.ui import staging_sources
 from publisher.ui.publish_panel import StagingPanel
 from publisher.ui.versions_panel import VersionsPanel
 
@@ -123,6 +124,9 @@ class PublisherWidget(QWidget):
         self.versions.serverFilterChanged.connect(browse.set_text_filter)
         self.staging.view.removeRequested.connect(staging.remove_staged)
         self.staging.newVersionRequested.connect(staging.request_new_version)
+        # Other ways to stage than a drop (remote desktops, keyboards): Add files… and Ctrl+V.
+        self.staging.addFilesRequested.connect(lambda: setattr(self, "add_files_dialog", staging_sources.ask_files(
+            self, lambda paths: staging.drop(paths, DropTarget("current")))))
         self.staging.publish.publishRequested.connect(self._publish)
         self.staging.publish.cancelRequested.connect(lambda: queue.cancel_publish())
         self.activity.cancelRequested.connect(queue.cancel_publish)
@@ -177,6 +181,8 @@ class PublisherWidget(QWidget):
         add("Ctrl+Enter", self._publish)
         add("Ctrl+N", c.staging.request_new_version)
         add("Escape", self.banner.dismiss)
+        self.shortcut_paste = add(QKeySequence.StandardKey.Paste,
+                                  lambda: staging_sources.paste(c.staging, QApplication.clipboard().mimeData()))
 
     def _focus_filter(self) -> None:
         self.versions.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -271,7 +277,9 @@ class PublisherWidget(QWidget):
         self.staging.new_version_button.setEnabled(True)
         self.staging.publish.set_running(False)
         self._staging_changed()
-        if self.controller.staged_publish_waiting():
+        if self.controller.queue.staged_publish_cancelled():
+            self.staging.publish.set_status("Cancelled: nothing was published; the staged components are kept.")
+        elif self.controller.staged_publish_waiting():
             self.staging.publish.set_status(
                 "The server does not answer: the publish is kept and tries again on its own "
                 "(see Activity). Publish tries now; Cancel in Activity stops it.")
