@@ -18,6 +18,10 @@ from publisher.ui import icons
 from publisher.ui.staging_view import StagingView
 
 
+#: Problems under the publish controls: 7.6:1 on the dark theme's panel colour (WCAG AA asks 4.5:1).
+PROBLEM_COLOUR = "#ff8a80"
+
+
 class PublishPanel(QWidget):
     """Comment, Publish, Cancel and the progress of the running publish."""
 
@@ -68,8 +72,11 @@ class PublishPanel(QWidget):
         self.progress.setValue(int(1000 * done / total) if total else 0)
         self.progress.setFormat(text)
 
-    def set_status(self, text: str) -> None:
+    def set_status(self, text: str, *, problem: bool = False) -> None:
+        """Show ``text`` under the publish controls; a ``problem`` (an invalid name, say) in a
+        readable warning colour rather than the muted grey of news."""
         self.status.setText(text)
+        self.status.setStyleSheet(f"color: {PROBLEM_COLOUR}; font-weight: 600;" if problem and text else "")
 
 
 class StagingPanel(QFrame):

@@ -250,7 +250,7 @@ class PublisherWidget(QWidget):
             self.staging.publish.set_status("")
 
     def _name_feedback(self, message: str) -> None:
-        self.staging.publish.set_status(message or "")
+        self.staging.publish.set_status(message or "", problem=bool(message))
         if not message:
             self._staging_changed()
 

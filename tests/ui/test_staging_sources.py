@@ -83,3 +83,63 @@ def test_after_cancel_the_staging_panel_does_not_say_failed(qtbot, window, tmp_p
         assert c.publish("")
     assert window.widget.staging.publish.status.text() == ""
     qtbot.waitUntil(lambda: not c.publishing(), timeout=60000)
+
+
+def _luminance(colour) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def test_invalid_name_hint_is_readable_and_enter_says_why(qtbot, window, tmp_path):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QLineEdit
+
+    from publisher.ui import staging_model as sm
+    from publisher.ui.drop_target import DropTarget
+
+    c = window.controller
+    first, second = tmp_path / "one.txt", tmp_path / "two.txt"
+    first.write_bytes(b"1")
+    second.write_bytes(b"2")
+    with qtbot.waitSignal(c.staged, timeout=20000):
+        c.drop([str(first), str(second)], DropTarget("current"))
+    view = window.widget.staging.view
+    names = [r.name for r in c.staging_model.components()]
+    index = c.staging_model.index(0, sm.NAME)
+    view.setCurrentIndex(index)
+    view.edit(index)
+    editor = view.findChild(QLineEdit, "StagedNameEditor")
+    assert editor is not None
+    editor.setFocus()
+    editor.clear()
+    qtbot.keyClicks(editor, names[1])  # a clash with the other staged name
+    status = window.widget.staging.publish.status
+    assert status.text()
+    colour = QColor(status.palette().color(QPalette.ColorRole.WindowText))
+    background = window.palette().color(QPalette.ColorRole.Window)
+    light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    assert (light + 0.05) / (dark + 0.05) >= 4.5, "the hint must be readable"
+    muted = window.widget.staging.target.palette().color(QPalette.ColorRole.WindowText)
+    assert colour != muted, "a problem is not shown in the grey of news"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert editor.isVisible(), "Enter on an invalid name keeps the editor open"
+    assert "Esc" in status.text()
+    assert [r.name for r in c.staging_model.components()] == names
+
+
+def test_long_sequence_names_lose_their_head_not_the_frame_pattern(qtbot, window):
+    from PySide6.QtGui import QFontMetrics
+
+    from publisher.ui.staging_view import elide_keeping_frames
+
+    metrics = QFontMetrics(window.font())
+    name = "lighthouse_sq010_sh010_comp_main_v003.%04d.exr"
+    width = metrics.horizontalAdvance(name) // 2
+    shown = elide_keeping_frames(name, metrics, width)
+    assert shown.endswith("_v003.%04d.exr") or shown.endswith(".%04d.exr")
+    assert shown.startswith("…") and metrics.horizontalAdvance(shown) <= width
+    plain = "a_very_long_file_name_without_any_frames_in_it.mov"
+    cut = elide_keeping_frames(plain, metrics, metrics.horizontalAdvance(plain) // 2)
+    assert "…" in cut and cut.endswith(".mov") and cut.startswith("a_")
+    assert elide_keeping_frames("short.%04d.exr", metrics, 1000) == "short.%04d.exr"
