@@ -179,6 +179,13 @@ def unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: st
 PAST_SHOWN = 50
 
 
+def review_meta(_session: Any, path: str) -> Any:
+    """The ``ftr_meta`` of review media ``path`` (PyAV / Pillow read the file)."""
+    from publisher.publish.review_media import read_meta
+
+    return read_meta(path)
+
+
 def name_made(_session: Any, outbox: Any, entry_id: str, made: str) -> None:
     """Record in outbox entry ``entry_id`` the name of the version it made."""
     outbox.name_made(entry_id, made)

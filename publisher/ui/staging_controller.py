@@ -85,6 +85,8 @@ class StagingController(QObject):
         self._paths: dict[str, tuple[str, ...]] = {}
         #: The place of the last New version… lists (its task and asset parent).
         self._place: Any = None
+        #: A staged movie the server encodes as the version's review ("use as review" of a .mov).
+        self.review_encode_path: str | None = None
 
         self.staging_model.editRejected.connect(self.errorRaised)
         browse.contextChanged.connect(self._context_changed)
@@ -185,9 +187,10 @@ class StagingController(QObject):
 
     def build_request(self, components: list[Any], comment: str) -> runner.PublishRequest | None:
         """The publish of ``components`` to the target; ``None`` (with a message) without one."""
+        review = self.review_encode_path if any(c.path == self.review_encode_path for c in components) else None
         if self.target_version is not None:
             return runner.PublishRequest(components=components, version_id=self.target_version.id,
-                                         comment=comment or None)
+                                         comment=comment or None, review_path=review)
         draft = self.target_new
         if draft is None:
             self.errorRaised.emit("Choose where to publish: drop onto a version or a task, or use New version….")
@@ -200,7 +203,8 @@ class StagingController(QObject):
             new_version=runner.NewVersion(context_id=draft.asset_context_id or draft.context_id,
                                           asset_name=draft.asset_name,
                                           asset_type_id=draft.asset_type_id, comment=comment or draft.comment,
-                                          task_id=draft.task_id, asset_id=draft.asset_id))
+                                          task_id=draft.task_id, asset_id=draft.asset_id),
+            review_path=review)
 
     # Drops ------------------------------------------------------------------------------------
     def drop(self, paths: list[str], target: DropTarget, problems: list[str] | None = None) -> None:
@@ -300,6 +304,41 @@ class StagingController(QObject):
         self.staged.emit(result)
         if not self.staging_model.rowCount() and self.target_new is not None and not errors:
             self.set_target(None, None)
+
+    # Review media -----------------------------------------------------------------------------
+    def use_as_review(self, row: int) -> None:
+        """Make staged ``row`` the version's review: an ``ftrackreview-mp4`` / ``-image``
+        component with its ``ftr_meta`` read from the file, or (a .mov…) an encode job."""
+        from publisher.publish.review_media import ReviewUse, review_use
+
+        components = self.staging_model.components()
+        if not 0 <= row < len(components):
+            return
+        component = components[row]
+        use = review_use(component.path)
+        if use is None or component.kind != "file":
+            self.stagingMessages.emit([f"{component.name} is not a movie or an image: it cannot be the review."], [])
+            return
+        if use is ReviewUse.ENCODE:
+            self.review_encode_path = component.path
+            self.statusMessage.emit(f"{component.name} will be encoded on the server as the review.")
+            self.stagingMessages.emit([], [f"{component.name}: published as it is, and encoded for review."])
+            return
+        self._run(tasks.review_meta, component.path, needs_session=False,
+                  on_result=lambda meta, c=component, u=use: self._review_ready(c, u, meta),
+                  on_error=lambda e: self.stagingMessages.emit([describe_error(e)], []))
+
+    def _review_ready(self, component: Any, use: Any, meta: Any) -> None:
+        rows = self.staging_model.components()
+        if not any(c is component for c in rows):
+            return  # removed meanwhile
+        row = next(i for i, c in enumerate(rows) if c is component)
+        taken = {c.name.lower() for i, c in enumerate(rows) if i != row}
+        if use.value in taken:
+            self.stagingMessages.emit([f"{use.value} is already staged: remove it first."], [])
+            return
+        self.staging_model.set_review(row, use.value, {"ftr_meta": meta.to_json()})
+        self.statusMessage.emit(f"{component.path} staged as the review ({use.value}).")
 
     def remove_staged(self, rows: list[int]) -> None:
         """Remove staged rows; with nothing left the target follows the selection again."""

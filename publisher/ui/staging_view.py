@@ -134,6 +134,8 @@ class StagingView(QTableView):
 
     #: ``rows``: the artist asked to remove these staged rows.
     removeRequested = Signal(list)
+    #: ``row``: the artist asked to use this staged movie or still as the version's review.
+    useAsReviewRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +158,8 @@ class StagingView(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(24)
         self.clicked.connect(self._clicked)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
 
     def setModel(self, model: Any) -> None:  # type: ignore[override]
         super().setModel(model)
@@ -181,6 +185,32 @@ class StagingView(QTableView):
             rows = [self.currentIndex().row()]
         if rows:
             self.removeRequested.emit(rows)
+
+    def review_action_text(self, row: int) -> str | None:
+        """The "use as review" entry for ``row``, or ``None`` when it is no movie or still."""
+        from publisher.publish.review_media import ReviewUse, review_use
+
+        model = self.model()
+        rows = model.components() if model is not None and hasattr(model, "components") else []
+        if not 0 <= row < len(rows) or rows[row].kind != "file":
+            return None
+        use = review_use(rows[row].path)
+        if use is None:
+            return None
+        return "Use as review (encode it on the server)" if use is ReviewUse.ENCODE else "Use as review"
+
+    def _context_menu(self, pos: Any) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        index = self.indexAt(pos)
+        text = self.review_action_text(index.row()) if index.isValid() else None
+        if text is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(text, lambda r=index.row(): self.useAsReviewRequested.emit(r))
+        menu.addAction("Remove", lambda r=index.row(): self.removeRequested.emit([r]))
+        menu.popup(self.viewport().mapToGlobal(pos))
+        self.context_menu = menu
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.column() == sm.REMOVE:

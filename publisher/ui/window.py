@@ -123,6 +123,7 @@ class PublisherWidget(QWidget):
         self.versions.versionSelected.connect(browse.select_version)
         self.versions.serverFilterChanged.connect(browse.set_text_filter)
         self.staging.view.removeRequested.connect(staging.remove_staged)
+        self.staging.view.useAsReviewRequested.connect(staging.use_as_review)
         self.staging.newVersionRequested.connect(staging.request_new_version)
         # Other ways to stage than a drop (remote desktops, keyboards): Add files… and Ctrl+V.
         self.staging.addFilesRequested.connect(lambda: setattr(self, "add_files_dialog", staging_sources.ask_files(
