@@ -12,7 +12,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QStackedLayout, QVBoxLayout, QWidget)
+                               QStackedLayout, QTabBar, QVBoxLayout, QWidget)
 
 from publisher.ui import icons
 from publisher.ui.staging_view import StagingView
@@ -85,6 +85,10 @@ class StagingPanel(QFrame):
     newVersionRequested = Signal()
     #: The artist asked to pick files to stage ("Add files…").
     addFilesRequested = Signal()
+    #: ``index``: show the staged group at ``index`` (several targets at once).
+    groupSelected = Signal(int)
+    #: Publish every staged group.
+    publishAllRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +121,19 @@ class StagingPanel(QFrame):
         hint_layout.addWidget(hint_text)
         hint_layout.addStretch(1)
 
+        # One tab per target when several are staged at once; hidden with one.
+        self.groups = QTabBar()
+        self.groups.setObjectName("StagingGroups")
+        self.groups.setExpanding(False)
+        self.groups.setElideMode(Qt.TextElideMode.ElideLeft)
+        self.groups.hide()
+        self.groups.currentChanged.connect(self._group_clicked)
+        self.publish_all_button = QPushButton("Publish all")
+        self.publish_all_button.setToolTip("Publish every staged target, each to its own version")
+        self.publish_all_button.clicked.connect(self.publishAllRequested)
+        self.publish_all_button.hide()
+        self._filling = False
+
         self.view = StagingView()
         self.messages = QLabel("")
         self.messages.setWordWrap(True)
@@ -139,9 +156,37 @@ class StagingPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        groups_row = QHBoxLayout()
+        groups_row.addWidget(self.groups, 1)
+        groups_row.addWidget(self.publish_all_button)
+        layout.addLayout(groups_row)
         layout.addLayout(self._stack, 1)
         layout.addWidget(self.messages)
         layout.addWidget(self.publish)
+
+    def set_groups(self, labels: list[str], current: int) -> None:
+        """One tab per staged target (shown only with two or more) and Publish all."""
+        self._filling = True
+        try:
+            while self.groups.count() > len(labels):
+                self.groups.removeTab(self.groups.count() - 1)
+            for i, label in enumerate(labels):
+                if i < self.groups.count():
+                    self.groups.setTabText(i, label)
+                else:
+                    self.groups.addTab(label)
+                self.groups.setTabToolTip(i, label)
+            if 0 <= current < len(labels):
+                self.groups.setCurrentIndex(current)
+        finally:
+            self._filling = False
+        several = len(labels) > 1
+        self.groups.setVisible(several)
+        self.publish_all_button.setVisible(several)
+
+    def _group_clicked(self, index: int) -> None:
+        if not self._filling and index >= 0:
+            self.groupSelected.emit(index)
 
     def set_target_text(self, text: str) -> None:
         self.target.setText(text)

@@ -146,6 +146,15 @@ class PublishQueue(QObject):
             return False
         return self.publish_request(request, title=self.staging.target_text(), from_staging=True) is not None
 
+    def publish_all(self, comment: str = "") -> bool:
+        """Publish every staged group: those kept aside each as a publish of its own, then the
+        shown one (the staged list's publish)."""
+        for request, title in self.staging.parked_requests(comment):
+            self.publish_request(request, title=title)
+        if self.staging.staging_model.rowCount():
+            return self.publish(comment)
+        return True
+
     def _unfinished_staged(self, components: list[Any]) -> _Publish | None:
         for record in self._publishes.values():
             if (record.from_staging and record.worker is None and record.item.state in ("failed", "waiting")

@@ -55,6 +55,17 @@ class NewVersionDraft:
         return " / ".join(self.path) if self.path else self.context_label
 
 
+@dataclass
+class StagingGroup:
+    """Components staged for one target that is not the one shown (several targets at once):
+    kept aside until the artist switches back to it or publishes them all."""
+
+    target_version: Any
+    target_new: NewVersionDraft | None
+    components: list[Any]
+    review_encode_path: str | None = None
+
+
 class StagingController(QObject):
     """The staged components and their target. GUI thread only."""
 
@@ -70,6 +81,9 @@ class StagingController(QObject):
     staged = Signal(object)
     #: ``(context_id, context_label, asset_types, assets, draft)``: ask for a new version.
     newVersionListsLoaded = Signal(object)
+    #: ``(labels, current)``: the staged groups, one per target (the shown one at ``current``);
+    #: a single label when there is one target.
+    groupsChanged = Signal(list, int)
 
     def __init__(self, browse: BrowseController, workers: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +101,10 @@ class StagingController(QObject):
         self._place: Any = None
         #: A staged movie the server encodes as the version's review ("use as review" of a .mov).
         self.review_encode_path: str | None = None
+        #: Groups staged for other targets, in the order they were made (the shown group sits
+        #: at :attr:`_current` among them when listed).
+        self.parked: list[StagingGroup] = []
+        self._current = 0
 
         self.staging_model.editRejected.connect(self.errorRaised)
         browse.contextChanged.connect(self._context_changed)
@@ -135,6 +153,7 @@ class StagingController(QObject):
         else:
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
+        self._groups_changed()
 
     def version_name(self, version: Any, path: tuple[str, ...] = ()) -> str:
         """``version`` (a ``VersionRow``) named for lists: ``sh010 / Compositing / comp v004``
@@ -187,11 +206,14 @@ class StagingController(QObject):
 
     def build_request(self, components: list[Any], comment: str) -> runner.PublishRequest | None:
         """The publish of ``components`` to the target; ``None`` (with a message) without one."""
-        review = self.review_encode_path if any(c.path == self.review_encode_path for c in components) else None
-        if self.target_version is not None:
-            return runner.PublishRequest(components=components, version_id=self.target_version.id,
+        return self._request_for(self.target_version, self.target_new, components, comment, self.review_encode_path)
+
+    def _request_for(self, version: Any, draft: NewVersionDraft | None, components: list[Any], comment: str,
+                     review_encode_path: str | None) -> runner.PublishRequest | None:
+        review = review_encode_path if any(c.path == review_encode_path for c in components) else None
+        if version is not None:
+            return runner.PublishRequest(components=components, version_id=version.id,
                                          comment=comment or None, review_path=review)
-        draft = self.target_new
         if draft is None:
             self.errorRaised.emit("Choose where to publish: drop onto a version or a task, or use New version….")
             return None
@@ -237,11 +259,9 @@ class StagingController(QObject):
             if self.target_version is None or self.target_version.id != details.row.id:
                 self.set_target(details.row, None)
         if self.staging_model.rowCount() and not self._same_target(target):
-            # Components staged for another version stay there: mixing targets would publish
-            # files to a version the artist did not mean.
-            problems.append(f"Publish or remove what is staged for {self.target_text()} first, "
-                            "then drop onto another version.")
-            return False
+            # Several targets at once: what is staged for the shown target is kept aside as a
+            # group of its own (never mixed into another version, never thrown away).
+            self._park_for(target)
         if target.kind == "version":
             version = self.browse.version_row(target.id or "")
             if version is None:
@@ -302,6 +322,7 @@ class StagingController(QObject):
         n = len(result.components)
         self.statusMessage.emit(f"Staged {n} component{'s' if n != 1 else ''}" if n else "Nothing staged")
         self.staged.emit(result)
+        self._groups_changed()
         if not self.staging_model.rowCount() and self.target_new is not None and not errors:
             self.set_target(None, None)
 
@@ -348,15 +369,120 @@ class StagingController(QObject):
         if not n:
             self.stagingMessages.emit([], [])
             details = self.browse.details
-            if details is not None and self.browse.version_id == details.row.id:
+            if self.parked:
+                # Another target's group takes the empty one's place.
+                self._show_group(self.parked.pop(min(self._current, len(self.parked) - 1)))
+                self._current = min(self._current, len(self.parked))
+            elif details is not None and self.browse.version_id == details.row.id:
                 self.set_target(details.row, None)
             else:
                 self.set_target(None, None)
+        self._groups_changed()
 
     def clear(self) -> None:
-        """Empty the list (what it held was published)."""
+        """Empty the list (what it held was published); another staged group, if any, is shown."""
         self.staging_model.clear()
         self.stagingMessages.emit([], [])
+        if self.parked:
+            self._show_group(self.parked.pop(0))
+        self._groups_changed()
+
+    # Several targets ------------------------------------------------------------------------------
+    def _group_label(self, version: Any, new: NewVersionDraft | None, count: int) -> str:
+        if version is not None:
+            where = self.version_name(version)
+        elif new is not None:
+            where = f"{' / '.join(new.path[-2:]) + ' / ' if new.path else ''}{new.asset_name or '…'} (new)"
+        else:
+            where = "no target"
+        return f"{where} · {count}"
+
+    def group_labels(self) -> tuple[list[str], int]:
+        """The labels of every staged group and the index of the shown one."""
+        shown = self._group_label(self.target_version, self.target_new, self.staging_model.rowCount())
+        labels = [self._group_label(g.target_version, g.target_new, len(g.components)) for g in self.parked]
+        current = min(self._current, len(labels))
+        labels.insert(current, shown)
+        return labels, current
+
+    def _groups_changed(self) -> None:
+        labels, current = self.group_labels()
+        self.groupsChanged.emit(labels, current)
+
+    def _take_current(self) -> StagingGroup:
+        group = StagingGroup(self.target_version, self.target_new, self.staging_model.components(),
+                             self.review_encode_path)
+        self.staging_model.clear()
+        self.review_encode_path = None
+        return group
+
+    def _show_group(self, group: StagingGroup) -> None:
+        self.set_target(group.target_version, group.target_new)
+        self.review_encode_path = group.review_encode_path
+        self.staging_model.add(group.components)
+
+    def _group_matches(self, group: StagingGroup, target: DropTarget) -> bool:
+        if target.kind == "version":
+            return group.target_version is not None and group.target_version.id == target.id
+        new = group.target_new
+        if new is None:
+            return False
+        if target.kind == "context":
+            return target.id == (new.task_id or new.context_id)
+        if target.kind == "asset":
+            return new.asset_id == target.id
+        return False
+
+    def _park_for(self, target: DropTarget) -> StagingGroup | None:
+        """Put the shown group aside for a drop onto ``target``; show that target's own group
+        when it has one. Returns the parked group (``None`` when nothing was parked)."""
+        if target.kind == "current" or self.is_publishing():
+            return None
+        parked = self._take_current()
+        self.parked.insert(self._current, parked)
+        at = next((i for i, g in enumerate(self.parked) if g is not parked and self._group_matches(g, target)), None)
+        if at is not None:
+            group = self.parked.pop(at)
+            self._current = at
+            self._show_group(group)
+        else:
+            self._current = len(self.parked)
+            self.set_target(None, None)
+        self.statusMessage.emit(f"Kept {len(parked.components)} staged for {self._group_label(parked.target_version, parked.target_new, len(parked.components))}; "
+                                "publish each target alone or all together.")
+        self._groups_changed()
+        return parked
+
+    def show_group(self, index: int) -> None:
+        """Show the staged group at ``index`` (of :meth:`group_labels`)."""
+        labels, current = self.group_labels()
+        if index == current or not 0 <= index < len(labels) or self.is_publishing():
+            return
+        shown = self._take_current()
+        others = list(self.parked)
+        others.insert(current, shown)
+        group = others.pop(index)
+        self.parked = others
+        self._current = index
+        self._show_group(group)
+        self._groups_changed()
+
+    def parked_requests(self, comment: str) -> list[tuple[Any, str]]:
+        """``(request, title)`` for every group staged aside (for Publish all), and forget them;
+        a group that cannot be published yet stays, with a message."""
+        ready, kept = [], []
+        for group in self.parked:
+            request = self._request_for(group.target_version, group.target_new, group.components, comment,
+                                        group.review_encode_path)
+            if request is None:
+                kept.append(group)
+            else:
+                title = self._group_label(group.target_version, group.target_new, len(group.components))
+                ready.append((request, title.rsplit(" · ", 1)[0]))
+        self.parked = kept
+        self._current = min(self._current, len(kept))
+        self._groups_changed()
+        return ready
 
     # New versions -----------------------------------------------------------------------------
     def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "",
@@ -400,7 +526,9 @@ class StagingController(QObject):
         draft.path = place.path
         self._place = place
         if draft.asset_id is None:
-            staged = [c.name for c in self.staging_model.components()]
+            group = next((g for g in self.parked if g.target_new is draft), None)
+            components = group.components if group is not None else self.staging_model.components()
+            staged = [c.name for c in components]
             if draft.asset_name:
                 staged = [draft.asset_name]
             if staged:
@@ -412,11 +540,15 @@ class StagingController(QObject):
 
     def _default_type(self, draft: NewVersionDraft, lists: TypeLists) -> None:
         types, place = lists
-        if draft is not self.target_new:
-            return
+        shown = draft is self.target_new
+        if not shown and not any(g.target_new is draft for g in self.parked):
+            return  # a draft the artist has moved on from
         self._apply_place(draft, place)
         if draft.asset_type_id or not types:
-            self.set_target(None, draft)
+            if shown:
+                self.set_target(None, draft)
+            else:
+                self._groups_changed()
             return
         by_name = {name: tid for tid, name in types}
         for preferred in PREFERRED_TYPES:
@@ -425,7 +557,10 @@ class StagingController(QObject):
                 break
         else:
             draft.asset_type_id, draft.asset_type_name = types[0]
-        self.set_target(None, draft)
+        if shown:
+            self.set_target(None, draft)
+        else:
+            self._groups_changed()
 
     def set_new_version(self, choice: Any) -> None:
         """Target a new version as chosen in the :class:`NewVersionDialog`."""

@@ -124,6 +124,11 @@ class PublisherWidget(QWidget):
         self.versions.serverFilterChanged.connect(browse.set_text_filter)
         self.staging.view.removeRequested.connect(staging.remove_staged)
         self.staging.view.useAsReviewRequested.connect(staging.use_as_review)
+        # Several staging targets at once: one tab per target, each publishable alone or all together.
+        staging.groupsChanged.connect(self.staging.set_groups)
+        self.staging.groupSelected.connect(staging.show_group)
+        self.staging.publishAllRequested.connect(
+            lambda: queue.publish_all(self.staging.publish.comment.text().strip()))
         self.staging.newVersionRequested.connect(staging.request_new_version)
         # Other ways to stage than a drop (remote desktops, keyboards): Add files… and Ctrl+V.
         self.staging.addFilesRequested.connect(lambda: setattr(self, "add_files_dialog", staging_sources.ask_files(
