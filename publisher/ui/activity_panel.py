@@ -68,7 +68,7 @@ class ActivityPanel(QWidget):
         header = self.view.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((am.TITLE, 300), (am.PROGRESS, 300), (am.SPEED, 100), (am.ETA, 90)):
+        for column, width in ((am.TITLE, 420), (am.PROGRESS, 260), (am.SPEED, 100), (am.ETA, 90)):
             header.resizeSection(column, width)
 
         model.rowsInserted.connect(self._rows_inserted)

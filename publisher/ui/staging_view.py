@@ -42,17 +42,24 @@ class NameDelegate(QStyledItemDelegate):
             self.validationMessage.emit(message or "")
 
         editor.textEdited.connect(check)
-        editor.setProperty("check_name", lambda text: model.validate_name(row, text.strip())
-                           if hasattr(model, "validate_name") else None)
+        # The open editor and its row, for Enter (one editor at a time; kept here, not as a Qt
+        # property, so no Python object is stored inside Qt).
+        self._open = (editor, model, row)
+        editor.destroyed.connect(self._editor_gone)
         return editor
+
+    def _editor_gone(self, *_args: Any) -> None:
+        self._open = None
 
     def eventFilter(self, editor: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         # Enter on an invalid name: keep the editor open and say why, instead of letting the
         # model refuse it and the old name come back without a word.
         if (event.type() == QEvent.Type.KeyPress and isinstance(editor, QLineEdit)
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
-            check = editor.property("check_name")
-            message = check(editor.text()) if callable(check) else None
+            opened = getattr(self, "_open", None)
+            message = None
+            if opened is not None and opened[0] is editor and hasattr(opened[1], "validate_name"):
+                message = opened[1].validate_name(opened[2], editor.text().strip())
             if message:
                 self.validationMessage.emit(f"{message} Fix the name, or press Esc to keep the old one.")
                 return True
