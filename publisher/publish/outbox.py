@@ -177,6 +177,12 @@ def _entry_text(entry: OutboxEntry) -> str:
     return '{"request": ' + cached[2] + ", " + json.dumps(rest, sort_keys=True)[1:]
 
 
+def _optional_text(data: dict, key: str) -> str:
+    """``data[key]`` when it is text, else "" (entries written before the key existed)."""
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def entry_from_dict(data: Any) -> OutboxEntry:
     """The entry stored in ``data``; ValueError saying what is wrong."""
     if not isinstance(data, dict):
@@ -203,9 +209,9 @@ def entry_from_dict(data: Any) -> OutboxEntry:
         steps=merged,
         error=data.get("error"),
         updated=data.get("updated") or data["created"],
-        server_key=data.get("server_key") if isinstance(data.get("server_key"), str) else "",
-        label=data.get("label") if isinstance(data.get("label"), str) else "",
-        made=data.get("made") if isinstance(data.get("made"), str) else "",
+        server_key=_optional_text(data, "server_key"),
+        label=_optional_text(data, "label"),
+        made=_optional_text(data, "made"),
     )
 
 

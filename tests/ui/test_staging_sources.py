@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from publisher.ui.staging_sources import NOTHING_TO_PASTE, pasted_paths
+from publisher.ui.staging_sources import NOTHING_TO_PASTE, paste, pasted_paths
 
 
 def test_ctrl_v_of_newline_separated_paths_stages_them(qtbot, window, tmp_path):
@@ -26,9 +26,10 @@ def test_ctrl_v_of_a_uri_list_and_of_no_paths(qtbot, window, tmp_path):
     movie.write_bytes(b"m")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(movie))])
-    QApplication.clipboard().setMimeData(mime)
+    # What Ctrl+V hands over for a file manager's copy (the clipboard itself is left alone: it
+    # would take this Python-made object over).
     with qtbot.waitSignal(c.staged, timeout=20000):
-        window.widget.shortcut_paste.activated.emit()
+        paste(c.staging, mime)
     assert [r.path for r in c.staging_model.components()] == [str(movie)]
     QApplication.clipboard().setText("just some words")
     with qtbot.waitSignal(c.stagingMessages, timeout=5000) as said:
