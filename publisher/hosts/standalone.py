@@ -32,7 +32,9 @@ from publisher.connection import (
     open_session,
     start_demo_server,
 )
-from publisher.publish.outbox import Outbox
+from publisher.hosts import single_instance
+from publisher.hosts.embedded_watch import EmbeddedServerWatch
+from publisher.publish.outbox import Outbox, embedded_server_key
 from publisher.settings import SettingsStore
 from publisher.ui import app as qt_app
 from publisher.ui.preflight import display_problem
@@ -46,15 +48,18 @@ _open_windows: list[Any] = []
 
 
 def open_window(session: Any, *, server_label: str = "", show: bool = True, settings: Any = None,
-                outbox: Any = USER_OUTBOX, launch: Any = None) -> MainWindow:
+                outbox: Any = USER_OUTBOX, launch: Any = None, server_key: str = "") -> MainWindow:
     """Create the main window on ``session``; with ``show`` show it and start loading.
 
-    ``outbox`` is where publishes wait and are resumed from (default: the user's own); ``launch``
+    ``outbox`` is where publishes wait and are resumed from (default: the user's own);
+    ``server_key`` names the server beyond its address (``outbox.embedded_server_key`` for the
+    embedded one), so the window resumes only the publishes made for it; ``launch``
     (:class:`~publisher.hosts.launch_options.LaunchOptions`) the task to open at and the items
-    to stage (default: ``FTRACK_CONTEXTID``). A
-    ``QApplication`` must exist; call from the GUI thread. The caller keeps the window alive.
+    to stage (default: ``FTRACK_CONTEXTID``). A ``QApplication`` must exist; call from the GUI
+    thread. The caller keeps the window alive.
     """
     window = MainWindow(session, server_label=server_label, settings=settings, outbox=outbox)
+    window.controller.queue.server_key = server_key
     if show:
         window.show()
         from publisher.hosts import opening
@@ -126,6 +131,18 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         scratch = None
         migrate_legacy_settings(settings, store)
         choice = configured_server(settings=settings, store=store)
+    instance = None
+    if owns_app and screenshot is None:
+        # One window per user and server profile: two would share one outbox (and one embedded
+        # data folder), each resuming or cleaning up what the other runs.
+        profile = (embedded_server_key(paths.embedded_server_dir()) if choice.embedded
+                   else f"{(choice.url or '').rstrip('/')}|{choice.api_user or ''}")
+        instance = single_instance.claim(profile)
+        if instance is None:
+            log.info("already open for %s: raised that window instead", choice.status_label or "the demo server")
+            print("ftrack-publisher is already open for this server and user: its window was brought "
+                  "to the front.", file=sys.stderr)
+            return 0
     connection: Connection | None = None
     try:
         session = None
@@ -157,16 +174,25 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
         if scratch is not None:
             # The picture's scratch server must never resume the user's own unfinished publishes.
             outbox = Outbox(Path(scratch.name) / "outbox")
+        server_key = embedded_server_key(connection.server.data_dir) if connection.server is not None else ""
         window = open_window(connection.session, server_label=connection.label, show=screenshot is None,
-                             settings=settings, outbox=outbox, launch=launch)
+                             settings=settings, outbox=outbox, launch=launch, server_key=server_key)
         window.embedded_server = connection.server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None
             return qt_app.save_screenshot(window, Path(screenshot),
                                           drop_paths=qt_app.example_drop(Path(scratch.name) / "drop"))
         owned = connection
+        watch = EmbeddedServerWatch(connection.server, window).start() if connection.server is not None else None
+
+        if instance is not None:
+            instance.raiseRequested.connect(lambda: _bring_to_front(window))
 
         def closed() -> None:
+            if instance is not None:
+                instance.release()
+            if watch is not None:
+                watch.stop()  # first, so the server's exit is not taken for a crash
             owned.close()
             if window in _open_windows:
                 _open_windows.remove(window)
@@ -183,6 +209,13 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             connection.server.stop()
         if scratch is not None:
             scratch.cleanup()
+
+
+def _bring_to_front(window: Any) -> None:
+    """Show ``window`` above the others (a second launch asked for it). GUI thread."""
+    window.showNormal() if window.isMinimized() else window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def main(argv: list[str] | None = None) -> int:

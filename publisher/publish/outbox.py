@@ -70,6 +70,14 @@ class OutboxEntry:
     steps: dict = field(default_factory=empty_steps)
     error: str | None = None
     updated: str = ""
+    #: Which server this is beyond its address ("" when the address says it all): the embedded
+    #: server listens on a new port each run, so its entries name its data folder here.
+    server_key: str = ""
+    #: Where the publish goes, as the window named it (``lighthouse / sq010 / sh010 /
+    #: Compositing / comp (new version)``); "" when made without a window.
+    label: str = ""
+    #: The version it made, named for lists (``sh010 / Compositing / comp v004``) once done.
+    made: str = ""
 
     @property
     def finished(self) -> bool:
@@ -85,7 +93,9 @@ class OutboxEntry:
         """A short description for lists: what goes where."""
         names = [c.name for c in self.request.components]
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        if self.request.new_version is not None:
+        if self.label:
+            where = self.label
+        elif self.request.new_version is not None:
             where = f"a new version of '{self.request.new_version.asset_name}'"
         else:
             where = f"version {self.request.version_id}"
@@ -103,6 +113,26 @@ class OutboxBusy(PublishError):
     """Another publish run (in this process or another) holds the entry."""
 
 
+def embedded_server_key(data_dir: str | os.PathLike[str]) -> str:
+    """The :attr:`OutboxEntry.server_key` of the embedded server on ``data_dir`` (whatever its port)."""
+    return "embedded:" + str(Path(data_dir).resolve())
+
+
+def belongs_to(entry: OutboxEntry, server_url: str, api_user: str, server_key: str = "") -> bool:
+    """Whether ``entry`` was made for this server and user, so this process may resume it.
+
+    Two entries with a ``server_key`` compare by it (the embedded server's port changes between
+    runs, its data folder does not); otherwise the address must be the same, port included: two
+    servers on loopback are two servers, and a publish resumed into the wrong one leaves an empty
+    version there and the work unfinished where it belongs.
+    """
+    if (entry.api_user or "") != (api_user or ""):
+        return False
+    if entry.server_key and server_key:
+        return entry.server_key == server_key
+    return (entry.server_url or "").rstrip("/") == (server_url or "").rstrip("/")
+
+
 # Serialisation ------------------------------------------------------------------------------
 
 def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
@@ -114,6 +144,9 @@ def entry_to_dict(entry: OutboxEntry, *, with_request: bool = True) -> dict:
         "updated": entry.updated,
         "server_url": entry.server_url,
         "api_user": entry.api_user,
+        "server_key": entry.server_key,
+        "label": entry.label,
+        "made": entry.made,
         "state": entry.state,
         "error": entry.error,
         "steps": entry.steps,
@@ -144,6 +177,12 @@ def _entry_text(entry: OutboxEntry) -> str:
     return '{"request": ' + cached[2] + ", " + json.dumps(rest, sort_keys=True)[1:]
 
 
+def _optional_text(data: dict, key: str) -> str:
+    """``data[key]`` when it is text, else "" (entries written before the key existed)."""
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def entry_from_dict(data: Any) -> OutboxEntry:
     """The entry stored in ``data``; ValueError saying what is wrong."""
     if not isinstance(data, dict):
@@ -170,6 +209,9 @@ def entry_from_dict(data: Any) -> OutboxEntry:
         steps=merged,
         error=data.get("error"),
         updated=data.get("updated") or data["created"],
+        server_key=_optional_text(data, "server_key"),
+        label=_optional_text(data, "label"),
+        made=_optional_text(data, "made"),
     )
 
 
@@ -236,11 +278,14 @@ class Outbox:
             ) from error
 
     # Writing -----------------------------------------------------------------------------
-    def add(self, request: PublishRequest, *, server_url: str, api_user: str) -> OutboxEntry:
-        """Write a new ``queued`` entry for ``request`` and return it."""
+    def add(self, request: PublishRequest, *, server_url: str, api_user: str, server_key: str = "",
+            label: str = "") -> OutboxEntry:
+        """Write a new ``queued`` entry for ``request`` (made for ``server_url``/``server_key`` and
+        ``api_user``: see :func:`belongs_to`) and return it."""
         stamp = now_iso()
         entry = OutboxEntry(id=uuid.uuid4().hex, created=stamp, server_url=server_url,
-                            api_user=api_user, request=request, updated=stamp)
+                            api_user=api_user, request=request, updated=stamp, server_key=server_key,
+                            label=label)
         for component in request.components:
             entry.component_step(component.name)
         if request.review_path:
@@ -289,6 +334,13 @@ class Outbox:
         if entry_id not in self._held:
             with contextlib.suppress(OSError):
                 (self.root / f"{entry_id}.lock").unlink()
+
+    def name_made(self, entry_id: str, made: str) -> None:
+        """Record the name of the version entry ``entry_id`` made (for lists after a restart)."""
+        entry = self.get(entry_id)
+        if entry is not None and entry.made != made:
+            entry.made = made
+            self.save(entry)
 
     def clear_finished(self) -> int:
         """Remove the done and cancelled entries; how many were removed."""
@@ -406,6 +458,6 @@ class Outbox:
 
 
 __all__ = [
-    "FORMAT", "Outbox", "OutboxBusy", "OutboxEntry", "OutboxProblem", "STATES", "UNFINISHED",
+    "FORMAT", "Outbox", "belongs_to", "embedded_server_key", "OutboxBusy", "OutboxEntry", "OutboxProblem", "STATES", "UNFINISHED",
     "empty_steps", "entry_from_dict", "entry_to_dict", "now_iso", "request_from_dict", "request_to_dict",
 ]

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from publisher.api import sequences
 from publisher.api.components import REVIEW_COMPONENT_NAMES
@@ -64,6 +65,8 @@ class StagedComponent:
     #: Every file on disk the component reads (one for a file, one per frame for a sequence).
     files: list[str] = field(default_factory=list, repr=False)
     hole_count: int | None = None
+    #: Metadata the component gets (key -> text), e.g. ``ftr_meta`` of review media.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.hole_count is None:
@@ -98,6 +101,13 @@ def stage_locations(location_names: Iterable[str] = ()) -> list[str]:
 
 
 # Names ---------------------------------------------------------------------------------------
+
+def is_review_component(component: Any) -> bool:
+    """Whether ``component`` was staged as the version's review media (a review name and its
+    ``ftr_meta``): only then may it carry one of :data:`REVIEW_COMPONENT_NAMES`."""
+    return (getattr(component, "name", "") in REVIEW_COMPONENT_NAMES
+            and "ftr_meta" in (getattr(component, "metadata", None) or {}))
+
 
 def validate_name(name: str, taken: set[str]) -> str | None:
     """``None`` when ``name`` can be a new component's name, else a message saying what to change.

@@ -25,7 +25,7 @@ from publisher.api.quoting import quote
 from publisher.publish.errors import Leftover, LeftoverKind, PublishCancelled, PublishError
 from publisher.publish.events import BytesProgress, PublishEvent
 from publisher.publish.request import CheckedRequest, NewVersion, PublishRequest
-from publisher.publish.staging import StagedComponent, check_still_there, validate_name
+from publisher.publish.staging import StagedComponent, check_still_there, is_review_component, validate_name
 
 #: What a publish reports its progress to (see :mod:`publisher.publish.events`).
 EventHandler = Callable[[PublishEvent], None]
@@ -111,6 +111,8 @@ def check_request(session: Session, request: PublishRequest) -> CheckedRequest:
     names_seen: set[str] = set()
     for component in request.components:
         problem = validate_name(component.name, existing | names_seen)
+        if problem and is_review_component(component) and component.name not in existing | names_seen:
+            problem = None  # staged as the review on purpose ("use as review")
         if problem:
             raise PublishError(f"Component '{component.name}': {problem}")
         names_seen.add(component.name)
@@ -265,14 +267,28 @@ def publish_component(
         if member_ids and len(member_ids) == len(spec.members):
             for member, member_id in zip(spec.members, member_ids):
                 member["id"] = member_id
-        return location.add_component(spec, progress=progress, cancel=cancel)
-    return version.create_component(
-        component.path,
-        {"name": component.name},
-        location=location,
-        progress=progress,
-        cancel=cancel,
-    )
+        created = location.add_component(spec, progress=progress, cancel=cancel)
+    else:
+        created = version.create_component(
+            component.path,
+            {"name": component.name},
+            location=location,
+            progress=progress,
+            cancel=cancel,
+        )
+    add_metadata(session, created, getattr(component, "metadata", None) or {})
+    return created
+
+
+def add_metadata(session: Session, component: Any, metadata: dict[str, str]) -> None:
+    """Give ``component`` the ``metadata`` (key -> text; e.g. review media's ``ftr_meta``)."""
+    if not metadata:
+        return
+    entity_type = getattr(component, "entity_type", None) or "FileComponent"
+    for key, value in metadata.items():
+        session.create("Metadata", {"parent_id": component["id"], "parent_type": entity_type,
+                                    "key": key, "value": value})
+    session.commit()
 
 
 def new_ids(component: StagedComponent) -> tuple[str, list[str]]:

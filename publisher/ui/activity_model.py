@@ -254,6 +254,18 @@ class ActivityModel(QAbstractItemModel):
                 c.done = 0
                 c.rate = 0.0
                 c._mark = None
+        self._cap_to_children(item)
+
+    def _cap_to_children(self, top: ActivityItem) -> None:
+        """A parent shows no more bytes than its transfers hold: a failed or undone transfer
+        takes its bytes back, and the parent's count (monotonic while running) follows."""
+        transfers = [c for c in top.children if c.kind == "transfer"]
+        if transfers:
+            held = sum(c.done for c in transfers)
+            if top.done > held:
+                top.done = held
+                top._mark = None
+                self.update(top)
 
     def clear_finished(self) -> int:
         """Remove the top-level rows that are done or cancelled (failed ones stay, for a retry).
@@ -300,6 +312,7 @@ class ActivityModel(QAbstractItemModel):
     def _(self, event: ev.ComponentStarted, top: ActivityItem) -> str | None:
         child = self.add_child(top, "transfer", event.name)
         child.done = 0
+        self._cap_to_children(top)
         self.update(child, state="running", total=event.total_bytes, detail="")
         self.update(top, detail=f"sending {event.name}")
         return None
@@ -350,6 +363,7 @@ class ActivityModel(QAbstractItemModel):
         for c in top.children:
             if c.kind == "transfer" and c.state not in ENDED:
                 self.update(c, state=state, detail="" if state == "cancelled" else "not published")
+        self._cap_to_children(top)
         self.update(top, state=state, detail=message)
 
     # Job poller reports ---------------------------------------------------------------------

@@ -68,10 +68,14 @@ class ActivityPanel(QWidget):
         header = self.view.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((am.TITLE, 300), (am.PROGRESS, 300), (am.SPEED, 100), (am.ETA, 90)):
+        for column, width in ((am.TITLE, 420), (am.PROGRESS, 260), (am.SPEED, 100), (am.ETA, 90)):
             header.resizeSection(column, width)
 
         model.rowsInserted.connect(self._rows_inserted)
+        #: Top-level rows seen running: one that starts (a retry, a resume, a waiting publish
+        #: the server took back) is brought into sight once, not at every progress tick.
+        self._running: set[str] = set()
+        model.dataChanged.connect(self._follow_running)
         for signal in (model.rowsRemoved, model.dataChanged, model.modelReset):
             signal.connect(self._update)
         self.view.selectionModel().currentRowChanged.connect(lambda *_a: self._update())
@@ -117,9 +121,25 @@ class ActivityPanel(QWidget):
             # A new publish: open it so its transfers show, and make it the current row.
             last = self.model.index(self.model.rowCount() - 1, 0)
             self.view.setCurrentIndex(last)
+            self.view.scrollTo(last)  # the running publish is in sight, however long the list
         else:
             self.view.expand(parent)
         self._update()
+
+    def _follow_running(self, first: QModelIndex, _last: QModelIndex, *_roles: Any) -> None:
+        if first.parent().isValid():
+            return
+        key = self.key_of(first)
+        item = self.item_for(key) if key else None
+        if item is None:
+            return
+        if item.state == "running" and key not in self._running:
+            self._running.add(key)
+            index = first.siblingAtColumn(0)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+        elif item.state != "running":
+            self._running.discard(key)
 
     def _update(self, *_args: Any) -> None:
         item = self.selected_top()

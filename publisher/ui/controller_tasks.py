@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from publisher.publish import browse, runner, staging
 from publisher.publish.events import BytesProgress
+from publisher.publish.new_version_place import new_version_place
+from publisher.publish.outbox import belongs_to
 from publisher.ui.workers import Worker
 
 
@@ -98,8 +100,14 @@ def _default_path(session: Any, projects: list[Any], budget: int = 40) -> list[A
     return walk(project, [project]) or [project]
 
 
-def new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    return browse.list_asset_types(session), browse.list_assets(session, context_id)
+def new_version_lists(session: Any, context_id: str) -> tuple[list[tuple[str, str]], Any]:
+    """The asset types, and the :class:`NewVersionPlace` of a new version dropped on ``context_id``."""
+    return browse.list_asset_types(session), new_version_place(session, context_id)
+
+
+def context_names(session: Any, context_id: str) -> tuple[str, tuple[str, ...]]:
+    """``context_id`` and the names from the project down to it."""
+    return context_id, tuple(row.name for row in browse.context_path(session, context_id))
 
 
 #: At most this many byte-progress updates per second reach the GUI thread.
@@ -133,7 +141,7 @@ class OutboxEntryStarted:
 
 
 def publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
-             entry_id: str | None = None, cancel: Any = None) -> Any:
+             entry_id: str | None = None, cancel: Any = None, server_key: str = "", label: str = "") -> Any:
     """Run (or, with ``entry_id``, retry) a publish through the engine, reporting its events.
 
     ``cancel`` (a ``threading.Event``) is the engine's cancel: it stops the transfers and
@@ -145,7 +153,8 @@ def publish(session: Any, request: Any, *, worker: Worker, outbox: Any = None,
     if outbox is not None:
         if entry_id is not None:
             return runner.retry(session, outbox, entry_id, on_event=on_event, cancel=cancel)
-        entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""))
+        entry = outbox.add(request, server_url=str(session.server_url), api_user=str(session.api_user or ""),
+                           server_key=server_key, label=label)
         worker.report(OutboxEntryStarted(entry.id))
         return runner.run_publish(session, request, on_event=on_event, cancel=cancel,
                                   outbox=outbox, entry=entry)
@@ -158,16 +167,38 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
 
 
-def unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str) -> tuple[list[Any], str]:
-    """The outbox entries this window should resume, and the outbox's problems as text."""
-    entries = []
-    for entry in outbox.unfinished():
-        same_user = (entry.api_user or "") == (api_user or "")
-        # The embedded server listens on a new port each run: any loopback server is the same one.
-        same_server = entry.server_url == server_url or (is_loopback(entry.server_url) and is_loopback(server_url))
-        if same_user and same_server and not outbox.is_busy(entry.id):
-            entries.append(entry)
-    return entries, outbox.problem_text()
+def unfinished_entries(_session: Any, outbox: Any, server_url: str, api_user: str,
+                       server_key: str = "") -> tuple[list[Any], list[Any], list[Any], str]:
+    """The outbox entries this window should resume, the unfinished ones made for another server
+    or user (shown as waiting, never run here), this server's finished ones (the Activity's
+    history after a restart, newest last, at most :data:`PAST_SHOWN`), and the outbox's problems
+    as text."""
+    own, others, past = [], [], []
+    for entry in outbox.entries():
+        if entry.finished:
+            if belongs_to(entry, server_url, api_user, server_key):
+                past.append(entry)
+        elif not belongs_to(entry, server_url, api_user, server_key):
+            others.append(entry)
+        elif not outbox.is_busy(entry.id):
+            own.append(entry)
+    return own, others, past[-PAST_SHOWN:], outbox.problem_text()
+
+
+#: How many finished publishes of the outbox the Activity shows after a restart.
+PAST_SHOWN = 50
+
+
+def review_meta(_session: Any, path: str) -> Any:
+    """The ``ftr_meta`` of review media ``path`` (PyAV / Pillow read the file)."""
+    from publisher.publish.review_media import read_meta
+
+    return read_meta(path)
+
+
+def name_made(_session: Any, outbox: Any, entry_id: str, made: str) -> None:
+    """Record in outbox entry ``entry_id`` the name of the version it made."""
+    outbox.name_made(entry_id, made)
 
 
 def refresh_version(session: Any, version_id: str) -> Any:

@@ -18,11 +18,31 @@ from publisher.logs import redact
 _RETRY = "Check that it is running and that FTRACK_SERVER is right, then press F5 to retry."
 
 
+#: The addresses of embedded servers this app started (see :func:`mark_embedded`).
+_EMBEDDED: set[str] = set()
+
+
+def mark_embedded(url: str) -> None:
+    """Say that ``url`` is the embedded server the app started and watches: a failure to reach it
+    is then worded as that, not as a wrong FTRACK_SERVER or a network problem."""
+    _EMBEDDED.add(url.rstrip("/"))
+
+
+def _is_embedded(exc: BaseException, where: str) -> bool:
+    url = getattr(exc, "server_url", None) or where.removeprefix(" at ")
+    return bool(url) and url.rstrip("/") in _EMBEDDED
+
+
 def _unreachable(exc: BaseException, text: str, where: str) -> str:
+    if _is_embedded(exc, where):
+        return ("The embedded ftrack server stopped answering; the publisher restarts it on its own. "
+                "Publishes wait and carry on when it is back.")
     return f"Cannot reach the ftrack server{where}: {text}. {_RETRY}"
 
 
-def _connection_lost(_exc: BaseException, _text: str, where: str) -> str:
+def _connection_lost(exc: BaseException, text: str, where: str) -> str:
+    if _is_embedded(exc, where):
+        return _unreachable(exc, text, where)
     return f"Cannot reach the ftrack server{where}. {_RETRY}"
 
 

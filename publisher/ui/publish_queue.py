@@ -45,6 +45,8 @@ class _Publish:
     wait_ms: int = 0
     timer: QTimer | None = None
     snapshot: tuple = ()  # what was staged when it started (name, path, location of each)
+    label: str = ""  # where it goes, as the target line said (stored in its outbox entry)
+    path: tuple = ()  # the target's context path when it started (to name the version made)
 
 
 def _snapshot(components: list[Any]) -> tuple:
@@ -88,8 +90,13 @@ class PublishQueue(QObject):
         self._publishes: dict[str, _Publish] = {}
         self._publish_worker: Worker | None = None
         self._resumed = False
+        self._staged_cancelled = False
         #: Delay before a publish waiting for the server tries again (doubles up to the cap), ms.
         self.wait_first_ms, self.wait_max_ms = 5000, 60000
+        #: Which server this is beyond its address (``outbox.embedded_server_key`` of the embedded
+        #: server's folder, set by the host that started it): its publishes carry it, and only
+        #: entries made for this server and user are resumed here.
+        self.server_key = ""
         staging.is_publishing = self.publishing
 
     @property
@@ -99,6 +106,10 @@ class PublishQueue(QObject):
     @property
     def api_user(self) -> str:
         return str(getattr(self.session, "api_user", "") or "")
+
+    def staged_publish_cancelled(self) -> bool:
+        """Whether the staged components' last publish ended because the artist cancelled it."""
+        return self._staged_cancelled
 
     def publishing(self) -> bool:
         """Whether the staged list's publish runs."""
@@ -135,6 +146,15 @@ class PublishQueue(QObject):
             return False
         return self.publish_request(request, title=self.staging.target_text(), from_staging=True) is not None
 
+    def publish_all(self, comment: str = "") -> bool:
+        """Publish every staged group: those kept aside each as a publish of its own, then the
+        shown one (the staged list's publish)."""
+        for request, title in self.staging.parked_requests(comment):
+            self.publish_request(request, title=title)
+        if self.staging.staging_model.rowCount():
+            return self.publish(comment)
+        return True
+
     def _unfinished_staged(self, components: list[Any]) -> _Publish | None:
         for record in self._publishes.values():
             if (record.from_staging and record.worker is None and record.item.state in ("failed", "waiting")
@@ -151,10 +171,12 @@ class PublishQueue(QObject):
         publish_id = uuid.uuid4().hex
         components = [(c.name, int(c.size or 0)) for c in request.components]
         label = title or _plural(len(components))
-        item = self.activity_model.add_publish(publish_id, f"Publish to {label}", components=components,
-                                               data={"version_id": request.version_id})
+        item = self.activity_model.add_publish(publish_id, self._unique_title(f"Publish to {label}"),
+                                               components=components, data={"version_id": request.version_id})
         record = _Publish(publish_id, request, item, from_staging=from_staging,
-                          snapshot=_snapshot(request.components))
+                          snapshot=_snapshot(request.components), label=label,
+                          path=self.staging.target_path() if from_staging else ())
+        log.info("publish %s started: %s to %s", publish_id, ", ".join(n for n, _ in components), label)
         self._publishes[item.key] = record
         if from_staging:
             self.publishStarted.emit()
@@ -166,7 +188,8 @@ class PublishQueue(QObject):
         record.cancel_requested = False
         record.cancel = threading.Event()
         worker = Worker(tasks.publish, record.request, session=self.session, pass_worker=True,
-                        outbox=self.outbox, entry_id=entry_id, cancel=record.cancel)
+                        outbox=self.outbox, entry_id=entry_id, cancel=record.cancel, server_key=self.server_key,
+                        label=record.label)
         record.worker = worker
         if record.from_staging:
             self._publish_worker = worker
@@ -181,14 +204,48 @@ class PublishQueue(QObject):
         if self.outbox is None or self._resumed:
             return
         self._resumed = True
-        worker = Worker(tasks.unfinished_entries, self.outbox, self.browse.server_url, self.api_user)
+        worker = Worker(tasks.unfinished_entries, self.outbox, self.browse.server_url, self.api_user,
+                        self.server_key)
         self.workers.start(worker, on_result=self._resume_entries,
                            on_error=lambda e: self.errorRaised.emit(describe_error(e)))
 
-    def _resume_entries(self, found: tuple[list[Any], str]) -> None:
-        entries, problems = found
+    def _unique_title(self, title: str) -> str:
+        """``title``, numbered when another row already carries it: two publishes to one target
+        must be told apart in the dock."""
+        taken = {item.title for item in self.activity_model.publishes()}
+        if title not in taken:
+            return title
+        n = 2
+        while f"{title} (#{n})" in taken:
+            n += 1
+        return f"{title} (#{n})"
+
+    def _resume_entries(self, found: tuple[list[Any], list[Any], list[Any], str]) -> None:
+        entries, others, past, problems = found
         if problems:
             self.errorRaised.emit(problems)
+        for entry in past:
+            # The history: what this server's publishes did before the restart.
+            state = "done" if entry.state == "done" else "cancelled"
+            title = (f"Published {entry.made}" if entry.made and state == "done" else
+                     ("Published " if state == "done" else "Cancelled: ") + entry.title)
+            components = [(c.name, int(c.size or 0)) for c in entry.request.components]
+            item = self.activity_model.add_publish(entry.id, title, components=components, state=state,
+                                                   data={"entry_id": entry.id, "past": True,
+                                                         "version_id": entry.steps.get("version_id")})
+            for child in item.children:
+                self.activity_model.update(child, state=state, done=child.total if state == "done" else 0)
+            self.activity_model.update(item, done=item.total if state == "done" else 0,
+                                       detail=f"{entry.updated[:16].replace('T', ' ')} UTC")
+        for entry in others:
+            # Made for another server or user: shown, never run here (it would land in the wrong
+            # server); the CLI's ``publish --resume`` on that server, or a window on it, runs it.
+            components = [(c.name, int(c.size or 0)) for c in entry.request.components]
+            where = entry.server_url or "another server"
+            item = self.activity_model.add_publish(entry.id, entry.title, components=components, state="waiting",
+                                                   data={"entry_id": entry.id, "other_server": where})
+            self.activity_model.update(item, detail=f"waiting for {where} (user {entry.api_user})")
+            log.info("outbox entry %s belongs to %s (user %s): left alone", entry.id, where, entry.api_user)
         for entry in entries:
             components = [(c.name, int(c.size or 0)) for c in entry.request.components]
             item = self.activity_model.add_publish(entry.id, f"Resume: {entry.title}", components=components,
@@ -198,8 +255,9 @@ class PublishQueue(QObject):
                 child = self.activity_model.item(f"{item.key}/transfer:{name}")
                 if child is not None and step.get("state") == "done":
                     self.activity_model.update(child, state="done", done=child.total, detail="already on the server")
-            record = _Publish(entry.id, entry.request, item, entry_id=entry.id)
+            record = _Publish(entry.id, entry.request, item, entry_id=entry.id, label=entry.label)
             self._publishes[item.key] = record
+            log.info("resuming outbox entry %s (%s, state %s)", entry.id, entry.title, entry.state)
             self.statusMessage.emit("Resuming an unfinished publish…")
             self._start(record, entry_id=entry.id)
 
@@ -217,6 +275,15 @@ class PublishQueue(QObject):
         timer.timeout.connect(lambda r=record: self._try_again(r))
         timer.start(delay)
         record.timer = timer
+
+    def server_back(self) -> None:
+        """The server answers again (the embedded one was restarted): the publishes waiting for it
+        run now instead of at their next timer."""
+        for record in list(self._publishes.values()):
+            if record.item.state == "waiting" and record.worker is None and "other_server" not in record.item.data:
+                self._stop_timer(record)
+                log.info("server back: running the waiting publish %s", record.entry_id or record.publish_id)
+                self._try_again(record)
 
     def _try_again(self, record: _Publish) -> None:
         record.timer = None
@@ -293,6 +360,8 @@ class PublishQueue(QObject):
             self.activity_model.update(record.item, entry_id=event.entry_id)
             return
         job_id = self.activity_model.apply_event(record.publish_id, event)
+        if isinstance(event, ev.EncodeQueued):
+            log.info("publish %s: review media queued for encoding (job %s)", record.publish_id, event.job_id)
         if job_id:
             self.review.follow_job(job_id, record.item.data.get("version_id"))
         if record.from_staging:
@@ -325,6 +394,8 @@ class PublishQueue(QObject):
 
     def _published(self, record: _Publish, result: Any) -> None:
         record.worker = None
+        log.info("publish %s done: version %s, %d components", record.publish_id, result.version_id,
+                 len(result.component_ids))
         self.activity_model.update(record.item, state="done", done=record.item.total, detail="published",
                                    version_id=result.version_id)
         if record.from_staging or self._publish_worker is None:
@@ -338,10 +409,17 @@ class PublishQueue(QObject):
         self.publishFinished.emit(result)
         self.statusMessage.emit(f"Published {_plural(len(result.component_ids))}")
         worker = Worker(tasks.refresh_version, result.version_id, session=self.session)
-        self.workers.start(worker, on_result=self._show_published,
+        self.workers.start(worker, on_result=lambda d, r=record: self._show_published(d, r),
                            on_error=lambda e: self.errorRaised.emit(describe_error(e, self.browse.server_url)))
 
-    def _show_published(self, details: Any) -> None:
+    def _show_published(self, details: Any, record: _Publish | None = None) -> None:
+        if record is not None:
+            # The row names the version the publish made, and keeps that name after a restart.
+            made = self.staging.version_name(details.row, record.path)
+            self.activity_model.update(record.item, title=self._unique_title(f"Published {made}"))
+            if record.entry_id and self.outbox is not None:
+                self.workers.start(Worker(tasks.name_made, self.outbox, record.entry_id, made, session=None),
+                                   on_error=lambda e: log.warning("could not name the version made: %s", e))
         self.staging.set_target(details.row, None)
         self.browse.show_version(details)
         self.versionPublished.emit(details.row.id)
@@ -355,11 +433,18 @@ class PublishQueue(QObject):
                 and record.entry_id):
             # Kept in the outbox: it runs again on its own when the server answers. Waiting
             # before telling the window, so it can say the publish is not lost.
+            log.info("publish %s waits for the server: %s", record.publish_id, message)
             self._wait_for_server(record)
             if record.from_staging:
                 self.publishFailed.emit(message)
             return
         state = "cancelled" if record.cancel_requested else "failed"
+        if record.from_staging:
+            self._staged_cancelled = state == "cancelled"
+        if state == "cancelled":
+            log.info("publish %s cancelled: %s", record.publish_id, message)
+        else:
+            log.warning("publish %s failed: %s", record.publish_id, message)
         self.activity_model.finish_publish(record.item, state, message)
         if record.from_staging:
             # Staged rows stay so the artist can fix the cause and publish again (or Retry).

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from publisher.publish import asset_names, runner, staging
+from publisher.publish import runner, staging
+from publisher.publish.new_version_place import proposed_asset
 from publisher.ui import controller_tasks as tasks
 from publisher.ui.browse_controller import BrowseController
 from publisher.ui.drop_target import DropTarget
@@ -27,7 +28,8 @@ BIG_DROP = 200
 #: The asset type a new version gets unless the artist picks one, first found first.
 PREFERRED_TYPES = ("Upload", "Render", "Comp", "Image")
 
-TypeLists = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+#: The asset types ``(id, name)`` and the :class:`NewVersionPlace` of a context.
+TypeLists = tuple[list[tuple[str, str]], Any]
 
 
 @dataclass
@@ -42,6 +44,26 @@ class NewVersionDraft:
     asset_id: str | None = None
     comment: str = ""
     task_id: str | None = None
+    #: Names from the project down to the dropped-on context (empty until loaded).
+    path: tuple[str, ...] = ()
+    #: Where a new asset is made when it is not ``context_id`` (a task's shot; set when loaded).
+    asset_context_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The full path when known, else the context's name."""
+        return " / ".join(self.path) if self.path else self.context_label
+
+
+@dataclass
+class StagingGroup:
+    """Components staged for one target that is not the one shown (several targets at once):
+    kept aside until the artist switches back to it or publishes them all."""
+
+    target_version: Any
+    target_new: NewVersionDraft | None
+    components: list[Any]
+    review_encode_path: str | None = None
 
 
 class StagingController(QObject):
@@ -59,6 +81,9 @@ class StagingController(QObject):
     staged = Signal(object)
     #: ``(context_id, context_label, asset_types, assets, draft)``: ask for a new version.
     newVersionListsLoaded = Signal(object)
+    #: ``(labels, current)``: the staged groups, one per target (the shown one at ``current``);
+    #: a single label when there is one target.
+    groupsChanged = Signal(list, int)
 
     def __init__(self, browse: BrowseController, workers: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +101,16 @@ class StagingController(QObject):
         self._range_target: tuple[str | None, str | None] = (None, None)
         #: The last drop's (errors, warnings), shown again with the range warnings.
         self._drop_messages: tuple[list[str], list[str]] = ([], [])
+        #: context id -> names from the project down (for the target line), loaded once each.
+        self._paths: dict[str, tuple[str, ...]] = {}
+        #: The place of the last New version… lists (its task and asset parent).
+        self._place: Any = None
+        #: A staged movie the server encodes as the version's review ("use as review" of a .mov).
+        self.review_encode_path: str | None = None
+        #: Groups staged for other targets, in the order they were made (the shown group sits
+        #: at :attr:`_current` among them when listed).
+        self.parked: list[StagingGroup] = []
+        self._current = 0
 
         self.staging_model.editRejected.connect(self.errorRaised)
         self.staging_model.rangeWarningsChanged.connect(self._range_warnings_changed)
@@ -120,17 +155,57 @@ class StagingController(QObject):
                               new.context_id if version is None and new is not None else None)
         details = self.browse.details
         if version is not None:
-            self.targetChanged.emit(f"→ {version.asset_name} v{version.version:03d} (existing version)")
+            self.targetChanged.emit(self._version_line(version))
             names = (c.name for c in details.components) if (
                 details is not None and details.row.id == version.id) else ()
             self.staging_model.set_existing_names(names)
+            self._load_path(version.task_id or version.context_id)
         elif new is not None:
-            kind = f" ({new.asset_type_name})" if new.asset_type_name else ""
-            self.targetChanged.emit(f"→ new version of “{new.asset_name}”{kind} in {new.context_label}")
+            asset = new.asset_name or "…"
+            self.targetChanged.emit(f"→ {new.where} / {asset} (new version)")
             self.staging_model.set_existing_names(())
         else:
             self.targetChanged.emit("Drop onto a version, a task or here")
             self.staging_model.set_existing_names(())
+        self._groups_changed()
+
+    def version_name(self, version: Any, path: tuple[str, ...] = ()) -> str:
+        """``version`` (a ``VersionRow``) named for lists: ``sh010 / Compositing / comp v004``
+        (the last two levels of its task's path when known, else of ``path``)."""
+        known = self._paths.get(version.task_id or version.context_id) or path
+        where = " / ".join(known[-2:]) + " / " if known else ""
+        return f"{where}{version.asset_name} v{version.version:03d}"
+
+    def target_path(self) -> tuple[str, ...]:
+        """The full path of the target (of a new version's context), () when not known yet."""
+        if self.target_new is not None:
+            return self.target_new.path
+        if self.target_version is not None:
+            return self._paths.get(self.target_version.task_id or self.target_version.context_id) or ()
+        return ()
+
+    def _version_line(self, version: Any) -> str:
+        path = self._paths.get(version.task_id or version.context_id)
+        where = " / ".join(path[-2:]) + " / " if path else ""
+        return f"→ {where}{version.asset_name} v{version.version:03d} (existing version)"
+
+    def _load_path(self, context_id: str | None) -> None:
+        if not context_id or context_id in self._paths:
+            return
+        self._paths[context_id] = ()  # asked once; filled in when the answer comes
+        # Bound methods (not closures): Qt drops them with this controller if it goes first.
+        self._run(tasks.context_names, context_id, on_result=self._path_loaded, on_error=self._path_failed)
+
+    def _path_loaded(self, loaded: tuple[str, tuple[str, ...]]) -> None:
+        context_id, names = loaded
+        self._paths[context_id] = names
+        version = self.target_version
+        if version is not None and (version.task_id or version.context_id) == context_id:
+            self.targetChanged.emit(self._version_line(version))
+
+    def _path_failed(self, _error: BaseException) -> None:
+        # The line keeps its short form; the next target asks again.
+        self._paths = {k: v for k, v in self._paths.items() if v}
 
     # The target shot's frame range ------------------------------------------------------------
     def _load_shot_range(self, version_id: str | None, context_id: str | None) -> None:
@@ -174,17 +249,24 @@ class StagingController(QObject):
     def target_text(self) -> str:
         """The target in a few words ("" when there is none)."""
         if self.target_version is not None:
-            return f"{self.target_version.asset_name} v{self.target_version.version:03d}"
+            version = self.target_version
+            path = self._paths.get(version.task_id or version.context_id)
+            where = " / ".join(path[-2:]) + " / " if path else ""
+            return f"{where}{version.asset_name} v{version.version:03d}"
         if self.target_new is not None:
-            return f"new version of {self.target_new.asset_name}"
+            return f"{self.target_new.where} / {self.target_new.asset_name} (new version)"
         return ""
 
     def build_request(self, components: list[Any], comment: str) -> runner.PublishRequest | None:
         """The publish of ``components`` to the target; ``None`` (with a message) without one."""
-        if self.target_version is not None:
-            return runner.PublishRequest(components=components, version_id=self.target_version.id,
-                                         comment=comment or None)
-        draft = self.target_new
+        return self._request_for(self.target_version, self.target_new, components, comment, self.review_encode_path)
+
+    def _request_for(self, version: Any, draft: NewVersionDraft | None, components: list[Any], comment: str,
+                     review_encode_path: str | None) -> runner.PublishRequest | None:
+        review = review_encode_path if any(c.path == review_encode_path for c in components) else None
+        if version is not None:
+            return runner.PublishRequest(components=components, version_id=version.id,
+                                         comment=comment or None, review_path=review)
         if draft is None:
             self.errorRaised.emit("Choose where to publish: drop onto a version or a task, or use New version….")
             return None
@@ -193,9 +275,11 @@ class StagingController(QObject):
             return None
         return runner.PublishRequest(
             components=components,
-            new_version=runner.NewVersion(context_id=draft.context_id, asset_name=draft.asset_name,
+            new_version=runner.NewVersion(context_id=draft.asset_context_id or draft.context_id,
+                                          asset_name=draft.asset_name,
                                           asset_type_id=draft.asset_type_id, comment=comment or draft.comment,
-                                          task_id=draft.task_id, asset_id=draft.asset_id))
+                                          task_id=draft.task_id, asset_id=draft.asset_id),
+            review_path=review)
 
     # Drops ------------------------------------------------------------------------------------
     def drop(self, paths: list[str], target: DropTarget, problems: list[str] | None = None) -> None:
@@ -233,11 +317,9 @@ class StagingController(QObject):
             if self.target_version is None or self.target_version.id != details.row.id:
                 self.set_target(details.row, None)
         if self.staging_model.rowCount() and not self._same_target(target):
-            # Components staged for another version stay there: mixing targets would publish
-            # files to a version the artist did not mean.
-            problems.append(f"Publish or remove what is staged for {self.target_text()} first, "
-                            "then drop onto another version.")
-            return False
+            # Several targets at once: what is staged for the shown target is kept aside as a
+            # group of its own (never mixed into another version, never thrown away).
+            self._park_for(target)
         if target.kind == "version":
             version = self.browse.version_row(target.id or "")
             if version is None:
@@ -248,10 +330,16 @@ class StagingController(QObject):
             if self.browse.version_id != version.id:
                 self.browse.select_version(version)
             return True
-        if target.kind in ("context", "asset"):
-            context_id = target.context_id or target.id
-            self._draft_new(context_id or "", target.label, asset_id=target.id if target.kind == "asset" else None,
-                            asset_name=target.label if target.kind == "asset" else "")
+        if target.kind == "context":
+            self._draft_new(target.id or "", target.label)
+            return True
+        if target.kind == "asset":
+            # A new version of the row's asset, linked to that version's task (or the task shown).
+            context = self.browse.context
+            task_id = target.task_id or (context.id if context is not None and context.entity_type == "Task"
+                                         else None)
+            self._draft_new(target.context_id or "", target.label, asset_id=target.id, asset_name=target.label,
+                            task_id=task_id)
             return True
         # "current": the version shown, or a new version in the current context
         if self.target_version is not None or self.target_new is not None:
@@ -271,7 +359,7 @@ class StagingController(QObject):
         if target.kind == "version":
             return self.target_version is not None and self.target_version.id == target.id
         if target.kind == "context":
-            return self.target_new is not None and self.target_new.context_id == (target.context_id or target.id)
+            return self.target_new is not None and target.id == (self.target_new.task_id or self.target_new.context_id)
         if target.kind == "asset":
             return self.target_new is not None and self.target_new.asset_id == target.id
         return False
@@ -286,17 +374,51 @@ class StagingController(QObject):
             taken.add(component.name)
         self.staging_model.add(result.components)
         if self.target_new is not None and not self.target_new.asset_name and result.components:
-            # An asset holds every version: "sh010_comp_v003" is version 3 of "sh010_comp".
-            self.target_new.asset_name = asset_names.propose(result.components[0].name)
-            self.set_target(None, self.target_new)
+            self._propose_asset(self.target_new, [c.name for c in result.components])
         errors = problems + list(result.errors)
         self._drop_messages = (errors, list(result.warnings))
         self.stagingMessages.emit(errors, list(result.warnings) + self.staging_model.range_warnings())
         n = len(result.components)
         self.statusMessage.emit(f"Staged {n} component{'s' if n != 1 else ''}" if n else "Nothing staged")
         self.staged.emit(result)
+        self._groups_changed()
         if not self.staging_model.rowCount() and self.target_new is not None and not errors:
             self.set_target(None, None)
+
+    # Review media -----------------------------------------------------------------------------
+    def use_as_review(self, row: int) -> None:
+        """Make staged ``row`` the version's review: an ``ftrackreview-mp4`` / ``-image``
+        component with its ``ftr_meta`` read from the file, or (a .mov…) an encode job."""
+        from publisher.publish.review_media import ReviewUse, review_use
+
+        components = self.staging_model.components()
+        if not 0 <= row < len(components):
+            return
+        component = components[row]
+        use = review_use(component.path)
+        if use is None or component.kind != "file":
+            self.stagingMessages.emit([f"{component.name} is not a movie or an image: it cannot be the review."], [])
+            return
+        if use is ReviewUse.ENCODE:
+            self.review_encode_path = component.path
+            self.statusMessage.emit(f"{component.name} will be encoded on the server as the review.")
+            self.stagingMessages.emit([], [f"{component.name}: published as it is, and encoded for review."])
+            return
+        self._run(tasks.review_meta, component.path, needs_session=False,
+                  on_result=lambda meta, c=component, u=use: self._review_ready(c, u, meta),
+                  on_error=lambda e: self.stagingMessages.emit([describe_error(e)], []))
+
+    def _review_ready(self, component: Any, use: Any, meta: Any) -> None:
+        rows = self.staging_model.components()
+        if not any(c is component for c in rows):
+            return  # removed meanwhile
+        row = next(i for i, c in enumerate(rows) if c is component)
+        taken = {c.name.lower() for i, c in enumerate(rows) if i != row}
+        if use.value in taken:
+            self.stagingMessages.emit([f"{use.value} is already staged: remove it first."], [])
+            return
+        self.staging_model.set_review(row, use.value, {"ftr_meta": meta.to_json()})
+        self.statusMessage.emit(f"{component.path} staged as the review ({use.value}).")
 
     def remove_staged(self, rows: list[int]) -> None:
         """Remove staged rows; with nothing left the target follows the selection again."""
@@ -306,33 +428,186 @@ class StagingController(QObject):
         if not n:
             self.stagingMessages.emit([], [])
             details = self.browse.details
-            if details is not None and self.browse.version_id == details.row.id:
+            if self.parked:
+                # Another target's group takes the empty one's place.
+                self._show_group(self.parked.pop(min(self._current, len(self.parked) - 1)))
+                self._current = min(self._current, len(self.parked))
+            elif details is not None and self.browse.version_id == details.row.id:
                 self.set_target(details.row, None)
             else:
                 self.set_target(None, None)
+        self._groups_changed()
 
     def clear(self) -> None:
-        """Empty the list (what it held was published)."""
+        """Empty the list (what it held was published); another staged group, if any, is shown."""
         self.staging_model.clear()
         self.stagingMessages.emit([], [])
+        if self.parked:
+            self._show_group(self.parked.pop(0))
+        self._groups_changed()
+
+    # Several targets ------------------------------------------------------------------------------
+    def _group_label(self, version: Any, new: NewVersionDraft | None, count: int) -> str:
+        if version is not None:
+            where = self.version_name(version)
+        elif new is not None:
+            where = f"{' / '.join(new.path[-2:]) + ' / ' if new.path else ''}{new.asset_name or '…'} (new)"
+        else:
+            where = "no target"
+        return f"{where} · {count}"
+
+    def group_labels(self) -> tuple[list[str], int]:
+        """The labels of every staged group and the index of the shown one."""
+        shown = self._group_label(self.target_version, self.target_new, self.staging_model.rowCount())
+        labels = [self._group_label(g.target_version, g.target_new, len(g.components)) for g in self.parked]
+        current = min(self._current, len(labels))
+        labels.insert(current, shown)
+        return labels, current
+
+    def _groups_changed(self) -> None:
+        labels, current = self.group_labels()
+        self.groupsChanged.emit(labels, current)
+
+    def _take_current(self) -> StagingGroup:
+        group = StagingGroup(self.target_version, self.target_new, self.staging_model.components(),
+                             self.review_encode_path)
+        self.staging_model.clear()
+        self.review_encode_path = None
+        return group
+
+    def _show_group(self, group: StagingGroup) -> None:
+        self.set_target(group.target_version, group.target_new)
+        self.review_encode_path = group.review_encode_path
+        self.staging_model.add(group.components)
+
+    def _group_matches(self, group: StagingGroup, target: DropTarget) -> bool:
+        if target.kind == "version":
+            return group.target_version is not None and group.target_version.id == target.id
+        new = group.target_new
+        if new is None:
+            return False
+        if target.kind == "context":
+            return target.id == (new.task_id or new.context_id)
+        if target.kind == "asset":
+            return new.asset_id == target.id
+        return False
+
+    def _park_for(self, target: DropTarget) -> StagingGroup | None:
+        """Put the shown group aside for a drop onto ``target``; show that target's own group
+        when it has one. Returns the parked group (``None`` when nothing was parked)."""
+        if target.kind == "current" or self.is_publishing():
+            return None
+        parked = self._take_current()
+        self.parked.insert(self._current, parked)
+        at = next((i for i, g in enumerate(self.parked) if g is not parked and self._group_matches(g, target)), None)
+        if at is not None:
+            group = self.parked.pop(at)
+            self._current = at
+            self._show_group(group)
+        else:
+            self._current = len(self.parked)
+            self.set_target(None, None)
+        self.statusMessage.emit(f"Kept {len(parked.components)} staged for {self._group_label(parked.target_version, parked.target_new, len(parked.components))}; "
+                                "publish each target alone or all together.")
+        self._groups_changed()
+        return parked
+
+    def show_group(self, index: int) -> None:
+        """Show the staged group at ``index`` (of :meth:`group_labels`)."""
+        labels, current = self.group_labels()
+        if index == current or not 0 <= index < len(labels) or self.is_publishing():
+            return
+        shown = self._take_current()
+        others = list(self.parked)
+        others.insert(current, shown)
+        group = others.pop(index)
+        self.parked = others
+        self._current = index
+        self._show_group(group)
+        self._groups_changed()
+
+    def parked_requests(self, comment: str) -> list[tuple[Any, str]]:
+        """``(request, title)`` for every group staged aside (for Publish all), and forget them;
+        a group that cannot be published yet stays, with a message."""
+        ready, kept = [], []
+        for group in self.parked:
+            request = self._request_for(group.target_version, group.target_new, group.components, comment,
+                                        group.review_encode_path)
+            if request is None:
+                kept.append(group)
+            else:
+                title = self._group_label(group.target_version, group.target_new, len(group.components))
+                ready.append((request, title.rsplit(" · ", 1)[0]))
+        self.parked = kept
+        self._current = min(self._current, len(kept))
+        self._groups_changed()
+        return ready
 
     # New versions -----------------------------------------------------------------------------
-    def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "") -> None:
+    def _draft_new(self, context_id: str, label: str, *, asset_id: str | None = None, asset_name: str = "",
+                   task_id: str | None = None) -> None:
         draft = NewVersionDraft(context_id=context_id, context_label=label or "the selected context",
-                                asset_name=asset_name, asset_id=asset_id)
+                                asset_name=asset_name, asset_id=asset_id, task_id=task_id)
         self._set_task(draft)
         self.set_target(None, draft)
-        # Asset types come from the server; fill in a default so a drop can be published at once.
-        self._run(tasks.new_version_lists, context_id, on_result=lambda r, d=draft: self._default_type(d, r))
+        # The place (asset parent, task, path, assets there) and the asset types come from the
+        # server; a default type is filled in so a drop can be published at once.
+        self._run(tasks.new_version_lists, draft.task_id or context_id,
+                  on_result=lambda r, d=draft: self._default_type(d, r))
 
     def _set_task(self, draft: NewVersionDraft) -> None:
         context = self.browse.context
-        if context is not None and context.id == draft.context_id and context.entity_type == "Task":
+        if (draft.task_id is None and context is not None and context.id == draft.context_id
+                and context.entity_type == "Task"):
             draft.task_id = draft.context_id
 
+    def _propose_asset(self, draft: NewVersionDraft, names: list[str]) -> None:
+        """Name the draft's asset after staged ``names`` (version and frame tokens dropped); an
+        existing asset of that name in the place is used, with its type."""
+        assets = self._place.assets if self._place is not None and self._place_of(draft) else ()
+        name, match = proposed_asset(names, assets)
+        draft.asset_name = name
+        if match is not None:
+            draft.asset_id, draft.asset_type_id, draft.asset_type_name = match.id, match.type_id, match.type_name
+        if draft is self.target_new:
+            self.set_target(None, draft)
+
+    def _place_of(self, draft: NewVersionDraft) -> bool:
+        place = self._place
+        return place is not None and (place.task_id or place.context_id) == (draft.task_id or draft.context_id)
+
+    def _apply_place(self, draft: NewVersionDraft, place: Any) -> None:
+        """Fill in where ``draft`` goes: a task's versions go on assets of its shot."""
+        if draft.asset_id is None:
+            draft.asset_context_id = place.context_id
+        if place.task_id is not None:
+            draft.task_id = place.task_id
+        draft.path = place.path
+        self._place = place
+        if draft.asset_id is None:
+            group = next((g for g in self.parked if g.target_new is draft), None)
+            components = group.components if group is not None else self.staging_model.components()
+            staged = [c.name for c in components]
+            if draft.asset_name:
+                staged = [draft.asset_name]
+            if staged:
+                self._propose_asset(draft, staged)
+        elif not draft.asset_type_id:
+            match = next((a for a in place.assets if a.id == draft.asset_id), None)
+            if match is not None:
+                draft.asset_type_id, draft.asset_type_name = match.type_id, match.type_name
+
     def _default_type(self, draft: NewVersionDraft, lists: TypeLists) -> None:
-        types, _assets = lists
-        if draft is not self.target_new or draft.asset_type_id or not types:
+        types, place = lists
+        shown = draft is self.target_new
+        if not shown and not any(g.target_new is draft for g in self.parked):
+            return  # a draft the artist has moved on from
+        self._apply_place(draft, place)
+        if draft.asset_type_id or not types:
+            if shown:
+                self.set_target(None, draft)
+            else:
+                self._groups_changed()
             return
         by_name = {name: tid for tid, name in types}
         for preferred in PREFERRED_TYPES:
@@ -341,24 +616,37 @@ class StagingController(QObject):
                 break
         else:
             draft.asset_type_id, draft.asset_type_name = types[0]
-        self.set_target(None, draft)
+        if shown:
+            self.set_target(None, draft)
+        else:
+            self._groups_changed()
 
     def set_new_version(self, choice: Any) -> None:
         """Target a new version as chosen in the :class:`NewVersionDialog`."""
         context = self.browse.context
+        place = self._place
+        if place is not None and choice.context_id not in (place.task_id, place.context_id):
+            place = None
         draft = NewVersionDraft(context_id=choice.context_id,
                                 context_label=context.name if context is not None else "",
                                 asset_name=choice.asset_name, asset_type_id=choice.asset_type_id,
-                                asset_id=choice.asset_id, comment=choice.comment)
+                                asset_id=choice.asset_id, comment=choice.comment,
+                                task_id=getattr(choice, "task_id", None) or (place.task_id if place else None),
+                                path=place.path if place is not None else (),
+                                asset_context_id=place.context_id if place is not None else None)
         self._set_task(draft)
         self.set_target(None, draft)
-        self._run(tasks.new_version_lists, choice.context_id, on_result=lambda r, d=draft: self._name_type(d, r))
+        self._run(tasks.new_version_lists, draft.task_id or choice.context_id,
+                  on_result=lambda r, d=draft: self._name_type(d, r))
 
     def _name_type(self, draft: NewVersionDraft, lists: TypeLists) -> None:
         names = dict(lists[0])
-        if draft is self.target_new and draft.asset_type_id in names:
+        if draft is not self.target_new:
+            return
+        draft.path = lists[1].path
+        if draft.asset_type_id in names:
             draft.asset_type_name = names[draft.asset_type_id]
-            self.set_target(None, draft)
+        self.set_target(None, draft)
 
     def request_new_version(self) -> None:
         """Load what the new-version dialog offers; answered by :attr:`newVersionListsLoaded`."""
@@ -369,6 +657,17 @@ class StagingController(QObject):
         if self.staging_model.rowCount() and self.target_version is not None:
             self.errorRaised.emit(f"Publish or remove what is staged for {self.target_text()} first.")
             return
-        self._run(tasks.new_version_lists, context.id,
-                  on_result=lambda r, c=context: self.newVersionListsLoaded.emit(
-                      (c.id, c.name, r[0], r[1], self.target_new)))
+        self._run(tasks.new_version_lists, context.id, on_result=self._lists_loaded)
+
+    def new_version_task(self) -> str | None:
+        """The task a version made in the New version… dialog is linked to (that of the lists)."""
+        return self._place.task_id if self._place is not None else None
+
+    def _lists_loaded(self, lists: TypeLists) -> None:
+        types, place = lists
+        self._place = place
+        draft = self.target_new
+        if draft is not None and not draft.asset_name and self.staging_model.rowCount():
+            self._propose_asset(draft, [c.name for c in self.staging_model.components()])
+        self.newVersionListsLoaded.emit((place.task_id or place.context_id, place.label, types,
+                                         list(place.assets), draft))

@@ -157,7 +157,17 @@ class StagingModel(RowsTableModel):
 
     def name_error(self, row: int) -> str | None:
         """Why the name at ``row`` cannot be published, or ``None``."""
-        return self._validate(self._rows[row].name, self.taken_names(except_row=row))
+        from publisher.publish.staging import is_review_component
+
+        taken = self.taken_names(except_row=row)
+        if is_review_component(self._rows[row]) and self._rows[row].name.lower() not in {t.lower() for t in taken}:
+            return None  # staged as the version's review ("use as review")
+        return self._validate(self._rows[row].name, taken)
+
+    def set_review(self, row: int, name: str, metadata: dict[str, str]) -> None:
+        """Make ``row`` the version's review component ``name`` with ``metadata`` (``ftr_meta``)."""
+        self._set(row, name=name, metadata=dict(metadata))
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
 
     def validate_name(self, row: int, name: str) -> str | None:
         """Why ``name`` cannot be given to ``row``, or ``None`` (live checks in the editor)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QSplitter,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
 
 from publisher.ui import context_launch, icons, theme
@@ -26,6 +26,7 @@ from publisher.ui.drop_zone import DropTarget, DropZone
 from publisher.ui.error_banner import ErrorBanner
 from publisher.ui.live_updates import LiveUpdates
 from publisher.ui.new_version_dialog import NewVersionDialog
+from publisher.ui import staging_sources
 from publisher.ui.publish_panel import StagingPanel
 from publisher.ui.versions_panel import VersionsPanel
 
@@ -123,7 +124,16 @@ class PublisherWidget(QWidget):
         self.versions.versionSelected.connect(browse.select_version)
         self.versions.serverFilterChanged.connect(browse.set_text_filter)
         self.staging.view.removeRequested.connect(staging.remove_staged)
+        self.staging.view.useAsReviewRequested.connect(staging.use_as_review)
+        # Several staging targets at once: one tab per target, each publishable alone or all together.
+        staging.groupsChanged.connect(self.staging.set_groups)
+        self.staging.groupSelected.connect(staging.show_group)
+        self.staging.publishAllRequested.connect(
+            lambda: queue.publish_all(self.staging.publish.comment.text().strip()))
         self.staging.newVersionRequested.connect(staging.request_new_version)
+        # Other ways to stage than a drop (remote desktops, keyboards): Add files… and Ctrl+V.
+        self.staging.addFilesRequested.connect(lambda: setattr(self, "add_files_dialog", staging_sources.ask_files(
+            self, lambda paths: staging.drop(paths, DropTarget("current")))))
         self.staging.publish.publishRequested.connect(self._publish)
         self.staging.publish.cancelRequested.connect(lambda: queue.cancel_publish())
         self.activity.cancelRequested.connect(queue.cancel_publish)
@@ -187,6 +197,8 @@ class PublisherWidget(QWidget):
         add("Ctrl+Enter", self._publish)
         add("Ctrl+N", c.staging.request_new_version)
         add("Escape", self.banner.dismiss)
+        self.shortcut_paste = add(QKeySequence.StandardKey.Paste,
+                                  lambda: staging_sources.paste(c.staging, QApplication.clipboard().mimeData()))
 
     def _focus_filter(self) -> None:
         self.versions.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -198,7 +210,8 @@ class PublisherWidget(QWidget):
         if row is not None:
             if modifiers & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
                 # Shift/Alt: a new version of the row's asset rather than more on this version.
-                return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name)
+                return DropTarget("asset", row.asset_id, context_id=row.context_id, label=row.asset_name,
+                                  task_id=row.task_id)
             return DropTarget("version", row.id, label=f"{row.asset_name} v{row.version:03d}")
         ctx = self.controller.context
         if ctx is not None:
@@ -253,7 +266,7 @@ class PublisherWidget(QWidget):
             self.staging.publish.set_status("")
 
     def _name_feedback(self, message: str) -> None:
-        self.staging.publish.set_status(message or "")
+        self.staging.publish.set_status(message or "", problem=bool(message))
         if not message:
             self._staging_changed()
 
@@ -280,7 +293,9 @@ class PublisherWidget(QWidget):
         self.staging.new_version_button.setEnabled(True)
         self.staging.publish.set_running(False)
         self._staging_changed()
-        if self.controller.staged_publish_waiting():
+        if self.controller.queue.staged_publish_cancelled():
+            self.staging.publish.set_status("Cancelled: nothing was published; the staged components are kept.")
+        elif self.controller.staged_publish_waiting():
             self.staging.publish.set_status(
                 "The server does not answer: the publish is kept and tries again on its own "
                 "(see Activity). Publish tries now; Cancel in Activity stops it.")
@@ -311,7 +326,8 @@ class PublisherWidget(QWidget):
         context_id, label, types, assets, draft = payload
         self.dialog = NewVersionDialog(context_id, label, types, assets,
                                        asset_name=draft.asset_name if draft else "",
-                                       comment=draft.comment if draft else "", parent=self)
+                                       comment=draft.comment if draft else "",
+                                       task_id=self.controller.staging.new_version_task(), parent=self)
         dialog = self.dialog
         dialog.accepted.connect(lambda d=dialog: self.controller.set_new_version(d.choice()))
         dialog.open()

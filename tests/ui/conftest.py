@@ -17,6 +17,17 @@ def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage():
+    """Collect each test's cyclic garbage (windows, controllers, their Qt wrappers) right after
+    it, while the QApplication lives and in the GUI thread: left to the interpreter's final
+    collection, PySide may free Qt wrappers after Qt is gone and abort the run at exit."""
+    yield
+    import gc
+
+    gc.collect()
+
+
 @pytest.fixture(scope="package")
 def embedded_server(tmp_path_factory: pytest.TempPathFactory):
     """A server of the window tests' own: they look at the demo project as it is seeded, and

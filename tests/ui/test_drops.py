@@ -103,20 +103,22 @@ def test_drop_on_details_panel_targets_the_shown_version(qtbot, window, tmp_path
     assert "existing version" in window.widget.staging.target.text()
 
 
-def test_drop_onto_another_version_while_staged_is_refused(qtbot, window, tmp_path):
+def test_drop_onto_another_version_while_staged_keeps_both(qtbot, window, tmp_path):
+    # Issue 17 (several staging targets): this drop used to be refused; now the first
+    # target's files are kept as a group of their own and the second drop is staged too.
     c = window.controller
     a = tmp_path / "a.mov"
     a.write_bytes(b"a")
     view = window.widget.versions.view
-    pos0, _ = version_row_pos(window, 0)
-    pos1, _ = version_row_pos(window, 1)
+    pos0, first = version_row_pos(window, 0)
+    pos1, second = version_row_pos(window, 1)
     with qtbot.waitSignal(c.staged, timeout=20000):
         send_drop(view.viewport(), pos0, mime_for([a]))
-    with qtbot.waitSignal(c.stagingMessages, timeout=5000) as blocker:
+    with qtbot.waitSignal(c.staged, timeout=20000):
         send_drop(view.viewport(), pos1, mime_for([a]))
-    errors = blocker.args[0]
-    assert errors and "first" in errors[0]
-    assert len(staged_rows(window)) == 1
+    assert len(staged_rows(window)) == 1 and c.target_version.id == second.id
+    assert [g.target_version.id for g in c.staging.parked] == [first.id]
+    assert [r.path for r in c.staging.parked[0].components] == [str(a)]
 
 
 def test_name_editor_checks_live(qtbot, window, tmp_path):
