@@ -29,6 +29,12 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="append every request received, as JSON lines, to this file (for protocol checks)")
     p.add_argument("--encode-threads", type=int, default=None,
                    help="threads the encoder may use (default: all cores)")
+    p.add_argument("--throttle", type=float, default=None, metavar="MBPS",
+                   help="testing only: cap each connection's upload rate to MBPS megabits per second")
+    p.add_argument("--latency", type=float, default=None, metavar="MS",
+                   help="testing only: answer each request MS milliseconds late (a long link)")
+    p.add_argument("--part-url-lifetime", type=float, default=None, metavar="SECONDS",
+                   help="testing only: seconds a signed part URL stays valid (default: 6 hours)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +69,9 @@ def run_server(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         record=args.record,
         encode_threads=args.encode_threads,
+        throttle=args.throttle,
+        latency=args.latency,
+        part_url_lifetime=args.part_url_lifetime,
     )
 
 

@@ -36,11 +36,16 @@ def run(
     api_key: str | None = None,
     record: str | Path | None = None,
     encode_threads: int | None = None,
+    throttle: float | None = None,
+    latency: float | None = None,
+    part_url_lifetime: float | None = None,
 ) -> int:
     """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0.
 
     A new data folder gets the demo project. Prints one ready line (see
-    :func:`publisher.embedded.format_banner`) once it accepts connections.
+    :func:`publisher.embedded.format_banner`) once it accepts connections. ``throttle``
+    (megabits per second per connection) and ``latency`` (milliseconds per request) model a
+    long link, and ``part_url_lifetime`` shortens signed part URLs: for tests and benchmarks.
     """
     from publisher.embedded import ServerInfo, format_banner
     from publisher.server import auth, demo
@@ -51,6 +56,7 @@ def run(
     from publisher.server.jobs import JobRunner
     from publisher.server.record import Recorder
     from publisher.server.storage import Storage
+    from publisher.server.wan import WanModel
 
     data_dir = Path(data_dir)
     try:
@@ -75,10 +81,14 @@ def run(
             key = auth.set_api_key(conn, user[0])
 
     api = Api(storage, store)
+    if part_url_lifetime is not None:
+        api.uploads.signer.lifetime = part_url_lifetime
+    expired = api.uploads.expire(storage.connection())
+    api.uploads.delete_data(expired)
     jobs = JobRunner(api, workers=1, encode_threads=encode_threads)
     api.jobs = jobs
     jobs.recover()
-    app = Application(api, Recorder(record) if record else None)
+    app = Application(api, Recorder(record) if record else None, WanModel.from_options(throttle, latency))
     try:
         server = HttpServer(app, host, port)
     except OSError as exc:

@@ -21,6 +21,7 @@ from publisher.server import auth
 from publisher.server.entities import OBJECT_TYPE_IDS, SYSTEM_TYPES, Model, TypeModel, load_schemas
 from publisher.server.errors import IntegrityError, InvalidAction, NotFoundError, ValidationError
 from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
+from publisher.server.multipart import MultipartUploads
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
@@ -66,6 +67,9 @@ class Batch:
     ctx: RequestContext
     user: dict
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: Undo of what an action did outside the database (a completed upload's file moved into
+    #: the store) when the batch fails after it.
+    after_rollback: list[Callable[[], None]] = field(default_factory=list)
 
 
 class Api:
@@ -79,6 +83,7 @@ class Api:
         self.schemas = load_schemas()
         self.schema_hash = schema_hash(self.schemas)
         self.sorted_columns = storage.leading_index_columns()
+        self.uploads = MultipartUploads(store.root / "uploads", storage.connection())
 
     # Batch -------------------------------------------------------------------------------
     def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str) -> list:
@@ -94,19 +99,24 @@ class Api:
         ctx = RequestContext(conn, self.model, base_url, user["username"], headers_key, user["id"])
         batch = Batch(ctx, user)
         results = []
-        with self.storage.transaction(write=write):
-            for i, op in enumerate(operations):
-                handler = getattr(self, "do_" + op["action"], None)
-                if handler is None:
-                    raise InvalidAction(op["action"])
-                try:
-                    results.append(handler(batch, op))
-                except sqlite3.IntegrityError as exc:
-                    raise IntegrityError(f"Operation {i + 1} ({op['action']}) breaks a rule of the database: {exc}.") from None
-                except (ValidationError, NotFoundError, IntegrityError) as exc:
-                    if len(operations) > 1:
-                        exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
-                    raise
+        try:
+            with self.storage.transaction(write=write):
+                for i, op in enumerate(operations):
+                    handler = getattr(self, "do_" + op["action"], None)
+                    if handler is None:
+                        raise InvalidAction(op["action"])
+                    try:
+                        results.append(handler(batch, op))
+                    except sqlite3.IntegrityError as exc:
+                        raise IntegrityError(f"Operation {i + 1} ({op['action']}) breaks a rule of the database: {exc}.") from None
+                    except (ValidationError, NotFoundError, IntegrityError) as exc:
+                        if len(operations) > 1:
+                            exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
+                        raise
+        except BaseException:
+            for undo in reversed(batch.after_rollback):
+                undo()
+            raise
         for callback in batch.after_commit:
             callback()
         return results
@@ -325,6 +335,9 @@ class Api:
         removed: list[str] = []
         if tm.primary_key == ["id"]:
             self._delete_tree(batch.ctx.conn, tm.table, key["id"], removed)
+        aborted = [u for c in removed if _is_uuid(c) for u in self.uploads.abort_component(batch.ctx.conn, c)]
+        if aborted:
+            batch.after_commit.append(lambda: self.uploads.delete_data(aborted))
         else:
             where = " AND ".join(f'"{k}" = ?' for k in key)
             batch.ctx.conn.execute(f'DELETE FROM "{tm.table}" WHERE {where}', list(key.values()))
@@ -419,16 +432,32 @@ class Api:
 
     # Files, encoding, keys --------------------------------------------------------------
     def do_get_upload_metadata(self, batch: Batch, op: dict) -> dict:
+        """Where to PUT a file: one URL and its headers (``parts`` null or absent), or, for
+        ``parts`` n, an ``upload_id`` and n signed part URLs (ftrack's multipart protocol). An
+        ``upload_id`` of an open upload of the same component gives fresh URLs for it."""
         component_id = check_component_id(op.get("component_id"))
         file_name = check_file_name(op.get("file_name"))
         size = op.get("file_size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ValidationError("file_size must be the file's size in bytes (a whole number, 0 or more).")
+        conn = batch.ctx.conn
+        if self._stored_in_server(conn, component_id):
+            raise IntegrityError(f"Component {component_id} already has its data in ftrack.server; its data cannot "
+                                 "be replaced. Publish the file as a new component.")
+        expired = self.uploads.expire(conn)
+        if expired:
+            batch.after_commit.append(lambda: self.uploads.delete_data(expired))
+        parts = op.get("parts")
+        if parts is not None:
+            upload_id = op.get("upload_id")
+            upload = self.uploads.open(conn, component_id, size, parts, upload_id)
+            return {"component_id": component_id, "upload_id": upload.upload_id,
+                    "urls": self.uploads.urls(batch.ctx.base_url, upload), "part_size": upload.part_size}
         checksum = op.get("checksum")
         if checksum is not None:
             parse_checksum(checksum)
         token = secrets.token_urlsafe(24)
-        batch.ctx.conn.execute(
+        conn.execute(
             'INSERT OR REPLACE INTO "upload" ("component_id", "size", "checksum", "token", "created_at") VALUES (?, ?, ?, ?, ?)',
             (component_id, size, checksum or "", token, utcnow()),
         )
@@ -441,6 +470,35 @@ class Api:
             "component_id": component_id,
             "file_name": file_name,
         }
+
+    def do_complete_multipart_upload(self, batch: Batch, op: dict) -> dict:
+        """Check a multipart upload's parts and put its file in the store (no copy)."""
+        component_id = check_component_id(op.get("component_id"))
+        conn = batch.ctx.conn
+        if self._stored_in_server(conn, component_id):
+            raise IntegrityError(f"Component {component_id} already has its data in ftrack.server.")
+        upload_id = op.get("upload_id")
+        target = self.store.path(component_id)
+        size = self.uploads.complete(conn, upload_id, component_id, op.get("parts"), target)
+        batch.after_rollback.append(lambda: self.uploads.uncomplete(str(upload_id), target))
+        conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (component_id,))
+        return {"component_id": component_id, "upload_id": upload_id, "size": size}
+
+    @staticmethod
+    def _stored_in_server(conn: sqlite3.Connection, component_id: str) -> bool:
+        return conn.execute('SELECT 1 FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
+                            (component_id, SERVER_LOCATION_ID)).fetchone() is not None
+
+    def remove_component_data(self, component_id: str) -> bool:
+        """``/component/remove``: the component's ftrack.server location row and open uploads go
+        in one transaction, then its stored file; whether a file was removed."""
+        with self.storage.transaction() as conn:
+            conn.execute('DELETE FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
+                         (component_id, SERVER_LOCATION_ID))
+            conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (component_id,))
+            aborted = self.uploads.abort_component(conn, component_id)
+        self.uploads.delete_data(aborted)
+        return self.store.remove(component_id)
 
     def do_encode_media(self, batch: Batch, op: dict) -> dict:
         if self.jobs is None:

@@ -1,5 +1,6 @@
-"""The WSGI application: ``POST /api``, the upload ``PUT /file/<id>`` and the
-``/component/get|thumbnail|remove`` file endpoints. Every answer, errors included, is JSON
+"""The WSGI application: ``POST /api``, the upload ``PUT /file/<id>``, the multipart part
+``PUT /upload/<upload_id>/<part_number>`` and the ``/component/get|thumbnail|remove`` file
+endpoints. Every answer, errors included, is JSON
 (or the file asked for); an unexpected exception becomes a JSON ``ServerError``, never HTML.
 """
 
@@ -18,6 +19,7 @@ from publisher.server.actions import Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
 from publisher.server.files import CHUNK, check_component_id, parse_checksum
 from publisher.server.record import Recorder
+from publisher.server.wan import WanModel
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ _STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 
                 405: "405 Method Not Allowed", 409: "409 Conflict", 413: "413 Payload Too Large",
                 500: "500 Internal Server Error"}
 _FILE_ROUTE = re.compile(r"^/file/(?P<id>[^/]*)$")
+_PART_ROUTE = re.compile(r"^/upload/(?P<upload>[^/]*)/(?P<part>[^/]*)$")
 _MAX_API_BODY = 256 * 1024 * 1024
 
 
@@ -38,11 +41,12 @@ def _json(start_response: Callable, status: int, obj: Any, extra: list | None = 
 class Application:
     """The embedded server's WSGI callable."""
 
-    def __init__(self, api: Api, recorder: Recorder | None = None) -> None:
+    def __init__(self, api: Api, recorder: Recorder | None = None, wan: WanModel | None = None) -> None:
         self.api = api
         self.store = api.store
         self.storage = api.storage
         self.recorder = recorder
+        self.wan = wan
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
@@ -63,19 +67,33 @@ class Application:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         strict = environ.get("HTTP_FTRACK_STRICT_API", "").strip().lower() == "true"
+        if self.wan is not None:
+            self.wan.delay()
+            environ["wsgi.input"] = self.wan.reader(environ["wsgi.input"])
         try:
             if path == "/api":
                 if method != "POST":
                     raise ServerError("Use POST for /api.", exception="MethodNotAllowed", status=405)
                 return self._api(environ, start_response)
-            if self.recorder is not None and (path.startswith("/component/") or path.startswith("/file/")):
+            if self.recorder is not None and path.startswith(("/component/", "/file/", "/upload/")):
                 self.recorder.write({"method": method, "path": path})
+            match = _PART_ROUTE.match(path)
+            if match:
+                if method != "PUT":
+                    raise ServerError("Use PUT to upload a part.", exception="MethodNotAllowed", status=405)
+                return self._put_part(environ, start_response, match["upload"], match["part"])
             match = _FILE_ROUTE.match(path)
             if match:
                 if method != "PUT":
                     raise ServerError("Use PUT to upload a file.", exception="MethodNotAllowed", status=405)
                 return self._put(environ, start_response, match["id"])
-            if path in ("/component/get", "/component/thumbnail", "/component/remove"):
+            if path == "/component/remove":
+                # Only a request meant to change something removes: POST, and GET, which the
+                # stock client sends. A HEAD (a link checker, a proxy probing) never deletes.
+                if method not in ("POST", "GET"):
+                    raise ServerError("Use POST for /component/remove.", exception="MethodNotAllowed", status=405)
+                return self._remove(environ, start_response)
+            if path in ("/component/get", "/component/thumbnail"):
                 if method not in ("GET", "HEAD"):
                     raise ServerError(f"Use GET for {path}.", exception="MethodNotAllowed", status=405)
                 return getattr(self, "_" + path.rsplit("/", 1)[1])(environ, start_response)
@@ -136,6 +154,9 @@ class Application:
         token = params.get("token", "")
         if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
             raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
+        if self.api._stored_in_server(conn, component_id):
+            raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
+                              "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
         length = _content_length(environ)
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
@@ -157,6 +178,21 @@ class Application:
             raise ServerError(f"The upload stopped before the whole file arrived ({exc}); "
                               "nothing was stored. Send the file again.", status=400) from None
         return _json(start_response, 200, {"component_id": component_id, "size": size})
+
+    def _put_part(self, environ: dict, start_response: Callable, upload_id: str, part: str) -> list[bytes]:
+        """One part of a multipart upload, written in place; answered with its MD5 as ETag.
+        Needs no API headers: the signed URL is the permission."""
+        conn = self.storage.connection()
+        try:
+            e_tag = self.api.uploads.receive_part(conn, upload_id, part, self._query(environ),
+                                                  _content_length(environ), environ["wsgi.input"])
+        except OSError as exc:
+            environ["publisher.input_broken"] = True
+            raise ServerError(f"Part {part} stopped before it all arrived ({exc}); it was not stored. "
+                              "Send it again.", status=400) from None
+        body = b""
+        start_response("200 OK", [("ETag", f'"{e_tag}"'), ("Content-Length", "0")])
+        return [body]
 
     def _component(self, params: dict[str, str]) -> tuple[str, dict | None]:
         self._authenticate(params)
@@ -197,7 +233,7 @@ class Application:
 
     def _remove(self, environ: dict, start_response: Callable) -> list[bytes]:
         component_id, _row = self._component(self._query(environ))
-        removed = self.store.remove(component_id)
+        removed = self.api.remove_component_data(component_id)
         return _json(start_response, 200, {"component_id": component_id, "removed": removed})
 
 
