@@ -35,6 +35,8 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="testing only: answer each request MS milliseconds late (a long link)")
     p.add_argument("--part-url-lifetime", type=float, default=None, metavar="SECONDS",
                    help="testing only: seconds a signed part URL stays valid (default: 6 hours)")
+    p.add_argument("--no-multipart", action="store_true",
+                   help="testing only: answer every upload with one URL, as servers without multipart uploads do")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +74,7 @@ def run_server(args: argparse.Namespace) -> int:
         throttle=args.throttle,
         latency=args.latency,
         part_url_lifetime=args.part_url_lifetime,
+        multipart=not args.no_multipart,
     )
 
 

@@ -95,36 +95,30 @@ class ServerAccessor(Accessor):
 
     priority = 150
     moves_data = True
-    workers = transfer.DEFAULT_WORKERS
+    #: Parallel PUTs; None: ``FTRACK_UPLOAD_MAX_CONNECTIONS``, else 6.
+    workers: int | None = None
 
     def structure(self) -> Structure:
         return EntityIdStructure()
 
     def transfer(self, location, entries, progress, cancel) -> None:
-        session = location.session
+        """Upload every entry's file (see :mod:`publisher.api.multipart`); each entry's
+        ``completion`` is then the operation to commit with its ComponentLocation."""
+        from publisher.api import multipart
+
         files = [entry for entry in entries if entry.source_path]
         if not files:
             return
-        sums = transfer.checksum_files([entry.source_path for entry in files], cancel, self.workers)
-        operations = []
-        items = []
-        for entry, (size, checksum) in zip(files, sums):
-            file_name = f"{entry.name}.{entry.file_type.lstrip('.')}" if entry.file_type else entry.name
-            operations.append(upload_metadata_operation(entry.component_id, file_name, size, checksum))
-            items.append(transfer.FileTransfer(source=entry.source_path, size=size, checksum=checksum,
-                                               key=entry.component_id))
-        transfer.check_cancel(cancel, "upload")
-        results = session.call(operations)
-        for item, result in zip(items, results):
-            item.target = result["url"]
-            item.headers = dict(result.get("headers") or {})
+        names = [f"{e.name}.{e.file_type.lstrip('.')}" if e.file_type else e.name for e in files]
         try:
-            transfer.upload_files(items, timeout=session.timeout, server_label=f"the ftrack server at {session.server_url}",
-                                  progress=progress, cancel=cancel, workers=self.workers,
-                                  count_requests=getattr(session, "count_request", None))
+            uploads = multipart.upload(location.session, [(e.component_id, e.source_path, name)
+                                                          for e, name in zip(files, names)],
+                                       progress=progress, cancel=cancel, connections=self.workers)
         except BaseException:
             self.undo(location, entries)
             raise
+        for entry, done in zip(files, uploads):
+            entry.completion = done.completion
 
     def undo(self, location, entries) -> None:
         """Remove uploaded files; the server may be gone, so failures here are ignored."""
@@ -133,8 +127,8 @@ class ServerAccessor(Accessor):
             if not entry.source_path:
                 continue
             try:
-                session.http.get(f"{session.server_url}/component/remove",
-                                 params=self.auth_params(session, entry.component_id), timeout=10)
+                session.http.post(f"{session.server_url}/component/remove",
+                                  params=self.auth_params(session, entry.component_id), timeout=10)
             except Exception:  # noqa: BLE001 - best effort clean-up of an already failed upload
                 break
 
@@ -271,6 +265,8 @@ class Entry:
     source_path: str | None  # None: nothing to move (a container, or a path-only location)
     resource_identifier: str = ""
     is_container: bool = False
+    #: An operation the accessor needs in the commit (``complete_multipart_upload``).
+    completion: dict | None = None
 
 
 def _members(component: Any) -> list:
@@ -392,7 +388,8 @@ class LocationMixin:
                     "location": self,
                     "resource_identifier": entry.resource_identifier,
                 })
-            session.commit()
+            completions = [entry.completion for entry in entries if entry.completion]
+            session.commit(before=completions) if completions else session.commit()
         except BaseException as error:
             accessor.undo(self, entries)
             try:
@@ -486,9 +483,9 @@ class LocationMixin:
         if isinstance(accessor, ServerAccessor):
             for row in rows:
                 try:
-                    session.http.get(f"{session.server_url}/component/remove",
-                                     params=accessor.auth_params(session, str(row["resource_identifier"])),
-                                     timeout=session.timeout)
+                    session.http.post(f"{session.server_url}/component/remove",
+                                      params=accessor.auth_params(session, str(row["resource_identifier"])),
+                                      timeout=session.timeout)
                 except Exception:  # noqa: BLE001 - the row is gone; a stray file is harmless
                     pass
         elif isinstance(accessor, DiskAccessor):

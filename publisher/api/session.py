@@ -425,8 +425,11 @@ class Session:
                              "entity_data": {"__entity_type__": entity.entity_type, **data}})
         return payloads, [op for op in operations if id(op[1]) in dropped]
 
-    def commit(self) -> list[Any]:
+    def commit(self, *, before: list[dict[str, Any]] | None = None) -> list[Any]:
         """Send every pending create, update and delete in one request, in order.
+
+        ``before``: raw operations sent first in the same request (``complete_multipart_upload``
+        must succeed or fail with the ComponentLocation it goes with); their results are dropped.
 
         Redundant updates are dropped (only the last value of an attribute is sent; an entity
         created and deleted in the same batch is not sent at all). On failure nothing is
@@ -437,7 +440,8 @@ class Session:
         if not self._operations:
             return []
         payloads, dropped_ops = self._payloads()
-        results = self.transport.call(payloads, retry=False) if payloads else []
+        before = list(before or [])
+        results = self.transport.call(before + payloads, retry=False)[len(before):] if payloads else []
         operations = self._take_operations()
         touched: dict[int, Entity] = {}
         removed: dict[int, Entity] = {}

@@ -36,6 +36,7 @@ from publisher.publish.events import (
     PublishFailed,
     PublishFinished,
     PublishStarted,
+    TransferPhase,
     VersionReady,
 )
 from publisher.publish.staging import StagedComponent, check_still_there, validate_name
@@ -423,6 +424,16 @@ def _progress_reporter(on_event: EventHandler | None, name: str, moved: int, bef
             seen["emitted"], seen["at"] = done, now
         _emit(on_event, BytesProgress(name, done, moved, before + done, total))
 
+    def phase(label: str, done: int, phase_total: int) -> None:
+        with lock:
+            now = time.monotonic()
+            if done not in (0, phase_total) and now - seen.get("phase_at", 0.0) < 0.1:
+                return
+            seen["phase_at"] = now
+        _emit(on_event, TransferPhase(name, label, done, phase_total))
+
+    # The transfer reports what happens before its first byte through this attribute.
+    progress.phase = phase  # type: ignore[attr-defined]
     return progress, seen
 
 

@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from publisher.api.exceptions import FtrackError, ServerConnectionError, TransferCancelled
+from publisher.api.multipart import upload_journal
 from publisher.publish import events
 from publisher.publish.browse import quote
 from publisher.publish.errors import PublishCancelled, PublishError
@@ -43,6 +44,7 @@ from publisher.publish.runner import (
     queue_review,
     roll_back,
 )
+from publisher.publish.upload_journal import OutboxUploadJournal
 
 from publisher.publish.outbox import OutboxBusy
 
@@ -138,9 +140,9 @@ def _remove_files(session: Any, ids: list[str]) -> None:
         return
     for file_id in ids:
         try:
-            http.get(f"{session.server_url}/component/remove",
-                     params={"id": file_id, "username": session.api_user, "apiKey": session.api_key},
-                     timeout=10)
+            http.post(f"{session.server_url}/component/remove",
+                      params={"id": file_id, "username": session.api_user, "apiKey": session.api_key},
+                      timeout=10)
         except Exception:  # noqa: BLE001 - the server may be gone; its rows matter more
             return
 
@@ -303,12 +305,15 @@ def _run_claimed(session: Any, outbox: "Outbox", entry: "OutboxEntry",
             _emit(on_event, events.ComponentStarted(component.name, moved))
             progress, seen = _progress_reporter(on_event, component.name, moved, overall_before, total)
             try:
-                publish_component(session, version, component, location, progress=progress, cancel=cancel,
-                                  component_id=rec["component_id"], member_ids=rec.get("member_ids") or None)
+                # Parts acknowledged by the server are recorded, so a resume sends only the rest.
+                with upload_journal(OutboxUploadJournal(outbox, entry, rec)):
+                    publish_component(session, version, component, location, progress=progress, cancel=cancel,
+                                      component_id=rec["component_id"], member_ids=rec.get("member_ids") or None)
             except BaseException as error:
                 rec.update(state="failed", error=_describe(error))
                 raise
             rec.update(state="done", error=None)
+            rec.pop("uploads", None)
             outbox.save(entry)
             overall_before += moved
             if moved and seen["emitted"] != moved:

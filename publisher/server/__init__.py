@@ -39,13 +39,15 @@ def run(
     throttle: float | None = None,
     latency: float | None = None,
     part_url_lifetime: float | None = None,
+    multipart: bool = True,
 ) -> int:
     """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0.
 
     A new data folder gets the demo project. Prints one ready line (see
     :func:`publisher.embedded.format_banner`) once it accepts connections. ``throttle``
     (megabits per second per connection) and ``latency`` (milliseconds per request) model a
-    long link, and ``part_url_lifetime`` shortens signed part URLs: for tests and benchmarks.
+    long link, ``part_url_lifetime`` shortens signed part URLs and ``multipart`` False answers
+    every upload with the single-part shape: for tests and benchmarks.
     """
     from publisher.embedded import ServerInfo, format_banner
     from publisher.server import auth, demo
@@ -81,6 +83,7 @@ def run(
             key = auth.set_api_key(conn, user[0])
 
     api = Api(storage, store)
+    api.multipart = multipart
     if part_url_lifetime is not None:
         api.uploads.signer.lifetime = part_url_lifetime
     expired = api.uploads.expire(storage.connection())

@@ -84,6 +84,8 @@ class Api:
         self.schema_hash = schema_hash(self.schemas)
         self.sorted_columns = storage.leading_index_columns()
         self.uploads = MultipartUploads(store.root / "uploads", storage.connection())
+        #: False: answer every upload with the single-part shape, as servers without multipart do.
+        self.multipart = True
 
     # Batch -------------------------------------------------------------------------------
     def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str) -> list:
@@ -448,7 +450,7 @@ class Api:
         if expired:
             batch.after_commit.append(lambda: self.uploads.delete_data(expired))
         parts = op.get("parts")
-        if parts is not None:
+        if parts is not None and self.multipart:
             upload_id = op.get("upload_id")
             upload = self.uploads.open(conn, component_id, size, parts, upload_id)
             return {"component_id": component_id, "upload_id": upload.upload_id,

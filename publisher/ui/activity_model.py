@@ -306,8 +306,16 @@ class ActivityModel(QAbstractItemModel):
             child.done = 0
             self.update(child, state="running", total=event.total_bytes, detail="")
             self.update(top, detail=f"sending {event.name}")
+        elif name == "TransferPhase":  # before the first byte moves: say what is happening
+            child = self.add_child(top, "transfer", event.name)
+            child.data["phase"] = True
+            text = (f"reading {format_size(event.done)} of {format_size(event.total)}…" if event.label == "reading"
+                    else f"{event.label}…")
+            self.update(child, detail=text)
         elif name == "BytesProgress":
             child = self.add_child(top, "transfer", event.name)
+            if child.data.pop("phase", False):
+                self.update(child, detail="")
             self.update(child, done=event.done, total=event.total)
             self.update(top, done=event.overall_done, total=event.overall_total)
         elif name == "ComponentDone":
