@@ -19,7 +19,7 @@ from publisher import __version__, logs, paths
 
 #: Distributions whose versions are listed.
 PACKAGES = ("PySide6", "PySide6-Essentials", "shiboken6", "requests", "urllib3", "keyring", "platformdirs",
-            "clique", "qtawesome", "av", "cheroot", "Pillow")
+            "clique", "qtawesome", "av", "aiohttp", "Pillow")
 
 
 def _version(name: str) -> str | None:

@@ -1,6 +1,6 @@
-"""The embedded ftrack-compatible server: a WSGI application under cheroot (a multi-threaded WSGI
-server that streams request bodies), data in SQLite (WAL), files in a content store, review
-encodes in a worker pool.
+"""The embedded ftrack-compatible server: an aiohttp application on an asyncio event loop (an idle
+or slow connection costs no thread; request work runs in a bounded thread pool), data in SQLite
+(WAL), files in a content store, review encodes in a worker pool.
 
 Never imported by ``publisher.api``, ``publisher.publish`` or ``publisher.ui``: they reach it
 over HTTP, started as a child process by :mod:`publisher.embedded`.
@@ -9,9 +9,7 @@ over HTTP, started as a child process by :mod:`publisher.embedded`.
 from __future__ import annotations
 
 import ipaddress
-import signal
 import sys
-import threading
 from pathlib import Path
 
 
@@ -52,7 +50,7 @@ def run(
     from publisher.embedded import ServerInfo, format_banner
     from publisher.server import auth, demo
     from publisher.server.actions import Api
-    from publisher.server.app import Application
+    from publisher.server.app import ServerContext, make_app
     from publisher.server.files import ContentStore
     from publisher.server.http_server import HttpServer
     from publisher.server.jobs import JobRunner
@@ -91,9 +89,9 @@ def run(
     jobs = JobRunner(api, workers=1, encode_threads=encode_threads)
     api.jobs = jobs
     jobs.recover()
-    app = Application(api, Recorder(record) if record else None, WanModel.from_options(throttle, latency))
+    context = ServerContext(api, Recorder(record) if record else None, wan=WanModel.from_options(throttle, latency))
     try:
-        server = HttpServer(app, host, port)
+        server = HttpServer(lambda: make_app(context), host, port)
     except OSError as exc:
         print(f"ftrack-publisher server: cannot listen on {host}:{port}: {exc}. Pick another --port.",
               file=sys.stderr, flush=True)
@@ -102,22 +100,15 @@ def run(
         return 2
     url = f"http://{_url_host(host)}:{server.port}"
 
-    def stop(signum, frame):  # runs in the main thread, inside server.serve()
-        # A second signal must not interrupt the clean-up below.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
+    def ready() -> None:
+        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
 
     try:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, stop)
-            signal.signal(signal.SIGINT, stop)
-        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
-        server.serve()
-    except KeyboardInterrupt:
+        server.serve(on_ready=ready)
+    except KeyboardInterrupt:  # not in the main thread: no signal handlers of our own
         pass
     finally:
-        server.stop()
+        context.close()
         jobs.shutdown(timeout=5.0)
         storage.close()
     return 0

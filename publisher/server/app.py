@@ -1,271 +1,283 @@
-"""The WSGI application: ``POST /api``, the upload ``PUT /file/<id>``, the multipart part
-``PUT /upload/<upload_id>/<part_number>`` and the ``/component/get|thumbnail|remove`` file
-endpoints. Every answer, errors included, is JSON
-(or the file asked for); an unexpected exception becomes a JSON ``ServerError``, never HTML.
+"""The HTTP application: ``POST /api``, the upload ``PUT /file/<id>`` and the
+``/component/get|thumbnail|remove`` file endpoints (multipart parts: the ``multipart`` extension), as an aiohttp application. Every answer,
+errors included, is JSON (or the file asked for); an unexpected exception becomes a JSON
+``ServerError``, never HTML.
+
+The route table is :data:`ROUTES`. Other modules add routes without editing this one: see
+:mod:`publisher.server.extensions` (the event hub and multipart uploads live there). Handlers
+run on the event loop and must not block it: they hand SQLite work, encodes and file writes to
+:meth:`ServerContext.run`, a bounded pool of worker threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import mimetypes
 import re
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
-from urllib.parse import parse_qs
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
+
+from aiohttp import web
 
 from publisher.server import auth
 from publisher.server.actions import Api
 from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
-from publisher.server.files import CHUNK, check_component_id, parse_checksum
+from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
 from publisher.server.record import Recorder
+from publisher.server.storage import Storage
 from publisher.server.wan import WanModel
 
 log = logging.getLogger(__name__)
 
-_STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 404: "404 Not Found",
-                405: "405 Method Not Allowed", 409: "409 Conflict", 413: "413 Payload Too Large",
-                500: "500 Internal Server Error"}
-_FILE_ROUTE = re.compile(r"^/file/(?P<id>[^/]*)$")
-_PART_ROUTE = re.compile(r"^/upload/(?P<upload>[^/]*)/(?P<part>[^/]*)$")
-_MAX_API_BODY = 256 * 1024 * 1024
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Worker threads: request work done at the same time (SQLite, thumbnails, upload writes).
+WORKERS = 16
+#: Largest ``/api`` body accepted.
+MAX_API_BODY = 256 * 1024 * 1024
+#: Seconds an upload or ``/api`` body may stall before the request is dropped.
+BODY_TIMEOUT = 120.0
 
 
-def _json(start_response: Callable, status: int, obj: Any, extra: list | None = None) -> list[bytes]:
-    body = json.dumps(obj).encode()
-    start_response(_STATUS_TEXT.get(status, f"{status} Error"),
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *(extra or [])])
-    return [body]
+@dataclass
+class ServerContext:
+    """What request handlers (the core's and the extensions') work with: the API, the data, the
+    recorder and the worker pool. Made once per server; handlers may use it from the event loop.
+    """
+
+    api: Api
+    recorder: Recorder | None = None
+    #: ``--throttle``/``--latency`` (testing only): each request waits, each body is paced.
+    wan: WanModel | None = None
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="request"))
+
+    @property
+    def storage(self) -> Storage:
+        return self.api.storage
+
+    @property
+    def store(self) -> ContentStore:
+        return self.api.store
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a worker thread: what blocks (SQLite, files, images) runs there."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def authenticate(self, username: object, api_key: object) -> dict:
+        """The user row for this user name and key, or AuthenticationError; blocks (SQLite):
+        call it through :meth:`run`."""
+        return auth.authenticate(self.storage.connection(), username, api_key)
+
+    def close(self) -> None:
+        """Stop the worker pool (work not started is dropped)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-class Application:
-    """The embedded server's WSGI callable."""
+class CoreRoutes:
+    """The handlers of :data:`ROUTES`."""
 
-    def __init__(self, api: Api, recorder: Recorder | None = None, wan: WanModel | None = None) -> None:
-        self.api = api
-        self.store = api.store
-        self.storage = api.storage
-        self.recorder = recorder
-        self.wan = wan
+    def __init__(self, context: ServerContext) -> None:
+        self.ctx = context
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        try:
-            response = self._dispatch(environ, start_response)
-        finally:
-            # An answer given before the body was read (a refused upload, a wrong route): read
-            # the rest away in bounded pieces, so the client gets to read the answer on a
-            # connection that stays in step, and the WSGI server never buffers a whole body.
-            _discard_unread_body(environ)
-        if environ.get("REQUEST_METHOD") == "HEAD":
-            close = getattr(response, "close", None)
-            if close is not None:
-                close()
-            return []
-        return response
-
-    def _dispatch(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        strict = environ.get("HTTP_FTRACK_STRICT_API", "").strip().lower() == "true"
-        if self.wan is not None:
-            self.wan.delay()
-            environ["wsgi.input"] = self.wan.reader(environ["wsgi.input"])
-        try:
-            if path == "/api":
-                if method != "POST":
-                    raise ServerError("Use POST for /api.", exception="MethodNotAllowed", status=405)
-                return self._api(environ, start_response)
-            if self.recorder is not None and path.startswith(("/component/", "/file/", "/upload/")):
-                self.recorder.write({"method": method, "path": path})
-            match = _PART_ROUTE.match(path)
-            if match:
-                if method != "PUT":
-                    raise ServerError("Use PUT to upload a part.", exception="MethodNotAllowed", status=405)
-                return self._put_part(environ, start_response, match["upload"], match["part"])
-            match = _FILE_ROUTE.match(path)
-            if match:
-                if method != "PUT":
-                    raise ServerError("Use PUT to upload a file.", exception="MethodNotAllowed", status=405)
-                return self._put(environ, start_response, match["id"])
-            if path == "/component/remove":
-                # Only a request meant to change something removes: POST, and GET, which the
-                # stock client sends. A HEAD (a link checker, a proxy probing) never deletes.
-                if method not in ("POST", "GET"):
-                    raise ServerError("Use POST for /component/remove.", exception="MethodNotAllowed", status=405)
-                return self._remove(environ, start_response)
-            if path in ("/component/get", "/component/thumbnail"):
-                if method not in ("GET", "HEAD"):
-                    raise ServerError(f"Use GET for {path}.", exception="MethodNotAllowed", status=405)
-                return getattr(self, "_" + path.rsplit("/", 1)[1])(environ, start_response)
-            if path in ("", "/"):
-                return _json(start_response, 200, {"server": "ftrack-publisher embedded server", "api": "/api"})
-            raise NotFoundError(f"Nothing is served at {path}.")
-        except ServerError as exc:
-            status = exc.status if (strict or path != "/api") else 200
-            return _json(start_response, status, exc.payload())
-        except Exception as exc:  # a bug: still answer JSON the clients can read
-            log.exception("request %s %s failed", method, path)
-            error = ServerError(f"The server failed to handle the request: {type(exc).__name__}: {exc}")
-            status = 500 if (strict or path != "/api") else 200
-            return _json(start_response, status, error.payload())
+    # / ------------------------------------------------------------------------------------
+    async def root(self, request: web.Request) -> web.Response:
+        return json_response(200, {"server": "ftrack-publisher embedded server", "api": "/api"})
 
     # POST /api ----------------------------------------------------------------------------
-    def _api(self, environ: dict, start_response: Callable) -> list[bytes]:
-        too_large = ServerError("The request body is too large for /api.", exception="ValidationError", status=413)
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            raw = _read_chunked(environ["wsgi.input"], _MAX_API_BODY, too_large)
-        else:
-            length = _content_length(environ, default=0)
-            if length is None:
-                raise ValidationError(f"Content-Length '{environ.get('CONTENT_LENGTH', '')[:40]}' is not a whole number of bytes.")
-            if length > _MAX_API_BODY:
-                raise too_large
-            raw = environ["wsgi.input"].read(length) if length else b""
+    async def api(self, request: web.Request) -> web.Response:
+        raw = await read_body(request, MAX_API_BODY, "/api")
+        results = await self.ctx.run(
+            self._api, raw, request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key"),
+            f"{request.scheme}://{request.host}",
+        )
+        return web.Response(body=results, content_type="application/json")
+
+    def _api(self, raw: bytes, user: str | None, key: str | None, base_url: str) -> bytes:
+        recorder = self.ctx.recorder
         try:
             operations = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            if self.recorder is not None:
-                self.recorder.write({"method": "POST", "path": "/api", "operations": None})
+            if recorder is not None:
+                recorder.write({"method": "POST", "path": "/api", "operations": None})
             raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
-        if self.recorder is not None:
-            self.recorder.write({"method": "POST", "path": "/api", "operations": operations})
-        results = self.api.handle(
-            operations, environ.get("HTTP_FTRACK_USER"), environ.get("HTTP_FTRACK_API_KEY"), self._base_url(environ)
+        if recorder is not None:
+            recorder.write({"method": "POST", "path": "/api", "operations": operations})
+        return json.dumps(self.ctx.api.handle(operations, user, key, base_url)).encode()
+
+    # PUT /file/<id> -----------------------------------------------------------------------
+    async def upload(self, request: web.Request) -> web.Response:
+        component_id, expected = await self.ctx.run(
+            self._check_upload, request.match_info["id"], request.query.get("token", ""),
+            request.content_length, request.headers.get("Content-MD5"),
         )
-        return _json(start_response, 200, results)
+        size = await receive_upload(self.ctx, request, component_id, request.content_length or 0, expected)
+        return json_response(200, {"component_id": component_id, "size": size})
 
-    @staticmethod
-    def _base_url(environ: dict) -> str:
-        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-        return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-
-    # Files --------------------------------------------------------------------------------
-    def _query(self, environ: dict) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
-
-    def _authenticate(self, params: dict[str, str]) -> dict:
-        return auth.authenticate(self.storage.connection(), params.get("username"), params.get("apiKey"))
-
-    def _put(self, environ: dict, start_response: Callable, raw_id: str) -> list[bytes]:
+    def _check_upload(self, raw_id: str, token: str, length: int | None,
+                      header_md5: str | None) -> tuple[str, bytes | None]:
         component_id = check_component_id(raw_id)
-        params = self._query(environ)
-        conn = self.storage.connection()
+        conn = self.ctx.storage.connection()
         upload = conn.execute('SELECT * FROM "upload" WHERE "component_id" = ?', (component_id,)).fetchone()
-        token = params.get("token", "")
         if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
             raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
-        if self.api._stored_in_server(conn, component_id):
-            raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
-                              "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
-        length = _content_length(environ)
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
+        if self.ctx.api._stored_in_server(conn, component_id):
+            raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
+                              "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
         if length != upload["size"]:
             raise ValidationError(
                 f"The upload is {length} bytes but get_upload_metadata announced {upload['size']}; the file was not stored."
             )
         announced = upload["checksum"] or None
-        header_md5 = environ.get("HTTP_CONTENT_MD5")
         if header_md5 and announced and header_md5 != announced:
             raise ValidationError("The Content-MD5 header differs from the checksum given to get_upload_metadata.")
         checksum = announced or header_md5
-        expected = parse_checksum(checksum) if checksum else None
-        try:
-            size = self.store.receive(component_id, environ["wsgi.input"], length, expected)
-        except OSError as exc:
-            # The connection broke or stalled mid-body: nothing more will arrive in step.
-            environ["publisher.input_broken"] = True
-            raise ServerError(f"The upload stopped before the whole file arrived ({exc}); "
-                              "nothing was stored. Send the file again.", status=400) from None
-        return _json(start_response, 200, {"component_id": component_id, "size": size})
+        return component_id, (parse_checksum(checksum) if checksum else None)
 
-    def _put_part(self, environ: dict, start_response: Callable, upload_id: str, part: str) -> list[bytes]:
-        """One part of a multipart upload, written in place; answered with its MD5 as ETag.
-        Needs no API headers: the signed URL is the permission."""
-        conn = self.storage.connection()
-        try:
-            e_tag = self.api.uploads.receive_part(conn, upload_id, part, self._query(environ),
-                                                  _content_length(environ), environ["wsgi.input"])
-        except OSError as exc:
-            environ["publisher.input_broken"] = True
-            raise ServerError(f"Part {part} stopped before it all arrived ({exc}); it was not stored. "
-                              "Send it again.", status=400) from None
-        body = b""
-        start_response("200 OK", [("ETag", f'"{e_tag}"'), ("Content-Length", "0")])
-        return [body]
-
+    # /component/get|thumbnail|remove ------------------------------------------------------
     def _component(self, params: dict[str, str]) -> tuple[str, dict | None]:
-        self._authenticate(params)
+        self.ctx.authenticate(params.get("username"), params.get("apiKey"))
         component_id = check_component_id(params.get("id"), "id")
-        row = self.storage.connection().execute('SELECT * FROM "component" WHERE "id" = ?', (component_id,)).fetchone()
+        row = self.ctx.storage.connection().execute(
+            'SELECT * FROM "component" WHERE "id" = ?', (component_id,)).fetchone()
         return component_id, (dict(row) if row else None)
 
-    def _get(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        component_id, row = self._component(self._query(environ))
-        path = self.store.path(component_id)
-        if not path.is_file():
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        component_id, row = await self.ctx.run(self._component, dict(request.query))
+        path = self.ctx.store.path(component_id)
+        if not await self.ctx.run(path.is_file):
             raise NotFoundError(f"The server holds no file for component {component_id}.")
         file_type = (row or {}).get("file_type") or ""
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{(row or {}).get('name') or component_id}{file_type}")
         mime = mimetypes.guess_type("x" + file_type)[0] or "application/octet-stream"
-        size = path.stat().st_size
-        start_response("200 OK", [("Content-Type", mime), ("Content-Length", str(size)),
-                                  ("Content-Disposition", f'attachment; filename="{name}"')])
-        fh = open(path, "rb", buffering=0)
-        wrapper = environ.get("wsgi.file_wrapper")
-        return wrapper(fh, CHUNK) if wrapper else FileChunks(fh)
+        return web.FileResponse(path, chunk_size=CHUNK, headers={
+            "Content-Type": mime, "Content-Disposition": f'attachment; filename="{name}"'})
 
-    def _thumbnail(self, environ: dict, start_response: Callable) -> list[bytes]:
-        params = self._query(environ)
+    async def thumbnail(self, request: web.Request) -> web.Response:
+        data = await self.ctx.run(self._thumbnail, dict(request.query))
+        return web.Response(body=data, content_type="image/jpeg")
+
+    def _thumbnail(self, params: dict[str, str]) -> bytes:
         component_id, _row = self._component(params)
-        path = self.store.path(component_id)
+        path = self.ctx.store.path(component_id)
         if not path.is_file():
             raise NotFoundError(f"The server holds no thumbnail file for component {component_id}.")
         size_text = params.get("size")
         if size_text:
             if not size_text.isdigit() or not 0 < int(size_text) <= 8192:
                 raise ValidationError(f"size must be a whole number of pixels from 1 to 8192, not '{size_text}'.")
-            data = _scaled(str(path), int(size_text))
+            return _scaled(str(path), int(size_text))
+        return path.read_bytes()
+
+    async def remove(self, request: web.Request) -> web.Response:
+        """The component's file, its ftrack.server location row and any open upload of it.
+        POST, or GET as the stock client sends it; never HEAD (a probe must not delete)."""
+        def remove() -> dict:
+            component_id, _row = self._component(dict(request.query))
+            return {"component_id": component_id, "removed": self.ctx.api.remove_component_data(component_id)}
+
+        return json_response(200, await self.ctx.run(remove))
+
+
+#: The core route table: (method, path, handler name of :class:`CoreRoutes`). GET routes answer
+#: HEAD too. Extensions add theirs through :mod:`publisher.server.extensions`.
+ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/", "root"),
+    ("POST", "/api", "api"),
+    ("PUT", r"/file/{id:[^/]*}", "upload"),
+    ("GET", "/component/get", "get"),
+    ("GET", "/component/thumbnail", "thumbnail"),
+    ("GET", "/component/remove", "remove"),
+    ("POST", "/component/remove", "remove"),
+]
+#: GET routes that do not answer HEAD: they change something.
+_NO_HEAD = {"remove"}
+
+#: Paths whose requests ``--record`` lists (``/api`` records its operations itself).
+_RECORDED_PREFIXES = ("/component/", "/file/", "/upload/")
+
+
+def make_app(context: ServerContext, extensions: Iterable[Callable[[web.Application, ServerContext], None]] | None = None
+             ) -> web.Application:
+    """The aiohttp application: :data:`ROUTES`, then each extension's ``routes(app, context)``
+    (by default those of :func:`publisher.server.extensions.route_hooks`)."""
+    from publisher.server import extensions as extension_modules
+
+    app = web.Application(middlewares=[_errors_middleware(context)], client_max_size=MAX_API_BODY)
+    core = CoreRoutes(context)
+    for method, path, name in ROUTES:
+        if method == "GET":
+            app.router.add_get(path, getattr(core, name), allow_head=name not in _NO_HEAD)
         else:
-            data = path.read_bytes()
-        start_response("200 OK", [("Content-Type", "image/jpeg"), ("Content-Length", str(len(data)))])
-        return [data]
-
-    def _remove(self, environ: dict, start_response: Callable) -> list[bytes]:
-        component_id, _row = self._component(self._query(environ))
-        removed = self.api.remove_component_data(component_id)
-        return _json(start_response, 200, {"component_id": component_id, "removed": removed})
+            app.router.add_route(method, path, getattr(core, name))
+    for add_routes in (extension_modules.route_hooks() if extensions is None else extensions):
+        add_routes(app, context)
+    app.on_cleanup.append(lambda _app: _close(context))
+    return app
 
 
-class FileChunks:
-    """The WSGI response body of a file download: reads of :data:`CHUNK` bytes, closed by the
-    server when the answer is sent or the client went away (where no ``wsgi.file_wrapper``
-    is offered)."""
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh = fh
-
-    def __iter__(self) -> Iterator[bytes]:
-        while block := self._fh.read(CHUNK):
-            yield block
-
-    def close(self) -> None:
-        self._fh.close()
+async def _close(context: ServerContext) -> None:
+    context.close()
 
 
-def _content_length(environ: dict, default: int | None = None) -> int | None:
-    """The request's Content-Length; ``default`` when there is none, None when it is not a
-    plain count of bytes (a sign, spaces or other digits than 0-9)."""
-    text = environ.get("CONTENT_LENGTH") or ""
-    if not text:
-        return default
-    return int(text) if text.isascii() and text.isdigit() else None
+def _errors_middleware(context: ServerContext) -> Any:
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path, method = request.path, request.method
+        strict = request.headers.get("ftrack-strict-api", "").strip().lower() == "true"
+        if context.recorder is not None and path.startswith(_RECORDED_PREFIXES):
+            context.recorder.write({"method": method, "path": path})
+        if context.wan is not None:
+            await context.wan.delay()
+        try:
+            return await handler(request)
+        except ServerError as exc:
+            error = exc
+        except web.HTTPMethodNotAllowed as exc:
+            allowed = " or ".join(sorted(m for m in exc.allowed_methods if m != "HEAD"))
+            error = ServerError(f"Use {allowed} for {path}.", exception="MethodNotAllowed", status=405)
+        except web.HTTPNotFound:
+            error = NotFoundError(f"Nothing is served at {path}.")
+        except web.HTTPException:
+            raise  # an extension's own answer (a websocket refusal, a redirect)
+        except Exception as exc:  # a bug: still answer JSON the clients can read
+            log.exception("request %s %s failed", method, path)
+            error = ServerError(f"The server failed to handle the request: {type(exc).__name__}.")
+        # The ftrack API answers errors of /api with 200 unless the client asks for strict codes.
+        status = error.status if (strict or path != "/api") else 200
+        return json_response(status, error.payload())
+
+    return errors
 
 
-def _read_chunked(stream: BinaryIO, limit: int, too_large: Exception) -> bytes:
-    """A body sent without Content-Length (chunked), read whole; ``too_large`` past ``limit``."""
+def json_response(status: int, obj: Any) -> web.Response:
+    """A JSON answer."""
+    return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json")
+
+
+async def read_body(request: web.Request, limit: int, what: str) -> bytes:
+    """The whole request body (chunked or not), at most ``limit`` bytes: a 413 ValidationError
+    above it, before reading it when Content-Length announces it."""
+    too_large = ServerError(f"The request body is larger than {limit // (1024 * 1024)} MiB, the limit of {what}.",
+                            exception="ValidationError", status=413)
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
     parts, size = [], 0
-    while block := stream.read(CHUNK):
+    while True:
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                block = await request.content.readany()
+        except TimeoutError:
+            raise ValidationError(f"The request body stalled for {BODY_TIMEOUT:.0f} s; send it again.") from None
+        if not block:
+            break
         size += len(block)
         if size > limit:
             raise too_large
@@ -273,25 +285,51 @@ def _read_chunked(stream: BinaryIO, limit: int, too_large: Exception) -> bytes:
     return b"".join(parts)
 
 
-def _discard_unread_body(environ: dict) -> None:
-    """Read and drop what is left of the request body (pieces of :data:`CHUNK` bytes)."""
-    stream = environ.get("wsgi.input")
-    if stream is None or environ.get("publisher.input_broken"):
-        return
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    # wsgi.input answers b"" once the body is used up; the length bounds servers that do not.
-    left = None if chunked else _content_length(environ)
-    if not chunked and left is None:
-        return
+async def receive_upload(context: ServerContext, request: web.Request, component_id: str, length: int,
+                         expected_md5: bytes | None) -> int:
+    """Stream the request body (``length`` bytes) into the content store; returns the size stored.
+
+    The event loop reads pieces of :data:`CHUNK` bytes while a worker thread hashes and writes the
+    piece before (so an upload that stalls holds no thread). Nothing is kept when the body is
+    short, its MD5 differs, the client leaves or the request is cancelled.
+    """
+    loop = asyncio.get_running_loop()
+    pacer = context.wan.pacer() if context.wan is not None else None
+    sink = await context.run(context.store.open_upload, component_id, length, expected_md5)
+    writing: asyncio.Future | None = None
     try:
-        while left is None or left > 0:
-            block = stream.read(CHUNK if left is None else min(CHUNK, left))
+        remaining = length
+        while remaining > 0:
+            try:
+                async with asyncio.timeout(BODY_TIMEOUT):
+                    block = await _read_up_to(request, min(CHUNK, remaining))
+            except OSError as exc:  # the connection broke (TimeoutError: it stalled)
+                reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"
+                raise ServerError(f"The upload stopped before the whole file arrived ({reason}); "
+                                  "nothing was stored. Send the file again.", status=400) from None
             if not block:
                 break
-            if left is not None:
-                left -= len(block)
-    except OSError:  # the client went away or stalled: nothing left to keep in step with
-        pass
+            if pacer is not None:
+                await pacer.take(len(block))
+            if writing is not None:
+                await writing
+            writing = loop.run_in_executor(context.executor, sink.write, block)
+            remaining -= len(block)
+        if writing is not None:
+            await writing
+            writing = None
+        return await context.run(sink.finish)
+    except BaseException:
+        sink.abort()  # waits for a write in progress on a worker thread
+        raise
+
+
+async def _read_up_to(request: web.Request, size: int) -> bytes:
+    """``size`` bytes of the body, fewer only at its end."""
+    try:
+        return await request.content.readexactly(size)
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial
 
 
 def _scaled(path: str, size: int) -> bytes:

@@ -97,60 +97,30 @@ class ContentStore:
     def exists(self, component_id: str) -> bool:
         return self.path(component_id).is_file()
 
-    def receive(self, component_id: str, stream: BinaryIO, length: int, expected_md5: bytes | None) -> int:
-        """Stream ``length`` bytes from ``stream`` into the store, checking size and MD5.
+    def open_upload(self, component_id: str, length: int, expected_md5: bytes | None) -> "UploadSink":
+        """A sink taking the ``length`` bytes of an upload in order (see :class:`UploadSink`)."""
+        return UploadSink(self, component_id, length, expected_md5)
 
-        Each byte is written once: pieces of :data:`CHUNK` bytes go from ``stream`` (the
-        request body, read from the socket) straight into a temporary file beside the store,
-        hashed on the way, and the file is renamed into place when size and MD5 match (no
-        fsync: like ``cp``, durability is left to the page cache). Raises ValidationError (and
-        keeps nothing) when the body is shorter than announced or its MD5 differs; errors of
+    def receive(self, component_id: str, stream: BinaryIO, length: int, expected_md5: bytes | None) -> int:
+        """Stream ``length`` bytes from a blocking ``stream`` into the store, checking size and MD5.
+
+        Pieces of :data:`CHUNK` bytes go through an :class:`UploadSink`. Raises ValidationError
+        (and keeps nothing) when the body is shorter than announced or its MD5 differs; errors of
         ``stream`` (OSError) pass through, and nothing is kept either.
         """
-        target = self.path(component_id)
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
-        digest = hashlib.md5()
-        # A big file is hashed on a helper thread, one piece behind the one being written:
-        # hashlib releases the GIL on big buffers, so hashing and receiving+writing use two
-        # cores instead of taking turns on one. Small files are not worth the hand-over.
-        hasher = _hasher() if length >= PIPELINE_MIN else None
-        hashing: Future | None = None
-        received = 0
+        sink = self.open_upload(component_id, length, expected_md5)
         try:
-            # Unbuffered: every piece is one write() system call, no copy into a buffer first.
-            with open(fd, "wb", buffering=0) as out:
-                remaining = length
-                while remaining > 0:
-                    block = stream.read(min(CHUNK, remaining))
-                    if not block:
-                        break
-                    if hasher is None:
-                        digest.update(block)
-                    else:
-                        if hashing is not None:
-                            hashing.result()  # pieces must reach the digest in order
-                        hashing = hasher.submit(digest.update, block)
-                    view = memoryview(block)
-                    while view:
-                        view = view[out.write(view):]
-                    received += len(block)
-                    remaining -= len(block)
-            if hashing is not None:
-                hashing.result()
-                hashing = None
-            if received != length:
-                raise ValidationError(f"The upload ended after {received} of {length} bytes; send the whole file again.")
-            if expected_md5 is not None and digest.digest() != expected_md5:
-                raise ValidationError("The uploaded data does not match its MD5 checksum; the file was not stored. Send it again.")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
+            remaining = length
+            while remaining > 0:
+                block = stream.read(min(CHUNK, remaining))
+                if not block:
+                    break
+                sink.write(block)
+                remaining -= len(block)
+            return sink.finish()
         except BaseException:
-            if hashing is not None:
-                hashing.cancel()
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+            sink.abort()
             raise
-        return received
 
     def adopt(self, component_id: str, source: str | Path) -> int:
         """Move a file made by the server itself (encode output) into the store."""
@@ -168,6 +138,92 @@ class ContentStore:
 
     def scratch_dir(self) -> str:
         return tempfile.mkdtemp(dir=self.tmp, prefix="job-")
+
+
+class UploadSink:
+    """One upload on its way into the store: a temporary file beside the store, hashed as it is
+    written, renamed into place by :meth:`finish` once size and MD5 match.
+
+    Each byte is written once (no fsync: like ``cp``, durability is left to the page cache).
+    :meth:`write` is called with the pieces in order, one call at a time, from any thread (the
+    HTTP layer calls it on a worker thread while the event loop reads the next piece);
+    :meth:`abort` may be called from another thread while a write runs: it waits for it.
+    """
+
+    def __init__(self, store: ContentStore, component_id: str, length: int, expected_md5: bytes | None) -> None:
+        self._target = store.path(component_id)
+        self._length = length
+        self._expected = expected_md5
+        fd, self._tmp_name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
+        # Unbuffered: every piece is one write() system call, no copy into a buffer first.
+        self._out: BinaryIO | None = open(fd, "wb", buffering=0)
+        self._digest = hashlib.md5()
+        # A big file is hashed on a helper thread, one piece behind the one being written:
+        # hashlib releases the GIL on big buffers, so hashing and writing use two cores instead
+        # of taking turns on one. Small files are not worth the hand-over.
+        self._hasher = _hasher() if length >= PIPELINE_MIN else None
+        self._hashing: Future | None = None
+        self._lock = threading.Lock()
+        self.received = 0
+
+    def write(self, block: bytes) -> None:
+        """Hash and write the next piece; raises OSError when the disk refuses it."""
+        with self._lock:
+            if self._out is None:
+                raise ValidationError("The upload was abandoned; send the file again.")
+            if self._hasher is None:
+                self._digest.update(block)
+            else:
+                if self._hashing is not None:
+                    self._hashing.result()  # pieces must reach the digest in order
+                self._hashing = self._hasher.submit(self._digest.update, block)
+            view = memoryview(block)
+            while view:
+                view = view[self._out.write(view):]
+            self.received += len(block)
+
+    def finish(self) -> int:
+        """Check size and MD5 and move the file into place; returns its size.
+
+        Raises ValidationError (and keeps nothing) when the data is short or its MD5 differs.
+        """
+        try:
+            with self._lock:
+                if self._hashing is not None:
+                    self._hashing.result()
+                    self._hashing = None
+                if self._out is None:
+                    raise ValidationError("The upload was abandoned; send the file again.")
+                self._out.close()
+                self._out = None
+                if self.received != self._length:
+                    raise ValidationError(
+                        f"The upload ended after {self.received} of {self._length} bytes; send the whole file again.")
+                if self._expected is not None and self._digest.digest() != self._expected:
+                    raise ValidationError(
+                        "The uploaded data does not match its MD5 checksum; the file was not stored. Send it again.")
+                self._target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._tmp_name, self._target)
+                self._tmp_name = None
+        except BaseException:
+            self.abort()
+            raise
+        return self.received
+
+    def abort(self) -> None:
+        """Drop the temporary file (after a write in progress ends); nothing is stored."""
+        with self._lock:
+            if self._hashing is not None:
+                self._hashing.cancel()
+                self._hashing = None
+            if self._out is not None:
+                with contextlib.suppress(OSError):
+                    self._out.close()
+                self._out = None
+            if self._tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._tmp_name)
+                self._tmp_name = None
 
 
 def new_id() -> str:

@@ -7,9 +7,10 @@ the upload copies nothing: :meth:`MultipartUploads.complete` checks the ETags an
 client lists against what was stored, fsyncs, and renames the data file into the content store.
 Unfinished uploads are removed once :data:`UPLOAD_LIFETIME` has passed.
 
-Transport-free: the HTTP layer hands in the body as a stream with a ``read(n)`` method (or
-feeds blocks to a :class:`PartWriter`). Callable from any thread; every database access goes
-through the caller's SQLite connection.
+Transport-free: the HTTP layer (:mod:`publisher.server.extensions.multipart`) checks a part with
+:meth:`MultipartUploads.begin_part`, feeds its body to the :class:`PartWriter` it returns and
+records it with :meth:`MultipartUploads.record_part`. Callable from any thread; every database
+access goes through the caller's SQLite connection.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import hmac
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -143,7 +146,8 @@ class PartWriter:
     failure call :meth:`abort`. The same part written again simply overwrites its range.
     """
 
-    def __init__(self, path: Path, offset: int, length: int) -> None:
+    def __init__(self, path: Path, offset: int, length: int, on_close=None) -> None:
+        self._on_close = on_close
         self._fd = os.open(path, os.O_WRONLY)
         self._offset = offset
         self.length = length
@@ -174,6 +178,8 @@ class PartWriter:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
+            if self._on_close is not None:
+                self._on_close()
 
 
 class MultipartUploads:
@@ -191,6 +197,11 @@ class MultipartUploads:
             conn.execute(statement)
         self.signer = PartSigner(server_secret(conn), url_lifetime)
         self.upload_lifetime = upload_lifetime
+        # Parts being written, per upload, and uploads being completed: a part that arrives
+        # while its upload is completed must not write into the file already in the store.
+        self._guard = threading.Lock()
+        self._writing: Counter[str] = Counter()
+        self._closing: set[str] = set()
 
     def data_path(self, upload_id: str) -> Path:
         return self.root / f"{_check_upload_id(upload_id)}.part"
@@ -253,29 +264,30 @@ class MultipartUploads:
             raise ValidationError("A part needs a Content-Length header (a whole number of bytes).")
         if length != expected:
             raise ValidationError(f"Part {number} must be {expected} bytes, not {length}; nothing was stored.")
-        return upload, number, PartWriter(self.data_path(upload_id), offset, expected)
+        key = upload.upload_id
+        with self._guard:
+            if key in self._closing:
+                raise NotFoundError(f"Upload {key} is being completed; no more parts are taken.")
+            self._writing[key] += 1
+
+        def closed() -> None:
+            with self._guard:
+                self._writing[key] -= 1
+                if self._writing[key] <= 0:
+                    del self._writing[key]
+
+        try:
+            return upload, number, PartWriter(self.data_path(key), offset, expected, closed)
+        except OSError:
+            closed()
+            raise NotFoundError(f"Upload {key} has no data any more (it was cancelled); start it again.") from None
 
     def record_part(self, conn: sqlite3.Connection, upload_id: str, part_number: int, size: int, e_tag: str) -> None:
         """Remember a part received whole (after its bytes were fsynced)."""
-        conn.execute('INSERT OR REPLACE INTO "upload_part" VALUES (?, ?, ?, ?)', (upload_id, part_number, size, e_tag))
-
-    def receive_part(self, conn: sqlite3.Connection, upload_id: str, part_number: str, query: dict[str, str],
-                     length: int | None, stream: BinaryIO) -> str:
-        """Read one part from ``stream`` into place; its ETag (MD5 hex). Raises ValidationError on a
-        short body (the part is then not recorded); errors of ``stream`` (OSError) pass through."""
-        _upload, number, writer = self.begin_part(conn, upload_id, part_number, query, length)
-        try:
-            while writer.received < writer.length:
-                block = stream.read(min(BLOCK, writer.length - writer.received))
-                if not block:
-                    break
-                writer.write(block)
-            e_tag = writer.finish()
-        except BaseException:
-            writer.abort()
-            raise
-        self.record_part(conn, upload_id, number, writer.length, e_tag)
-        return e_tag
+        # Only while the upload is open: a part that finished after a cancel leaves no row.
+        conn.execute('INSERT OR REPLACE INTO "upload_part" SELECT ?, ?, ?, ? WHERE EXISTS '
+                     '(SELECT 1 FROM "multipart_upload" WHERE "upload_id" = ?)',
+                     (upload_id, part_number, size, e_tag, upload_id))
 
     # Completing ------------------------------------------------------------------------------
     def complete(self, conn: sqlite3.Connection, upload_id: object, component_id: object, parts: object,
@@ -314,11 +326,20 @@ class MultipartUploads:
         source = self.data_path(upload.upload_id)
         if not source.is_file() or source.stat().st_size != upload.size:
             raise ValidationError(f"The data of upload {upload.upload_id} is gone; start the upload again.")
-        with open(source, "rb") as fh:
-            os.fsync(fh.fileno())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        _fsync_dir(target.parent)
+        with self._guard:
+            if self._writing.get(upload.upload_id):
+                raise ValidationError("Parts of this upload are still arriving; complete it once every part PUT "
+                                      "was answered.")
+            self._closing.add(upload.upload_id)
+        try:
+            with open(source, "rb") as fh:
+                os.fsync(fh.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            _fsync_dir(target.parent)
+        finally:
+            with self._guard:
+                self._closing.discard(upload.upload_id)
         conn.execute('DELETE FROM "upload_part" WHERE "upload_id" = ?', (upload.upload_id,))
         conn.execute('DELETE FROM "multipart_upload" WHERE "upload_id" = ?', (upload.upload_id,))
         return upload.size

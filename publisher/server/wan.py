@@ -1,15 +1,16 @@
 """A model of a wide-area link for benchmarks (``--throttle MBPS --latency MS``; testing only).
 
-Each request body is read no faster than the rate (so each connection, whose requests follow
-one another, is capped), and each request waits the latency once before it is answered: what a
-client sees on a long, per-stream-limited link, where parallel connections pay off.
+Each request waits the latency once before it is handled, and each upload body is read no
+faster than the rate (a :class:`Pacer` per request, so each connection, whose requests follow
+one another, is capped): what a client sees on a long, per-stream-limited link, where parallel
+connections pay off. Used on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -26,33 +27,27 @@ class WanModel:
             return None
         return cls(rate=(throttle_mbps or 0.0) * 1_000_000 / 8, latency=(latency_ms or 0.0) / 1000)
 
-    def delay(self) -> None:
-        """Wait the latency (called once per request, on its own thread)."""
+    async def delay(self) -> None:
+        """Wait the latency (once per request)."""
         if self.latency > 0:
-            time.sleep(self.latency)
+            await asyncio.sleep(self.latency)
 
-    def reader(self, stream: BinaryIO) -> BinaryIO:
-        return _ThrottledReader(stream, self.rate) if self.rate > 0 else stream
+    def pacer(self) -> "Pacer | None":
+        """A pacer for one request body, or None when the rate is not capped."""
+        return Pacer(self.rate) if self.rate > 0 else None
 
 
-class _ThrottledReader:
-    """``stream`` read at no more than ``rate`` bytes per second (sleeping between reads)."""
+class Pacer:
+    """Holds a body's reader back so that it averages no more than ``rate`` bytes per second."""
 
-    def __init__(self, stream: BinaryIO, rate: float) -> None:
-        self._stream = stream
+    def __init__(self, rate: float) -> None:
         self._rate = rate
         self._start = time.monotonic()
         self._count = 0
 
-    def read(self, size: int = -1) -> bytes:
-        # Small slices keep the pace even rather than bursty.
-        size = min(size, max(16384, int(self._rate / 20))) if size and size > 0 else max(16384, int(self._rate / 20))
-        block = self._stream.read(size)
-        self._count += len(block)
+    async def take(self, count: int) -> None:
+        """Account ``count`` bytes just read; sleep while the reader is ahead of the rate."""
+        self._count += count
         ahead = self._count / self._rate - (time.monotonic() - self._start)
         if ahead > 0:
-            time.sleep(ahead)
-        return block
-
-    def __getattr__(self, name: str):
-        return getattr(self._stream, name)
+            await asyncio.sleep(ahead)
