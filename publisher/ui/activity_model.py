@@ -125,6 +125,10 @@ class ActivityItem:
                 self._mark = (now, done)
         self.done = done
 
+    def restart_rate(self) -> None:
+        """Measure the throughput from the next figure on (what came before is not a transfer)."""
+        self._mark = None
+
     def progress_text(self) -> str:
         if self.kind == "review" and self.total <= 0:
             return "sending the media…" if self.state == "running" else STATE_TEXT.get(self.state, self.state)
@@ -315,6 +319,11 @@ class ActivityModel(QAbstractItemModel):
         elif name == "BytesProgress":
             child = self.add_child(top, "transfer", event.name)
             if child.data.pop("phase", False):
+                # The speed starts with the first bytes: set-up time and the bytes a resumed
+                # upload had already sent are not part of it.
+                child.restart_rate()
+                if top.rate <= 0:
+                    top.restart_rate()
                 self.update(child, detail="")
             self.update(child, done=event.done, total=event.total)
             self.update(top, done=event.overall_done, total=event.overall_total)

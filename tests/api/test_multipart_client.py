@@ -179,3 +179,39 @@ def test_a_part_is_retried_when_the_server_comes_back(tmp_path, monkeypatch) -> 
     parts = [int(r["path"].rsplit("/", 1)[1]) for r in _records(record) if r["method"] == "PUT"]
     assert parts[:2] == [1, 2] and sorted(set(parts)) == [1, 2, 3, 4, 5]
     assert parts.count(1) == 1 and parts.count(2) == 1, "acknowledged parts are not sent again"
+
+
+def test_sequence_frames_share_one_metadata_request_small_ones_single_part(recorded, tmp_path) -> None:
+    server, session, record = recorded()
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    _write(frames / "shot.0001.exr", 9 * MIB)
+    _write(frames / "shot.0002.exr", 9 * MIB)
+    _write(frames / "shot.0003.exr", 1000)
+    phases: list[tuple[str, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        pass
+
+    progress.phase = lambda label, done, total: phases.append((label, done, total))  # type: ignore[attr-defined]
+    with session:
+        version = make_version(session)
+        component = version.create_component(f"{frames}/shot.%04d.exr [1-3]",
+                                             location=session.get_location("ftrack.server"), progress=progress)
+        server_location = session.get_location("ftrack.server")
+        for member in component["members"]:
+            number = int(member["name"])
+            assert requests.get(server_location.get_url(member), timeout=60).content == \
+                (frames / f"shot.{number:04d}.exr").read_bytes()
+    assert phases[0] == ("reading", 0, 1000) and ("reading", 1000, 1000) in phases
+    assert phases[-1] == ("planning", 3, 3)
+    records = _records(record)
+    asks = [ops for ops in _api_operations(records) if any(op["action"] == "get_upload_metadata" for op in ops)]
+    assert len(asks) == 1 and len(asks[0]) == 3, "one request asks for every frame's URLs"
+    assert sorted(op.get("parts") for op in asks[0] if op.get("parts")) == [2, 2]
+    assert [op for op in asks[0] if "parts" not in op][0]["checksum"]
+    puts = [r["path"] for r in records if r["method"] == "PUT"]
+    assert sum(p.startswith("/upload/") for p in puts) == 4 and sum(p.startswith("/file/") for p in puts) == 1
+    commit = next(ops for ops in _api_operations(records)
+                  if any(op["action"] == "complete_multipart_upload" for op in ops))
+    assert sum(op["action"] == "complete_multipart_upload" for op in commit) == 2
