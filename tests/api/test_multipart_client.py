@@ -215,3 +215,18 @@ def test_sequence_frames_share_one_metadata_request_small_ones_single_part(recor
     commit = next(ops for ops in _api_operations(records)
                   if any(op["action"] == "complete_multipart_upload" for op in ops))
     assert sum(op["action"] == "complete_multipart_upload" for op in commit) == 2
+
+
+def test_expired_part_urls_are_asked_again_and_the_upload_goes_on(recorded, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")
+    # 12.5 MB/s: each 8 MiB part takes about 0.7 s, so later parts find their 1 s URLs expired.
+    server, session, record = recorded("--part-url-lifetime", "1", "--throttle", "100")
+    with session:
+        version = make_version(session)
+        path = _write(tmp_path / "plate.exr", 40 * MIB)
+        component = version.create_component(str(path), location=session.get_location("ftrack.server"))
+        url = session.get_location("ftrack.server").get_url(component)
+        assert requests.get(url, timeout=60).content == path.read_bytes()
+    asks = [op for ops in _api_operations(_records(record)) for op in ops if op["action"] == "get_upload_metadata"]
+    assert len(asks) >= 2 and all(op.get("upload_id") for op in asks[1:]), "fresh URLs for the same upload"
+    assert len({op.get("upload_id") for op in asks[1:]}) == 1
