@@ -443,7 +443,7 @@ class Api:
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ValidationError("file_size must be the file's size in bytes (a whole number, 0 or more).")
         conn = batch.ctx.conn
-        if self._stored_in_server(conn, component_id):
+        if self.stored_in_server(conn, component_id):
             raise IntegrityError(f"Component {component_id} already has its data in ftrack.server; its data cannot "
                                  "be replaced. Publish the file as a new component.")
         expired = self.uploads.expire(conn)
@@ -453,6 +453,8 @@ class Api:
         if parts is not None and self.multipart:
             upload_id = op.get("upload_id")
             upload = self.uploads.open(conn, component_id, size, parts, upload_id)
+            if upload_id is None:  # a new data file: gone again if this batch fails
+                batch.after_rollback.append(lambda: self.uploads.delete_data([upload.upload_id]))
             return {"component_id": component_id, "upload_id": upload.upload_id,
                     "urls": self.uploads.urls(batch.ctx.base_url, upload), "part_size": upload.part_size}
         checksum = op.get("checksum")
@@ -477,7 +479,7 @@ class Api:
         """Check a multipart upload's parts and put its file in the store (no copy)."""
         component_id = check_component_id(op.get("component_id"))
         conn = batch.ctx.conn
-        if self._stored_in_server(conn, component_id):
+        if self.stored_in_server(conn, component_id):
             raise IntegrityError(f"Component {component_id} already has its data in ftrack.server.")
         upload_id = op.get("upload_id")
         target = self.store.path(component_id)
@@ -487,7 +489,8 @@ class Api:
         return {"component_id": component_id, "upload_id": upload_id, "size": size}
 
     @staticmethod
-    def _stored_in_server(conn: sqlite3.Connection, component_id: str) -> bool:
+    def stored_in_server(conn: sqlite3.Connection, component_id: str) -> bool:
+        """Whether ``component_id`` has its data in ftrack.server (a committed location row)."""
         return conn.execute('SELECT 1 FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
                             (component_id, SERVER_LOCATION_ID)).fetchone() is not None
 

@@ -128,7 +128,7 @@ class CoreRoutes:
             raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
-        if self.ctx.api._stored_in_server(conn, component_id):
+        if self.ctx.api.stored_in_server(conn, component_id):
             raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
                               "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
         if length != upload["size"]:

@@ -271,3 +271,13 @@ def test_expired_uploads_are_cleaned(tmp_path: Path) -> None:
     assert not uploads.data_path(upload.upload_id).exists()
     with pytest.raises(Exception, match="no open upload"):
         uploads.get(conn, upload.upload_id)
+
+
+def test_a_failed_batch_leaves_no_upload_behind(raw: Raw, embedded_server: EmbeddedServer) -> None:
+    uploads = embedded_server.data_dir / "files" / "uploads"
+    before = set(uploads.iterdir())
+    component_id = str(uuid.uuid4())
+    error = _refused(raw, [_metadata(component_id, 2000, 2),
+                           create("FileComponent", {"id": component_id, "name": "main", "version_id": "nope"})])
+    assert error["exception"]
+    assert set(uploads.iterdir()) == before
