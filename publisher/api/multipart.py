@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import requests
 
 from publisher.api import transfer
-from publisher.api.exceptions import AccessorError, FtrackError, TransferCancelled
+from publisher.api.exceptions import AccessorError, FtrackError, ServerConnectionError, TransferCancelled
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -250,7 +250,12 @@ class _PartBody:
 
 
 class _Retryable(Exception):
-    """A part failed in a way another try may cure (connection lost, server error)."""
+    """A part failed in a way another try may cure: the connection was lost (``connection``), or
+    the server had an error."""
+
+    def __init__(self, text: str, *, connection: bool = False) -> None:
+        super().__init__(text)
+        self.connection = connection
 
 
 class _Expired(Exception):
@@ -437,10 +442,13 @@ class MultipartUploader:
             except _Retryable as error:
                 if attempt + 1 == PART_ATTEMPTS:
                     what = f"part {task.part} of {item.path}" if task.part else item.path
+                    # The cause says "unreachable" to callers that wait for the server to come back.
+                    cause = ServerConnectionError(f"{self.server_label} could not be reached ({error}).",
+                                                  server_url=self.session.server_url) if error.connection else None
                     raise AccessorError(
                         f"Lost the connection to {self.server_label} while uploading {what} ({error}; "
                         f"tried {PART_ATTEMPTS} times). Check that the server is running and reachable, then "
-                        "publish again; nothing was committed.") from None
+                        "publish again; nothing was committed.") from cause
                 delay = RETRY_DELAY * (2 ** attempt)
                 if cancel is not None and cancel.wait(delay):
                     raise TransferCancelled("The upload was cancelled.") from None
@@ -488,7 +496,7 @@ class MultipartUploader:
             conn.close()
             if cancel is not None and cancel.is_set():
                 raise TransferCancelled("The upload was cancelled.") from error
-            raise _Retryable(type(error).__name__) from error
+            raise _Retryable(type(error).__name__, connection=True) from error
         transfer.check_cancel(cancel, "upload")
         if response.status == 200:
             e_tag = (response.getheader("ETag") or "").strip('"')
@@ -526,7 +534,7 @@ class MultipartUploader:
             body.undo()
             if cancel is not None and cancel.is_set():
                 raise TransferCancelled("The upload was cancelled.") from error
-            raise _Retryable(type(error).__name__) from error
+            raise _Retryable(type(error).__name__, connection=True) from error
         if cancel is not None and cancel.is_set():
             body.undo()
             raise TransferCancelled("The upload was cancelled.")
