@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import requests
 
 from publisher.api import transfer
-from publisher.api.exceptions import AccessorError, FtrackError, ServerConnectionError, TransferCancelled
+from publisher.api.exceptions import AccessorError, ServerConnectionError, ServerError, TransferCancelled
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -353,9 +353,9 @@ class MultipartUploader:
         transfer.check_cancel(cancel, "upload")
         try:
             answers = self.session.call([_metadata_operation(item) for item in items])
-        except FtrackError as error:
+        except ServerError as error:
             stale = [item for item in items if item.upload_id]
-            if not stale or "no open upload" not in str(error):
+            if not stale or error.exception_name != "NotFoundError":
                 raise
             # The server no longer knows an upload an earlier run started (expired, completed
             # elsewhere): start those afresh.
@@ -505,7 +505,7 @@ class MultipartUploader:
                                     "ETag; it may not support multipart uploads.")
             return e_tag
         text = body.decode("utf-8", "replace").strip()[:300]
-        if response.status in (401, 403) and "expired" in text:
+        if response.status == 403:  # an expired signed URL (401 is a wrong or tampered one)
             raise _Expired()
         if response.status >= 500 or response.status in (408, 429):
             raise _Retryable(f"HTTP {response.status}")

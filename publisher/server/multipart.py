@@ -124,8 +124,10 @@ class PartSigner:
         if not hmac.compare_digest(wanted.encode(), signature.encode()):
             raise AuthenticationError("This part URL's signature is not valid; ask get_upload_metadata for new URLs.")
         if int(expires) < (time.time() if now is None else now):
+            # 403, as storage services answer an expired signed URL: the client asks for new ones.
             raise AuthenticationError("This part URL has expired; ask get_upload_metadata for new URLs "
-                                      "(with the upload_id, to keep the parts already sent).")
+                                      "(with the upload_id, to keep the parts already sent).",
+                                      exception="ExpiredUrlError", status=403)
 
 
 def server_secret(conn: sqlite3.Connection) -> bytes:

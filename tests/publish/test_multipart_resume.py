@@ -77,3 +77,44 @@ def test_server_killed_mid_upload_then_resume_sends_only_missing_parts(server_fa
     second.get_location("ftrack.server").download(component, out)
     assert out.read_bytes() == movie.read_bytes()
     second.close()
+
+
+def test_resume_of_an_upload_the_server_no_longer_has_starts_it_afresh(server_factory, sandbox_maker, session_on,
+                                                                       tmp_path, monkeypatch):
+    import requests
+
+    monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")
+    record = tmp_path / "record.jsonl"
+    server = server_factory(extra_args=["--record", str(record), "--throttle", "800"])
+    first = session_on(server)
+    sandbox = sandbox_maker(first)
+    movie = tmp_path / "big.mov"
+    movie.write_bytes(os.urandom(24 * MIB))
+    request = PublishRequest(stage_paths([str(movie)]).components, new_version=NewVersion(
+        sandbox.shot_id, f"mp_{uuid.uuid4().hex[:6]}", sandbox.asset_type_id, task_id=sandbox.task_id))
+    box = Outbox(tmp_path / "outbox")
+
+    def on_event(event):
+        if isinstance(event, events.BytesProgress) and event.done >= 8 * MIB and server.process.poll() is None:
+            server.kill()
+
+    try:
+        run_publish(first, request, on_event=on_event, outbox=box)
+    except PublishError:
+        pass
+    first.close()
+    entry = box.entries()[0]
+    component_id = entry.steps["components"]["big"]["component_id"]
+    assert entry.steps["components"]["big"]["uploads"], "the first part was recorded"
+    back = server_factory(data_dir=server.data_dir, extra_args=["--record", str(record)])
+    # Someone removed the unfinished upload meanwhile (as its expiry would).
+    requests.post(f"{back.url}/component/remove", timeout=30,
+                  params={"id": component_id, "username": back.api_user, "apiKey": back.api_key})
+    sent_before = len(_puts(record))
+    second = session_on(back)
+    result = retry(second, box, entry.id)
+    assert sorted(_puts(record)[sent_before:]) == [1, 2, 3], "every part is sent to the new upload"
+    out = tmp_path / "download"
+    second.get_location("ftrack.server").download(second.get("FileComponent", result.component_ids[0]), out)
+    assert out.read_bytes() == movie.read_bytes()
+    second.close()

@@ -236,7 +236,8 @@ def test_server_killed_mid_upload_then_only_missing_parts_are_sent(tmp_path: Pat
         time.sleep(1.1)  # the first URLs have expired by now
         expired = _put(answer["urls"][3]["signed_url"].replace(answer["urls"][3]["signed_url"].split("/upload/")[0],
                                                                  server.url), pieces[4])
-        assert expired.status_code == 401 and "expired" in expired.json()["content"]
+        assert expired.status_code == 403 and expired.json()["exception"] == "ExpiredUrlError"
+        assert "ask get_upload_metadata" in expired.json()["content"]
         again = raw.ok([_metadata(component_id, len(data), 6, upload_id=answer["upload_id"])])[0]
         assert again["upload_id"] == answer["upload_id"]
         for url in again["urls"]:
