@@ -21,10 +21,24 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data-dir", type=Path, default=None,
                    help=f"where the database and files live (default: {paths.embedded_server_dir()})")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default: 127.0.0.1, loopback only; any other needs --cert/--key "
+                        "or --insecure-public)")
     p.add_argument("--port", type=int, default=0, help="port to bind (default: 0, a free port)")
     p.add_argument("--api-key", default=None,
-                   help="API key of the demo user (default: the one stored in the data folder)")
+                   help="API key of the demo user, 8 characters or more (default: the one kept in the data "
+                        "folder); visible to other users in the process list: prefer --api-key-file or "
+                        "$FTRACK_PUBLISHER_SERVER_API_KEY")
+    p.add_argument("--api-key-file", type=Path, default=None,
+                   help="read the demo user's API key from the first line of this file")
+    p.add_argument("--cert", type=Path, default=None, help="serve HTTPS with this certificate chain (PEM)")
+    p.add_argument("--key", type=Path, default=None, help="the private key (PEM) of --cert")
+    p.add_argument("--insecure-public", action="store_true",
+                   help="allow a public --host without TLS (anyone on the network can read the key)")
+    p.add_argument("--idle-timeout", type=float, default=None,
+                   help="seconds a connection may stay idle or take to send a request's head (default 120)")
+    p.add_argument("--body-timeout", type=float, default=None,
+                   help="seconds a request body may stall before the request is dropped (default 120)")
     p.add_argument("--record", type=Path, default=None,
                    help="append every request received, as JSON lines, to this file (for protocol checks)")
     p.add_argument("--encode-threads", type=int, default=None,
@@ -69,12 +83,18 @@ def run_server(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         api_key=args.api_key,
+        api_key_file=args.api_key_file,
         record=args.record,
         encode_threads=args.encode_threads,
         throttle=args.throttle,
         latency=args.latency,
         part_url_lifetime=args.part_url_lifetime,
         multipart=not args.no_multipart,
+        cert=args.cert,
+        key=args.key,
+        insecure_public=args.insecure_public,
+        idle_timeout=args.idle_timeout,
+        body_timeout=args.body_timeout,
     )
 
 

@@ -42,6 +42,8 @@ _PATTERNS = [
     re.compile(r"(?i)((?:ftrack[-_])?api[-_]?key['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,;}\])]+)"),
     # --api-key K / --api-key=K (the server command line)
     re.compile(r"(?i)(--api-key(?:\s+|=))(\S+)"),
+    # ?token=T in an upload URL (urllib3 logs request lines at DEBUG): a token opens an upload
+    re.compile(r"(?i)([?&]token=)([^\s&'\"]+)"),
 ]
 
 

@@ -8,22 +8,8 @@ over HTTP, started as a child process by :mod:`publisher.embedded`.
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from pathlib import Path
-
-
-def _url_host(host: str) -> str:
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    try:
-        if ipaddress.ip_address(host).version == 6:
-            return f"[{host}]"
-    except ValueError:
-        pass
-    return host
 
 
 def run(
@@ -32,23 +18,35 @@ def run(
     port: int = 0,
     *,
     api_key: str | None = None,
+    api_key_file: str | Path | None = None,
     record: str | Path | None = None,
     encode_threads: int | None = None,
     throttle: float | None = None,
     latency: float | None = None,
     part_url_lifetime: float | None = None,
     multipart: bool = True,
+    cert: str | Path | None = None,
+    key: str | Path | None = None,
+    insecure_public: bool = False,
+    idle_timeout: float | None = None,
+    body_timeout: float | None = None,
 ) -> int:
-    """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0.
+    """Serve ``data_dir`` on ``host:port`` until SIGINT/SIGTERM, then stop cleanly; returns 0
+    (2 when it cannot start: the message on stderr says what to do).
 
     A new data folder gets the demo project. Prints one ready line (see
-    :func:`publisher.embedded.format_banner`) once it accepts connections. ``throttle``
-    (megabits per second per connection) and ``latency`` (milliseconds per request) model a
-    long link, ``part_url_lifetime`` shortens signed part URLs and ``multipart`` False answers
-    every upload with the single-part shape: for tests and benchmarks.
+    :func:`publisher.embedded.format_banner`) once it accepts connections. The demo user's key
+    is ``api_key``, else the first line of ``api_key_file``, else
+    ``$FTRACK_PUBLISHER_SERVER_API_KEY``, else the one kept in the data folder, else a new one.
+    A public ``host`` needs ``cert`` and ``key`` (TLS) or ``insecure_public``.
+    ``idle_timeout``/``body_timeout`` (seconds) override the HTTP layer's defaults.
+    ``throttle`` (megabits per second per connection) and ``latency`` (milliseconds per request)
+    model a long link, ``part_url_lifetime`` shortens signed part URLs and ``multipart`` False
+    answers every upload with the single-part shape: for tests and benchmarks.
     """
     from publisher.embedded import ServerInfo, format_banner
-    from publisher.server import auth, demo
+    from publisher.server import app as app_module
+    from publisher.server import auth, demo, startup
     from publisher.server.actions import Api
     from publisher.server.app import ServerContext, make_app
     from publisher.server.files import ContentStore
@@ -58,29 +56,33 @@ def run(
     from publisher.server.storage import Storage
     from publisher.server.wan import WanModel
 
+    def fail(message: str) -> int:
+        print(f"ftrack-publisher server: {message}", file=sys.stderr, flush=True)
+        return 2
+
+    try:
+        asked_key = startup.read_key_option(api_key, api_key_file)
+        binding = startup.binding(host, cert, key, insecure_public)
+    except startup.StartupError as exc:
+        return fail(str(exc))
     data_dir = Path(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        startup.secure_data_dir(data_dir)
         storage = Storage(data_dir / "ftrack.sqlite")
     except (OSError, Exception) as exc:  # sqlite3.Error too: say what to do, not a traceback
-        print(f"ftrack-publisher server: cannot use the data folder {data_dir}: {exc}. "
-              "Choose a writable folder with --data-dir.", file=sys.stderr, flush=True)
-        return 2
+        return fail(f"cannot use the data folder {data_dir}: {exc}. Choose a writable folder with --data-dir.")
     store = ContentStore(data_dir / "files")
     if storage.get_meta("seeded") is None:
         demo.seed(storage, store)
-    conn = storage.connection()
+    key_file = auth.KeyFile(data_dir / "api_key")
     with storage.transaction() as conn:
         user = conn.execute('SELECT "id" FROM "users" WHERE "username" = ?', (demo.DEMO_USERNAME,)).fetchone()
-        existing = conn.execute('SELECT "key" FROM "api_key" WHERE "user_id" = ? LIMIT 1', (user[0],)).fetchone()
-        if api_key:
-            key = auth.set_api_key(conn, user[0], api_key)
-        elif existing:
-            key = existing[0]
-        else:
-            key = auth.set_api_key(conn, user[0])
+        demo_key = startup.demo_key(conn, user[0], asked_key, key_file)
 
     api = Api(storage, store)
+    api.on_key_set = lambda user_id, new_key: key_file.write(new_key) if user_id == user[0] else None
+    api.forget_upload_grants()  # a restart ends every upload URL handed out before it
     api.multipart = multipart
     if part_url_lifetime is not None:
         api.uploads.signer.lifetime = part_url_lifetime
@@ -90,18 +92,22 @@ def run(
     api.jobs = jobs
     jobs.recover()
     context = ServerContext(api, Recorder(record) if record else None, wan=WanModel.from_options(throttle, latency))
+    if body_timeout is not None:
+        context.body_timeout = body_timeout
     try:
-        server = HttpServer(lambda: make_app(context), host, port)
+        server = HttpServer(lambda: make_app(context), host, port, ssl_context=binding.ssl_context,
+                            idle_timeout=idle_timeout or app_module.IDLE_TIMEOUT)
     except OSError as exc:
-        print(f"ftrack-publisher server: cannot listen on {host}:{port}: {exc}. Pick another --port.",
-              file=sys.stderr, flush=True)
         jobs.shutdown(timeout=5.0)
         storage.close()
-        return 2
-    url = f"http://{_url_host(host)}:{server.port}"
+        return fail(f"cannot listen on {host}:{port}: {exc}. Pick another --port.")
+    url = binding.url(host, server.port)
+    if binding.public and binding.ssl_context is None:
+        print(f"ftrack-publisher server: WARNING: serving {url} to the network WITHOUT TLS (--insecure-public): "
+              "anyone who can see the traffic can read the API key and the files.", file=sys.stderr, flush=True)
 
     def ready() -> None:
-        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, key)), flush=True)
+        print(format_banner(ServerInfo(url, demo.DEMO_USERNAME, demo_key)), flush=True)
 
     try:
         server.serve(on_ready=ready)

@@ -8,7 +8,9 @@ removing stored files) is queued as ``after_commit`` callbacks.
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -19,7 +21,7 @@ from typing import Any, Callable
 
 from publisher.server import auth
 from publisher.server.entities import OBJECT_TYPE_IDS, SYSTEM_TYPES, Model, TypeModel, load_schemas
-from publisher.server.errors import IntegrityError, InvalidAction, NotFoundError, ValidationError
+from publisher.server.errors import AuthenticationError, IntegrityError, InvalidAction, NotFoundError, ValidationError
 from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
 from publisher.server.multipart import MultipartUploads
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
@@ -37,6 +39,8 @@ BUILTIN_LOCATION_IDS = {
     "cd41be70-8809-11e3-b98a-20c9d081909b", SERVER_LOCATION_ID,
 }
 JOB_STATUSES = ("queued", "running", "done", "failed")
+#: Hours an upload URL stays valid (a restart ends it sooner; an upload uses it up).
+UPLOAD_GRANT_HOURS = 24
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Matches from which a sorted page is read along the sort index instead of sorting them all.
 MANY_MATCHES = 2000
@@ -86,17 +90,21 @@ class Api:
         self.uploads = MultipartUploads(store.root / "uploads", storage.connection())
         #: False: answer every upload with the single-part shape, as servers without multipart do.
         self.multipart = True
+        #: Told ``(user id, key)`` when a user's key is reset (the server keeps the demo key).
+        self.on_key_set: Callable[[str, str], None] | None = None
 
     # Batch -------------------------------------------------------------------------------
-    def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str) -> list:
-        """Authenticate, apply ``operations`` in one transaction and return their results."""
+    def handle(self, operations: Any, headers_user: Any, headers_key: Any, base_url: str,
+               user: dict | None = None) -> list:
+        """Authenticate (unless ``user``, already authenticated, is given), apply ``operations``
+        in one transaction and return their results."""
         if not isinstance(operations, list):
             raise ValidationError("The request body must be a JSON list of operations.")
         for i, op in enumerate(operations):
             if not isinstance(op, dict) or not isinstance(op.get("action"), str):
                 raise ValidationError(f"Operation {i + 1} must be an object with an 'action' name.")
         conn = self.storage.connection()
-        user = auth.authenticate(conn, headers_user, headers_key)
+        user = user or auth.authenticate(conn, headers_user, headers_key)
         write = any(op["action"] not in READ_ONLY_ACTIONS for op in operations)
         ctx = RequestContext(conn, self.model, base_url, user["username"], headers_key, user["id"])
         batch = Batch(ctx, user)
@@ -393,12 +401,6 @@ class Api:
         elif tm.table == "component":
             row["entity_type"] = name
             row["system_type"] = SYSTEM_TYPES[name]
-            for attr in ("name", "file_type"):
-                value = row.get(attr)
-                if isinstance(value, str) and ("/" in value or "\\" in value or ".." in value or "\x00" in value):
-                    raise ValidationError(
-                        f"The component {attr} '{value[:80]}' must not contain folders or '..'; use a plain name such as 'main'."
-                    )
         elif name == "AssetVersion":
             if row.get("asset_id") is None:
                 raise ValidationError("A new AssetVersion needs an asset.")
@@ -429,6 +431,14 @@ class Api:
         self._validate(tm, row)
 
     def _validate(self, tm: TypeModel, row: dict) -> None:
+        """Rules a row must keep after every create and update."""
+        if tm.table == "component":
+            for attr in ("name", "file_type"):
+                value = row.get(attr)
+                if isinstance(value, str) and ("/" in value or "\\" in value or ".." in value or "\x00" in value):
+                    raise ValidationError(
+                        f"The component {attr} '{value[:80]}' must not contain folders or '..'; use a plain name such as 'main'."
+                    )
         if tm.name == "Job" and row.get("status") not in JOB_STATUSES:
             raise ValidationError(f"Job status must be one of {', '.join(JOB_STATUSES)}, not '{row.get('status')}'.")
 
@@ -461,9 +471,11 @@ class Api:
         if checksum is not None:
             parse_checksum(checksum)
         token = secrets.token_urlsafe(24)
+        conn.execute('DELETE FROM "upload" WHERE "created_at" < ?', (_grant_cutoff(),))
+        # Only the token's hash is kept: the database never holds a usable upload URL.
         conn.execute(
             'INSERT OR REPLACE INTO "upload" ("component_id", "size", "checksum", "token", "created_at") VALUES (?, ?, ?, ?, ?)',
-            (component_id, size, checksum or "", token, utcnow()),
+            (component_id, size, checksum or "", _token_hash(token), utcnow()),
         )
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         if checksum:
@@ -505,6 +517,26 @@ class Api:
         self.uploads.delete_data(aborted)
         return self.store.remove(component_id)
 
+    def upload_grant(self, component_id: str, token: str) -> dict:
+        """The upload grant ``token`` opens for ``component_id`` (its announced size and checksum);
+        AuthenticationError when there is none, it is spent, expired or for another component."""
+        conn = self.storage.connection()
+        row = conn.execute('SELECT * FROM "upload" WHERE "component_id" = ?', (component_id,)).fetchone()
+        if row is None or not hmac.compare_digest(row["token"], _token_hash(token)) or row["created_at"] < _grant_cutoff():
+            raise AuthenticationError("This upload URL is not valid (used, expired, or from before the server restarted); "
+                                      "ask get_upload_metadata for a new one.")
+        return dict(row)
+
+    def use_upload_grant(self, component_id: str) -> None:
+        """Spend the grant of an upload that was stored: its URL cannot be replayed."""
+        with self.storage.transaction(write=True) as conn:
+            conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (component_id,))
+
+    def forget_upload_grants(self) -> None:
+        """End every upload grant (at start: URLs handed out before a restart die with it)."""
+        with self.storage.transaction(write=True) as conn:
+            conn.execute('DELETE FROM "upload"')
+
     def do_encode_media(self, batch: Batch, op: dict) -> dict:
         if self.jobs is None:
             raise ValidationError("This server cannot encode media.")
@@ -528,7 +560,10 @@ class Api:
             raise NotFoundError(f"There is no User with id {key}.")
         if user[0] != batch.user["id"]:
             raise ValidationError("You can only reset your own API key.")
-        return {"action": "reset_remote", "data": auth.set_api_key(batch.ctx.conn, user[0])}
+        key = auth.set_api_key(batch.ctx.conn, user[0])
+        if self.on_key_set is not None:
+            self.on_key_set(user[0], key)
+        return {"action": "reset_remote", "data": key}
 
 
 def _fill_missing(row: dict, **values: Any) -> None:
@@ -544,6 +579,16 @@ def _is_uuid(value: str) -> bool:
         return True
     except ValidationError:
         return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _grant_cutoff() -> str:
+    """The creation time before which an upload grant has expired (stored-datetime text)."""
+    cutoff = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) - _dt.timedelta(hours=UPLOAD_GRANT_HOURS)
+    return cutoff.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def md5_base64(data: bytes) -> str:

@@ -12,7 +12,6 @@ run on the event loop and must not block it: they hand SQLite work, encodes and 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import mimetypes
@@ -25,10 +24,14 @@ from aiohttp import web
 
 from publisher.server import auth
 from publisher.server.actions import Api
-from publisher.server.errors import AuthenticationError, NotFoundError, ServerError, ValidationError
+from publisher.server.errors import (AuthenticationError, DiskFullError, NotFoundError, ServerError, ValidationError,
+                                     disk_full)
 from publisher.server.files import CHUNK, ContentStore, check_component_id, parse_checksum
 from publisher.server.record import Recorder
+from publisher.server.json_limits import loads_bounded
 from publisher.server.storage import Storage
+from publisher.server.throttle import LoginThrottle
+from publisher.server.thumbnails import ThumbnailScaler
 from publisher.server.wan import WanModel
 
 log = logging.getLogger(__name__)
@@ -38,10 +41,17 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Worker threads: request work done at the same time (SQLite, thumbnails, upload writes).
 WORKERS = 16
-#: Largest ``/api`` body accepted.
-MAX_API_BODY = 256 * 1024 * 1024
+#: Largest ``/api`` body accepted (a 413 above it).
+MAX_API_BODY = 64 * 1024 * 1024
+#: ``/api`` bodies above this size (and chunked ones) are read and parsed :data:`BIG_BODIES` at a time.
+BIG_BODY = 1024 * 1024
+BIG_BODIES = 2
 #: Seconds an upload or ``/api`` body may stall before the request is dropped.
 BODY_TIMEOUT = 120.0
+#: Seconds a connection may stay idle, or take to send a request's head, before it is closed.
+IDLE_TIMEOUT = 120.0
+#: Content types ``/api`` takes: JSON only, so that no web page can post to it with a form.
+JSON_TYPES = ("application/json",)
 
 
 @dataclass
@@ -56,6 +66,11 @@ class ServerContext:
     wan: WanModel | None = None
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="request"))
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    thumbnails: ThumbnailScaler = field(default_factory=ThumbnailScaler)
+    #: Seconds a request body may stall (see :data:`BODY_TIMEOUT`).
+    body_timeout: float = BODY_TIMEOUT
+    big_bodies: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BIG_BODIES))
 
     @property
     def storage(self) -> Storage:
@@ -91,24 +106,37 @@ class CoreRoutes:
 
     # POST /api ----------------------------------------------------------------------------
     async def api(self, request: web.Request) -> web.Response:
-        raw = await read_body(request, MAX_API_BODY, "/api")
-        results = await self.ctx.run(
-            self._api, raw, request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key"),
-            f"{request.scheme}://{request.host}",
-        )
+        # Who is calling and what they send are checked before a byte of the body is read.
+        username, key = request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key")
+        user = await self.ctx.run(self.ctx.authenticate, username, key)
+        if request.content_type not in JSON_TYPES:
+            raise ServerError(f"/api takes a JSON body: send it with 'Content-Type: application/json', "
+                              f"not '{request.content_type[:60]}'.", exception="ValidationError", status=415)
+        base_url = f"{request.scheme}://{request.host}"
+        length = request.content_length
+        if length is not None and length <= BIG_BODY:
+            raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
+            results = await self.ctx.run(self._api, raw, user, key, base_url)
+        else:
+            # Big (or chunked) bodies are read and parsed a few at a time: memory stays bounded
+            # however many arrive at once.
+            async with self.ctx.big_bodies:
+                raw = await read_body(request, MAX_API_BODY, "/api", self.ctx.body_timeout)
+                results = await self.ctx.run(self._api, raw, user, key, base_url)
+                del raw
         return web.Response(body=results, content_type="application/json")
 
-    def _api(self, raw: bytes, user: str | None, key: str | None, base_url: str) -> bytes:
+    def _api(self, raw: bytes | bytearray, user: dict, key: str | None, base_url: str) -> bytes:
         recorder = self.ctx.recorder
         try:
-            operations = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            operations = loads_bounded(raw)
+        except ValidationError:
             if recorder is not None:
                 recorder.write({"method": "POST", "path": "/api", "operations": None})
-            raise ValidationError(f"The request body is not valid JSON: {exc}. Send a JSON list of operations.") from None
+            raise
         if recorder is not None:
             recorder.write({"method": "POST", "path": "/api", "operations": operations})
-        return json.dumps(self.ctx.api.handle(operations, user, key, base_url)).encode()
+        return json.dumps(self.ctx.api.handle(operations, user["username"], key, base_url, user=user)).encode()
 
     # PUT /file/<id> -----------------------------------------------------------------------
     async def upload(self, request: web.Request) -> web.Response:
@@ -117,18 +145,16 @@ class CoreRoutes:
             request.content_length, request.headers.get("Content-MD5"),
         )
         size = await receive_upload(self.ctx, request, component_id, request.content_length or 0, expected)
+        await self.ctx.run(self.ctx.api.use_upload_grant, component_id)
         return json_response(200, {"component_id": component_id, "size": size})
 
     def _check_upload(self, raw_id: str, token: str, length: int | None,
                       header_md5: str | None) -> tuple[str, bytes | None]:
         component_id = check_component_id(raw_id)
-        conn = self.ctx.storage.connection()
-        upload = conn.execute('SELECT * FROM "upload" WHERE "component_id" = ?', (component_id,)).fetchone()
-        if upload is None or not hmac.compare_digest(upload["token"].encode(), token.encode()):
-            raise AuthenticationError("This upload URL is not valid; ask get_upload_metadata for a new one.")
+        upload = self.ctx.api.upload_grant(component_id, token)
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
-        if self.ctx.api.stored_in_server(conn, component_id):
+        if self.ctx.api.stored_in_server(self.ctx.storage.connection(), component_id):
             raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
                               "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
         if length != upload["size"]:
@@ -173,7 +199,7 @@ class CoreRoutes:
         if size_text:
             if not size_text.isdigit() or not 0 < int(size_text) <= 8192:
                 raise ValidationError(f"size must be a whole number of pixels from 1 to 8192, not '{size_text}'.")
-            return _scaled(str(path), int(size_text))
+            return self.ctx.thumbnails.scaled(path, component_id, int(size_text))
         return path.read_bytes()
 
     async def remove(self, request: web.Request) -> web.Response:
@@ -232,12 +258,20 @@ def _errors_middleware(context: ServerContext) -> Any:
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         path, method = request.path, request.method
         strict = request.headers.get("ftrack-strict-api", "").strip().lower() == "true"
+        address = request.remote or ""
         if context.recorder is not None and path.startswith(_RECORDED_PREFIXES):
             context.recorder.write({"method": method, "path": path})
         if context.wan is not None:
             await context.wan.delay()
         try:
+            wait = context.throttle.retry_after(address) if path != "/" else 0.0
+            if wait > 0:
+                raise ServerError(f"Too many failed logins from {address}; wait {wait:.0f} s, then check the "
+                                  "user name and API key.", exception="InvalidCredentialsError", status=429)
             return await handler(request)
+        except AuthenticationError as exc:
+            context.throttle.failed(address)
+            error = exc
         except ServerError as exc:
             error = exc
         except web.HTTPMethodNotAllowed as exc:
@@ -247,12 +281,22 @@ def _errors_middleware(context: ServerContext) -> Any:
             error = NotFoundError(f"Nothing is served at {path}.")
         except web.HTTPException:
             raise  # an extension's own answer (a websocket refusal, a redirect)
-        except Exception as exc:  # a bug: still answer JSON the clients can read
-            log.exception("request %s %s failed", method, path)
-            error = ServerError(f"The server failed to handle the request: {type(exc).__name__}.")
+        except Exception as exc:  # a full disk, or a bug: still answer JSON the clients can read
+            if disk_full(exc):
+                log.error("request %s %s: the disk is full", method, path)
+                error = DiskFullError()
+            else:
+                # The message names no file: server paths stay in the server's own log.
+                log.exception("request %s %s failed", method, path)
+                error = ServerError(f"The server failed to handle the request ({type(exc).__name__}); "
+                                    "its log says more.")
         # The ftrack API answers errors of /api with 200 unless the client asks for strict codes.
         status = error.status if (strict or path != "/api") else 200
-        return json_response(status, error.payload())
+        payload = error.payload()
+        # The traceback's frames hold the request's data (a 64 MiB body) and this frame holds the
+        # error: a cycle that would keep it all until the garbage collector happens to run.
+        error.__traceback__ = error.__context__ = None
+        return json_response(status, payload)
 
     return errors
 
@@ -262,27 +306,40 @@ def json_response(status: int, obj: Any) -> web.Response:
     return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json")
 
 
-async def read_body(request: web.Request, limit: int, what: str) -> bytes:
+async def read_body(request: web.Request, limit: int, what: str, timeout: float = BODY_TIMEOUT) -> bytearray:
     """The whole request body (chunked or not), at most ``limit`` bytes: a 413 ValidationError
-    above it, before reading it when Content-Length announces it."""
+    above it, before reading it when Content-Length announces it. A body of announced length is
+    read into one buffer of that size (no list of pieces joined afterwards: half the memory)."""
     too_large = ServerError(f"The request body is larger than {limit // (1024 * 1024)} MiB, the limit of {what}.",
                             exception="ValidationError", status=413)
-    if request.content_length is not None and request.content_length > limit:
+    announced = request.content_length
+    if announced is not None and announced > limit:
         raise too_large
-    parts, size = [], 0
+    body = bytearray(announced or 0)
+    view = memoryview(body)
+    size = 0
     while True:
         try:
-            async with asyncio.timeout(BODY_TIMEOUT):
+            async with asyncio.timeout(timeout):
                 block = await request.content.readany()
         except TimeoutError:
-            raise ValidationError(f"The request body stalled for {BODY_TIMEOUT:.0f} s; send it again.") from None
+            raise ValidationError(f"The request body stalled for {timeout:.0f} s; send it again.") from None
         if not block:
             break
-        size += len(block)
-        if size > limit:
+        end = size + len(block)
+        if end > limit:
             raise too_large
-        parts.append(block)
-    return b"".join(parts)
+        if announced is not None and end <= announced:
+            view[size:end] = block
+        else:
+            view.release()
+            body[size:] = block
+            view = memoryview(body)
+        size = end
+    view.release()
+    if size < len(body):
+        del body[size:]
+    return body
 
 
 async def receive_upload(context: ServerContext, request: web.Request, component_id: str, length: int,
@@ -301,7 +358,7 @@ async def receive_upload(context: ServerContext, request: web.Request, component
         remaining = length
         while remaining > 0:
             try:
-                async with asyncio.timeout(BODY_TIMEOUT):
+                async with asyncio.timeout(context.body_timeout):
                     block = await _read_up_to(request, min(CHUNK, remaining))
             except OSError as exc:  # the connection broke (TimeoutError: it stalled)
                 reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"
@@ -319,6 +376,11 @@ async def receive_upload(context: ServerContext, request: web.Request, component
             await writing
             writing = None
         return await context.run(sink.finish)
+    except OSError as exc:
+        sink.abort()
+        if disk_full(exc):
+            raise DiskFullError("The upload") from None
+        raise
     except BaseException:
         sink.abort()  # waits for a write in progress on a worker thread
         raise
@@ -330,13 +392,3 @@ async def _read_up_to(request: web.Request, size: int) -> bytes:
         return await request.content.readexactly(size)
     except asyncio.IncompleteReadError as exc:
         return exc.partial
-
-
-def _scaled(path: str, size: int) -> bytes:
-    """JPEG bytes of the image at ``path`` with its longest side ``size`` pixels."""
-    from publisher.server.encoder import EncodeError, make_thumbnail
-
-    try:
-        return make_thumbnail(path, size)
-    except EncodeError as exc:
-        raise ValidationError(f"The thumbnail cannot be scaled: {exc}") from None

@@ -62,6 +62,9 @@ MAX_VIDEO_SIDE = 4096
 #: Longest side of the review JPEG.
 JPEG_MAX_SIDE = 1280
 JPEG_QUALITY = 88
+#: Pixels a source image may have: checked from its header, before it is decoded (a small PNG
+#: can announce a picture that takes gigabytes to decode).
+MAX_SOURCE_PIXELS = 150_000_000
 #: Image files decoded ahead of the encoder (bounds memory: a 4K float EXR frame is ~140 MB).
 _DECODE_AHEAD = 2
 #: Progress is reported every time it advanced by at least this fraction.
@@ -410,6 +413,12 @@ def _decode_image(source: _Source) -> av.VideoFrame:
             stream = container.streams.video[0]
             if source.demuxer == "exr_pipe":
                 stream.codec_context.options = dict(_EXR_DECODER_OPTIONS)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if width * height > MAX_SOURCE_PIXELS:
+                raise EncodeError(
+                    f"The {source.kind} image {source.path} is {width} x {height} pixels; review media is made of "
+                    f"images up to {MAX_SOURCE_PIXELS:,} pixels (the limit). Scale it down first."
+                )
             frame = next(container.decode(stream), None)
     except av.FFmpegError as exc:
         raise EncodeError(

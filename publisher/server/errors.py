@@ -70,3 +70,26 @@ class InvalidAction(ServerError):
 
     def __init__(self, name: object) -> None:
         super().__init__(f"Invalid action u'{name}'")
+
+
+class DiskFullError(ServerError):
+    """The server's disk (or quota) is full: nothing was stored; space must be freed on the server."""
+
+    exception = "DiskFullError"
+    status = 507
+
+    def __init__(self, what: str = "The request") -> None:
+        super().__init__(f"{what} could not be stored: the server's disk is full. Nothing was kept; free space "
+                         "on the server (or ask its administrator to), then try again.")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError or an SQLite error) says that the disk or a quota is full."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return False

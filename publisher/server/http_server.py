@@ -25,9 +25,6 @@ from aiohttp.web_protocol import RequestHandler
 
 log = logging.getLogger(__name__)
 
-#: Seconds a connection may stay silent (idle keep-alive, or a stalled upload) before it is
-#: closed; clients holding pooled connections see no change from the earlier servers.
-SOCKET_TIMEOUT = 120
 #: Connections the kernel queues before they are accepted.
 BACKLOG = 128
 #: Request line and each header line; a bigger head gets an error instead of filling memory.
@@ -102,9 +99,11 @@ class HttpServer:
     """A listening socket serving an aiohttp application until SIGINT/SIGTERM or :meth:`stop`."""
 
     def __init__(self, make_app: Callable[[], web.Application], host: str, port: int,
-                 *, ssl_context: ssl.SSLContext | None = None) -> None:
+                 *, ssl_context: ssl.SSLContext | None = None, idle_timeout: float = 120.0) -> None:
         """Bind ``host:port`` now (raises OSError when the address cannot be used); the event loop
-        and ``make_app()`` only run in :meth:`serve`."""
+        and ``make_app()`` only run in :meth:`serve`. A connection that stays silent, or does not
+        finish a request's head, for ``idle_timeout`` seconds is closed."""
+        self._idle_timeout = idle_timeout
         self._make_app = make_app
         self._socket = listening_socket(host, port)
         self._ssl = ssl_context
@@ -139,7 +138,7 @@ class HttpServer:
                 self._loop.add_signal_handler(signum, self._stopping.set)
         runner = _AppRunner(
             self._make_app(), handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT,
-            keepalive_timeout=SOCKET_TIMEOUT, max_line_size=MAX_LINE_BYTES, max_field_size=MAX_LINE_BYTES,
+            keepalive_timeout=self._idle_timeout, max_line_size=MAX_LINE_BYTES, max_field_size=MAX_LINE_BYTES,
             max_headers=MAX_HEADERS, lingering_time=10.0,
         )
         await runner.setup()

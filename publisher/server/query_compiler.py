@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.server import query_language as ql
+from publisher.server import query_limits
 from publisher.server.entities import POLYMORPHIC_TABLES, Model, TypeModel
 from publisher.server.errors import QueryError, ValidationError
 from publisher.server.storage import q
@@ -310,8 +311,10 @@ def compile_expression(model: Model, expression: object, *, ordered_scan: bool =
     """Parse and compile one query expression; raises QueryError / ValidationError."""
     if not isinstance(expression, str) or not expression.strip():
         raise QueryError("The query expression is missing or empty.")
+    query_limits.check_length(expression)
     try:
         query = ql.parse(expression)
     except ql.QuerySyntaxError as exc:
         raise QueryError(str(exc)) from None
+    query_limits.check_query(query)
     return Compiler(model, ordered_scan=ordered_scan).compile(query), query

@@ -219,8 +219,8 @@ def test_sequence_frames_share_one_metadata_request_small_ones_single_part(recor
 
 def test_expired_part_urls_are_asked_again_and_the_upload_goes_on(recorded, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")
-    # 12.5 MB/s: each 8 MiB part takes about 0.7 s, so later parts find their 1 s URLs expired.
-    server, session, record = recorded("--part-url-lifetime", "1", "--throttle", "100")
+    # 6.25 MB/s: each 8 MiB part takes about 1.3 s, so later parts find their 2 s URLs expired.
+    server, session, record = recorded("--part-url-lifetime", "2", "--throttle", "50")
     with session:
         version = make_version(session)
         path = _write(tmp_path / "plate.exr", 40 * MIB)

@@ -213,7 +213,7 @@ def _records(path: Path) -> list[dict]:
 def test_server_killed_mid_upload_then_only_missing_parts_are_sent(tmp_path: Path) -> None:
     data = os.urandom(6000)
     record = tmp_path / "record.jsonl"
-    server = EmbeddedServer(tmp_path / "data", extra_args=["--record", str(record), "--part-url-lifetime", "1"])
+    server = EmbeddedServer(tmp_path / "data", extra_args=["--record", str(record), "--part-url-lifetime", "3"])
     server.start()
     try:
         raw = Raw(server.url, server.api_user, server.api_key)
@@ -227,13 +227,13 @@ def test_server_killed_mid_upload_then_only_missing_parts_are_sent(tmp_path: Pat
         server.process.wait(30)
     finally:
         server.stop()
-    server = EmbeddedServer(tmp_path / "data", extra_args=["--record", str(record), "--part-url-lifetime", "1"])
+    server = EmbeddedServer(tmp_path / "data", extra_args=["--record", str(record), "--part-url-lifetime", "3"])
     server.start()
     try:
         raw = Raw(server.url, server.api_user, server.api_key)
         import time
 
-        time.sleep(1.1)  # the first URLs have expired by now
+        time.sleep(3.2)  # the first URLs have expired by now
         expired = _put(answer["urls"][3]["signed_url"].replace(answer["urls"][3]["signed_url"].split("/upload/")[0],
                                                                  server.url), pieces[4])
         assert expired.status_code == 403 and expired.json()["exception"] == "ExpiredUrlError"

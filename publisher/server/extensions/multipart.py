@@ -26,8 +26,6 @@ def routes(app: web.Application, context: "ServerContext") -> None:
     """Add the part route to ``app``."""
 
     async def put_part(request: web.Request) -> web.Response:
-        from publisher.server.app import BODY_TIMEOUT
-
         uploads = context.api.uploads
         upload_id, part = request.match_info["upload"], request.match_info["part"]
         query = dict(request.query)
@@ -44,7 +42,7 @@ def routes(app: web.Application, context: "ServerContext") -> None:
             while read < writer.length:
                 want = min(BLOCK, writer.length - read)
                 try:
-                    async with asyncio.timeout(BODY_TIMEOUT):
+                    async with asyncio.timeout(context.body_timeout):
                         block = await _read_up_to(request, want)
                 except OSError as exc:
                     reason = "it stalled" if isinstance(exc, TimeoutError) else "the connection broke"
