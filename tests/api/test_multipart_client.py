@@ -37,6 +37,16 @@ def _api_operations(records: list[dict]) -> list[list[dict]]:
     return [r["operations"] for r in records if r["path"] == "/api" and r.get("operations")]
 
 
+def _upload_checked(session: Session, path: Path, progress=None):
+    """``path`` published to ``ftrack.server`` on a new version; checks that it downloads whole."""
+    version = make_version(session)
+    component = version.create_component(str(path), location=session.get_location("ftrack.server"),
+                                         progress=progress)
+    url = session.get_location("ftrack.server").get_url(component)
+    assert requests.get(url, timeout=60).content == path.read_bytes()
+    return component
+
+
 @pytest.fixture
 def recorded(server_factory, tmp_path):
     """A server of the test's own that records every request, and a session on it."""
@@ -73,7 +83,6 @@ def test_max_connections_from_the_environment(monkeypatch) -> None:
 def test_big_file_goes_in_parts_and_completes_with_its_location(recorded, tmp_path) -> None:
     server, session, record = recorded()
     with session:
-        version = make_version(session)
         path = _write(tmp_path / "plate.exr", 20 * MIB + 5)
         phases: list[tuple[str, int, int]] = []
         seen: list[int] = []
@@ -82,10 +91,7 @@ def test_big_file_goes_in_parts_and_completes_with_its_location(recorded, tmp_pa
             seen.append(done)
 
         progress.phase = lambda label, done, total: phases.append((label, done, total))  # type: ignore[attr-defined]
-        component = version.create_component(str(path), location=session.get_location("ftrack.server"),
-                                             progress=progress)
-        url = session.get_location("ftrack.server").get_url(component)
-        assert requests.get(url, timeout=60).content == path.read_bytes()
+        component = _upload_checked(session, path, progress)
     assert phases[0] == ("planning", 0, 1) and phases[-1] == ("planning", 1, 1)
     # Bytes count once the server acknowledged a part: whole parts, in order, to the end.
     assert seen[-1] == path.stat().st_size and seen == sorted(seen)
@@ -109,11 +115,7 @@ def test_big_file_goes_in_parts_and_completes_with_its_location(recorded, tmp_pa
 def test_single_part_shape_gets_the_single_part_path(recorded, tmp_path) -> None:
     server, session, record = recorded("--no-multipart")
     with session:
-        version = make_version(session)
-        path = _write(tmp_path / "plate.exr", 17 * MIB)
-        component = version.create_component(str(path), location=session.get_location("ftrack.server"))
-        url = session.get_location("ftrack.server").get_url(component)
-        assert requests.get(url, timeout=60).content == path.read_bytes()
+        component = _upload_checked(session, _write(tmp_path / "plate.exr", 17 * MIB))
     puts = [r["path"] for r in _records(record) if r["method"] == "PUT"]
     assert puts == [f"/file/{component['id']}"]
 
@@ -157,7 +159,6 @@ def test_a_part_is_retried_when_the_server_comes_back(tmp_path, monkeypatch) -> 
     restarted: list[EmbeddedServer] = []
     try:
         with Session(server.url, server.api_user, server.api_key, schema_cache_path=False, timeout=30) as session:
-            version = make_version(session)
             path = _write(tmp_path / "plate.exr", 40 * MIB)
 
             def progress(done: int, total: int) -> None:
@@ -168,10 +169,7 @@ def test_a_part_is_retried_when_the_server_comes_back(tmp_path, monkeypatch) -> 
                     restarted.append(again)
                     again.start()
 
-            component = version.create_component(str(path), location=session.get_location("ftrack.server"),
-                                                 progress=progress)
-            url = session.get_location("ftrack.server").get_url(component)
-            assert requests.get(url, timeout=60).content == path.read_bytes()
+            _upload_checked(session, path, progress)
     finally:
         server.stop()
         for again in restarted:
@@ -222,11 +220,7 @@ def test_expired_part_urls_are_asked_again_and_the_upload_goes_on(recorded, tmp_
     # 6.25 MB/s: each 8 MiB part takes about 1.3 s, so later parts find their 2 s URLs expired.
     server, session, record = recorded("--part-url-lifetime", "2", "--throttle", "50")
     with session:
-        version = make_version(session)
-        path = _write(tmp_path / "plate.exr", 40 * MIB)
-        component = version.create_component(str(path), location=session.get_location("ftrack.server"))
-        url = session.get_location("ftrack.server").get_url(component)
-        assert requests.get(url, timeout=60).content == path.read_bytes()
+        _upload_checked(session, _write(tmp_path / "plate.exr", 40 * MIB))
     asks = [op for ops in _api_operations(_records(record)) for op in ops if op["action"] == "get_upload_metadata"]
     assert len(asks) >= 2 and all(op.get("upload_id") for op in asks[1:]), "fresh URLs for the same upload"
     assert len({op.get("upload_id") for op in asks[1:]}) == 1

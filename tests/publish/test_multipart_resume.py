@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from pathlib import Path
 
@@ -23,35 +22,48 @@ def _puts(record: Path) -> list[int]:
     return [int(r["path"].rsplit("/", 1)[1]) for r in lines if r["method"] == "PUT" and r["path"].startswith("/upload/")]
 
 
-def test_server_killed_mid_upload_then_resume_sends_only_missing_parts(server_factory, sandbox_maker, session_on,
-                                                                       tmp_path, monkeypatch):
-    monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")  # parts one after another: a clear cut
+def _killable_publish(server_factory, session_on, sandbox_maker, tmp_path, mib: int):
+    """A throttled server recording its requests, a session on it, and the request publishing a
+    new ``mib`` MiB movie to a fresh sandbox: ``(record, server, session, movie, request)``."""
     record = tmp_path / "record.jsonl"
     server = server_factory(extra_args=["--record", str(record), "--throttle", "800"])
-    first = session_on(server)
-    sandbox = sandbox_maker(first)
+    session = session_on(server)
+    sandbox = sandbox_maker(session)
     movie = tmp_path / "big.mov"
     with open(movie, "wb") as out:
-        for _ in range(40):
+        for _ in range(mib):
             out.write(os.urandom(MIB))
     request = PublishRequest(stage_paths([str(movie)]).components, new_version=NewVersion(
         sandbox.shot_id, f"mp_{uuid.uuid4().hex[:6]}", sandbox.asset_type_id, task_id=sandbox.task_id))
-    box = Outbox(tmp_path / "outbox")
-    killed = threading.Event()
+    return record, server, session, movie, request
+
+
+def _publish_until_killed(session, request, box: Outbox, server, at: int) -> list[object]:
+    """Publish ``request`` through ``box``, killing ``server`` once ``at`` bytes are acknowledged;
+    the events received. ``session`` is closed afterwards."""
     received: list[object] = []
 
     def on_event(event):
         received.append(event)
-        if isinstance(event, events.BytesProgress) and event.done >= 16 * MIB and not killed.is_set():
-            killed.set()
+        if isinstance(event, events.BytesProgress) and event.done >= at and server.process.poll() is None:
             server.kill()
 
     try:
-        run_publish(first, request, on_event=on_event, outbox=box)
+        run_publish(session, request, on_event=on_event, outbox=box)
     except PublishError:
         pass
-    first.close()
-    assert killed.is_set()
+    session.close()
+    assert server.process.poll() is not None, "the server was killed mid-upload"
+    return received
+
+
+def test_server_killed_mid_upload_then_resume_sends_only_missing_parts(server_factory, sandbox_maker, session_on,
+                                                                       tmp_path, monkeypatch):
+    monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")  # parts one after another: a clear cut
+    record, server, first, movie, request = _killable_publish(server_factory, session_on, sandbox_maker,
+                                                              tmp_path, 40)
+    box = Outbox(tmp_path / "outbox")
+    received = _publish_until_killed(first, request, box, server, 16 * MIB)
     phases = [e for e in received if isinstance(e, events.TransferPhase)]
     first_bytes = next(i for i, e in enumerate(received) if isinstance(e, events.BytesProgress))
     assert phases and received.index(phases[0]) < first_bytes, "the phase before the first byte is reported"
@@ -84,25 +96,10 @@ def test_resume_of_an_upload_the_server_no_longer_has_starts_it_afresh(server_fa
     import requests
 
     monkeypatch.setenv("FTRACK_UPLOAD_MAX_CONNECTIONS", "1")
-    record = tmp_path / "record.jsonl"
-    server = server_factory(extra_args=["--record", str(record), "--throttle", "800"])
-    first = session_on(server)
-    sandbox = sandbox_maker(first)
-    movie = tmp_path / "big.mov"
-    movie.write_bytes(os.urandom(24 * MIB))
-    request = PublishRequest(stage_paths([str(movie)]).components, new_version=NewVersion(
-        sandbox.shot_id, f"mp_{uuid.uuid4().hex[:6]}", sandbox.asset_type_id, task_id=sandbox.task_id))
+    record, server, first, movie, request = _killable_publish(server_factory, session_on, sandbox_maker,
+                                                              tmp_path, 24)
     box = Outbox(tmp_path / "outbox")
-
-    def on_event(event):
-        if isinstance(event, events.BytesProgress) and event.done >= 8 * MIB and server.process.poll() is None:
-            server.kill()
-
-    try:
-        run_publish(first, request, on_event=on_event, outbox=box)
-    except PublishError:
-        pass
-    first.close()
+    _publish_until_killed(first, request, box, server, 8 * MIB)
     entry = box.entries()[0]
     component_id = entry.steps["components"]["big"]["component_id"]
     assert entry.steps["components"]["big"]["uploads"], "the first part was recorded"
