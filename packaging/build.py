@@ -1,6 +1,7 @@
 """Build the standalone ftrack publisher: a one-folder app, then this system's package.
 
     python packaging/build.py [--self-test] [--dist DIR] [--work DIR] [--no-package]
+    python packaging/build.py --connect-plugin [--dist DIR]
 
 - Installs PyInstaller with pip when it is missing.
 - Runs ``packaging/ftrack-publisher.spec`` (one folder: the app, Qt (PySide6-Essentials only),
@@ -12,6 +13,9 @@
   built on their own systems (PyInstaller does not cross-compile).
 - ``--self-test``: runs the built app's ``--self-test`` (from the unpacked tarball on Linux, so the
   tarball itself is checked) and fails the build when it fails.
+
+- ``--connect-plugin``: only the ftrack Connect plugin (``DIR/connect-plugin/ftrack-publisher-<version>/``:
+  the hook, the host bootstraps, the Qt-free ``dependencies/``); see ``connect_plugin.py``.
 
 Prints what it made; exits non-zero, saying why, when a step fails.
 """
@@ -159,6 +163,20 @@ def package_macos(dist: Path, ver: str) -> Path:
     return dist / f"{APP_NAME}-{ver}-macos.dmg"
 
 
+def build_connect_plugin_main(dist: Path, ver: str) -> int:
+    """``--connect-plugin``: the Connect plugin folder (see ``packaging/connect_plugin.py``)."""
+    sys.path.insert(0, str(HERE))
+    from connect_plugin import PluginBuildError, build_connect_plugin
+
+    try:
+        plugin = build_connect_plugin(dist, ver)
+    except (PluginBuildError, OSError) as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        return 1
+    print(f"Built the Connect plugin {plugin} ({folder_size(plugin) / 1e6:.1f} MB)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the standalone ftrack publisher.")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
@@ -166,10 +184,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="PyInstaller's work folder (default: build/pyinstaller)")
     parser.add_argument("--no-package", action="store_true", help="stop after the one-folder app")
     parser.add_argument("--self-test", action="store_true", help="run the built app's --self-test")
+    parser.add_argument("--connect-plugin", action="store_true",
+                        help="build only the ftrack Connect plugin into DIST/connect-plugin/ftrack-publisher-<version>/")
     args = parser.parse_args(argv)
     dist, work = args.dist.resolve(), args.work.resolve()
     ver = version()
     started = time.monotonic()
+    if args.connect_plugin:
+        return build_connect_plugin_main(dist, ver)
     try:
         dist.mkdir(parents=True, exist_ok=True)
         app_dir = run_pyinstaller(dist, work)

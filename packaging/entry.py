@@ -9,7 +9,10 @@ import multiprocessing
 import sys
 
 from publisher.cli import main
+from publisher.hosts.environment import clean_own_environment
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
+    # What we start (a player, a DCC) must not inherit the paths into our bundled Qt.
+    clean_own_environment()
     sys.exit(main())

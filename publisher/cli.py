@@ -75,7 +75,8 @@ def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
     target = p.add_mutually_exclusive_group()
     target.add_argument("--task", metavar="PATH|ID", default=None,
                         help="publish a new version under this task (or shot / folder), by path such as "
-                             "lighthouse/sq010/sh010/Compositing, or by id")
+                             "lighthouse/sq010/sh010/Compositing, or by id (default: $FTRACK_CONTEXTID, the "
+                             "task ftrack Connect started the shell from)")
     target.add_argument("--version", dest="version_id", metavar="PATH|ID", default=None,
                         help="add the components to this existing version, by path such as "
                              "lighthouse/sq010/sh010/Compositing/comp/v4 (or …/comp/latest), or by id")
@@ -128,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render the main window on the demo project to this PNG without showing it, then exit")
     parser.add_argument("--self-test", action="store_true",
                         help="publish and encode on a temporary embedded server, check the results, exit 0 when all pass")
+    from publisher.hosts import launch_options  # --context ID, --stage FILE
+
+    launch_options.add_arguments(parser)
     sub = parser.add_subparsers(dest="command")
     _add_server_parser(sub)
     _add_publish_parser(sub)
@@ -199,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     # Qt, the window and the client load only for the window (not for `server` or `publish`).
     from publisher.hosts.standalone import run
 
-    return run(screenshot=args.screenshot)
+    from publisher.hosts.launch_options import LaunchOptions
+
+    return run(screenshot=args.screenshot, launch=LaunchOptions.from_arguments(args.context, args.stage))
 
 
 if __name__ == "__main__":

@@ -399,6 +399,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
     if not args.paths and not args.review:
         raise _Failure("Give the files, folders or sequences to publish (PATH...), or --review PATH.", USAGE)
     if not args.task and not args.version_id:
+        # ftrack Connect and Actions start tools with the selected task in FTRACK_CONTEXTID.
+        args.task = os.environ.get("FTRACK_CONTEXTID", "").strip() or None
+    if not args.task and not args.version_id:
         raise _Failure("Say where to publish: --task PATH (or id) for a new version, such as "
                        "--task lighthouse/sq010/sh010/Compositing, or --version PATH (or id) to add to one, such "
                        "as --version lighthouse/sq010/sh010/Compositing/comp/latest.", USAGE)

@@ -193,12 +193,13 @@ class _Closer(QObject):
 
 
 def create_widget(parent: QWidget | None = None, *, session: Any = None, python: str | None = None,
-                  settings: Any = None, start: bool = True) -> QWidget:
+                  settings: Any = None, start: bool = True, host: str | None = None) -> QWidget:
     """A :class:`~publisher.ui.window.PublisherWidget` that follows the host's look.
 
     With ``session`` it uses that session (the caller closes it); without, it opens one with
     :func:`connect` and closes it, and stops any embedded server, when the widget is destroyed
-    or the application quits. ``start`` loads the projects at once. GUI thread only.
+    or the application quits. ``start`` loads the projects at once, at ``FTRACK_CONTEXTID`` when
+    set; ``host`` ("Maya", "Nuke", "Houdini") adds its "Collect from" action. GUI thread only.
     """
     require_application()
     settings = settings if settings is not None else host_settings()
@@ -218,7 +219,9 @@ def create_widget(parent: QWidget | None = None, *, session: Any = None, python:
         widget.connection = connection  # type: ignore[attr-defined]
         _Closer(widget, connection)
     if start:
-        widget.start()
+        from publisher.hosts import opening
+
+        opening.start(widget, host=host)
     return widget
 
 

@@ -74,7 +74,19 @@ def _install() -> Any:
 
 def show() -> Any:
     """Open the publisher in a floating Python Panel pane tab and return the pane tab. Any thread."""
-    return dock.on_main_thread(_show, _executor())
+    return dock.on_main_thread(_show_or_float, _executor())
+
+
+def _show_or_float() -> Any:
+    # Docking uses Houdini's own calls; when they fail the publisher floats instead of missing.
+    try:
+        return _show()
+    except dock.HostError:
+        raise
+    except Exception as exc:
+        from publisher.hosts.floating import show_floating
+
+        return show_floating("Houdini", exc, python=dock.find_python(("hython",)))
 
 
 def _show() -> Any:
@@ -101,7 +113,7 @@ def _interface_name(tab: Any) -> str | None:
 def create_interface() -> Any:
     """The panel's widget (what the panel's ``onCreateInterface`` returns). Main thread."""
     dock.require_application()
-    return dock.create_widget(None, python=dock.find_python(("hython",)))
+    return dock.create_widget(None, python=dock.find_python(("hython",)), host="Houdini")
 
 
 __all__ = ["INTERFACE", "create_interface", "install", "pypanel_file", "show"]

@@ -34,7 +34,19 @@ def _executor() -> Any:
 
 def show() -> Any:
     """Open (or bring back) the publisher in its workspace control; return the widget. Any thread."""
-    return dock.on_main_thread(_show, _executor())
+    return dock.on_main_thread(_show_or_float, _executor())
+
+
+def _show_or_float() -> Any:
+    # Docking uses Maya's own calls; when they fail the publisher floats instead of missing.
+    try:
+        return _show()
+    except dock.HostError:
+        raise
+    except Exception as exc:
+        from publisher.hosts.floating import show_floating
+
+        return show_floating("Maya", exc, python=dock.find_python(("mayapy",)))
 
 
 def _show() -> Any:
@@ -74,7 +86,7 @@ def restore() -> Any:
     if not pointer:
         raise dock.HostError("Maya gave no workspace control to fill: call publisher.hosts.maya.show().")
     control = wrapInstance(int(pointer), QWidget)
-    widget = dock.create_widget(control, python=dock.find_python(("mayapy",)))
+    widget = dock.create_widget(control, python=dock.find_python(("mayapy",)), host="Maya")
     widget.setObjectName("ftrackPublisherWidget")
     # Maya's own call parents the widget into the control's layout, so Maya manages its size.
     OpenMayaUI.MQtUtil.addWidgetToMayaLayout(int(getCppPointer(widget)[0]), int(pointer))

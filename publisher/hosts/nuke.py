@@ -36,7 +36,7 @@ class PublisherPanel(QWidget):
         self.setObjectName("ftrackPublisherPanel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.publisher = dock.create_widget(self, python=dock.find_python(("python3", "python")))
+        self.publisher = dock.create_widget(self, python=dock.find_python(("python3", "python")), host="Nuke")
         layout.addWidget(self.publisher)
 
 
@@ -59,7 +59,19 @@ def _register(create: bool = False) -> Any:
 
 def show() -> Any:
     """Open the panel next to the Properties pane and return it. Any thread."""
-    return dock.on_main_thread(_show, _executor())
+    return dock.on_main_thread(_show_or_float, _executor())
+
+
+def _show_or_float() -> Any:
+    # Docking uses Nuke's own calls; when they fail the publisher floats instead of missing.
+    try:
+        return _show()
+    except dock.HostError:
+        raise
+    except Exception as exc:
+        from publisher.hosts.floating import show_floating
+
+        return show_floating("Nuke", exc, python=dock.find_python(("python3", "python")))
 
 
 def _show() -> Any:

@@ -46,16 +46,20 @@ _open_windows: list[Any] = []
 
 
 def open_window(session: Any, *, server_label: str = "", show: bool = True, settings: Any = None,
-                outbox: Any = USER_OUTBOX) -> MainWindow:
+                outbox: Any = USER_OUTBOX, launch: Any = None) -> MainWindow:
     """Create the main window on ``session``; with ``show`` show it and start loading.
 
-    ``outbox`` is where publishes wait and are resumed from (default: the user's own). A
+    ``outbox`` is where publishes wait and are resumed from (default: the user's own); ``launch``
+    (:class:`~publisher.hosts.launch_options.LaunchOptions`) the task to open at and the items
+    to stage (default: ``FTRACK_CONTEXTID``). A
     ``QApplication`` must exist; call from the GUI thread. The caller keeps the window alive.
     """
     window = MainWindow(session, server_label=server_label, settings=settings, outbox=outbox)
     if show:
         window.show()
-        window.start()
+        from publisher.hosts import opening
+
+        opening.start(window.widget, options=launch, window=window)
     return window
 
 
@@ -86,8 +90,12 @@ def _start_logging(owns_app: bool) -> None:
         print(f"ftrack-publisher: cannot write the log ({exc}); continuing without it.", file=sys.stderr)
 
 
-def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | None = None) -> int:
+def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | None = None,
+        launch: Any = None) -> int:
     """Run the window until it closes (or, with ``screenshot``, save it to that PNG and return).
+
+    ``launch`` (:class:`~publisher.hosts.launch_options.LaunchOptions`): the task to open at and
+    the items to stage (``--context``, ``--stage``; default ``FTRACK_CONTEXTID``).
 
     Returns the process exit status.
     """
@@ -150,7 +158,7 @@ def run(argv: list[str] | None = None, *, screenshot: str | os.PathLike[str] | N
             # The picture's scratch server must never resume the user's own unfinished publishes.
             outbox = Outbox(Path(scratch.name) / "outbox")
         window = open_window(connection.session, server_label=connection.label, show=screenshot is None,
-                             settings=settings, outbox=outbox)
+                             settings=settings, outbox=outbox, launch=launch)
         window.embedded_server = connection.server  # the child process this window's close stops (or None)
         if screenshot is not None:
             assert scratch is not None

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import WSMsgType, web
 
+from publisher.server.errors import ServerError
 from publisher.server.hub_broker import (
     CONNECT, DISCONNECT, ERROR, EVENT, HEARTBEAT, SUBSCRIBE_TOPIC, UNSUBSCRIBE_TOPIC, Broker,
     Handshakes, Packet, PacketError, SubscribeError, ack_packet, decode_event_packet, event_packet, parse_packet,
@@ -112,8 +113,7 @@ class EventHub:
         for connection in list(self._connections.values()):
             connection.offer(Packet(DISCONNECT).encode())
         await asyncio.sleep(0.05)
-        for connection in list(self._connections.values()):
-            await self._drop(connection, close_code=1001)
+        await asyncio.gather(*(self._drop(c, close_code=1001) for c in list(self._connections.values())))
         self._loop = None
 
     # Any thread ------------------------------------------------------------------------------
@@ -156,9 +156,11 @@ class EventHub:
                 user = await self._run_blocking(self._authenticate, user_name, api_key)
             else:
                 user = await asyncio.get_running_loop().run_in_executor(None, self._authenticate, user_name, api_key)
+        except ServerError:
+            raise  # the server's own error answer, which also counts the failure for its login throttle
         except Exception as exc:
             message = getattr(exc, "content", None) or str(exc) or "The user name or API key is not valid."
-            return web.json_response({"exception": "AuthenticationError", "content": message, "error_code": None},
+            return web.json_response({"exception": "InvalidCredentialsError", "content": message, "error_code": None},
                                      status=401)
         sid = self.handshakes.issue(dict(user))
         text = f"{sid}:{int(self.close_timeout)}:{int(self.close_timeout)}:websocket"
@@ -167,7 +169,7 @@ class EventHub:
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         user = self.handshakes.claim(request.match_info["sid"])
         if user is None:
-            return web.json_response({"exception": "AuthenticationError", "error_code": None,
+            return web.json_response({"exception": "InvalidCredentialsError", "error_code": None,
                                       "content": "Unknown or used hub session id: do the /socket.io/1/ handshake first."},
                                      status=401)
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, autoping=True)

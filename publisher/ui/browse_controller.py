@@ -79,9 +79,10 @@ class BrowseController(QObject):
         return "last_context/" + self.server_url.replace("/", "_").replace(":", "_")
 
     # The tree -------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Load the projects and reopen the last context (or the demo task with versions)."""
-        remembered = self.settings.value(self._settings_key(), None)
+    def start(self, context_id: str | None = None) -> None:
+        """Load the projects and reopen the last context (or the demo task with versions);
+        ``context_id`` (``FTRACK_CONTEXTID``, ``--context``) opens that one instead."""
+        remembered = context_id or self.settings.value(self._settings_key(), None)
         self.statusMessage.emit("Loading projects…")
         self.context_model.mark_loading(None)
         self._run(tasks.restore, remembered or None, on_result=self._restored, on_error=self._restore_failed)

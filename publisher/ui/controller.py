@@ -118,10 +118,11 @@ class Controller(QObject):
         """True while any short worker of this window is queued or running."""
         return self.workers.active() > 0
 
-    def start(self) -> None:
-        """Resume the outbox's unfinished publishes, then load the projects and the last context."""
+    def start(self, context_id: str | None = None) -> None:
+        """Resume the outbox's unfinished publishes, then load the projects and the last context
+        (``context_id``, from ``FTRACK_CONTEXTID`` or ``--context``, instead when given)."""
         self.queue.resume_unfinished()
-        self.browse.start()
+        self.browse.start(context_id)
 
     def shutdown(self, wait_ms: int = 10000) -> None:
         """Cancel running work and wait for the pools (window closing)."""

@@ -38,6 +38,9 @@ COALESCE_MS = 30
 #: Hub threads that outlived their window (still in a connect): held so that Python never frees
 #: the QThread or its worker while the thread runs.
 _LINGERING: list[tuple[QThread, "HubConnection | None"]] = []
+#: What the status bar shows (the reason is in its tooltip); one width for all, so a change of
+#: state never widens the window.
+LABEL_ON, LABEL_OFF, LABEL_RECONNECTING = "Live updates on", "Live updates off", "Live updates: reconnecting…"
 
 
 class HubConnection(QObject):
@@ -53,6 +56,8 @@ class HubConnection(QObject):
     jobChanged = Signal(str, str, object)
     launchRequested = Signal(str, str)
     stateChanged = Signal(bool, str)
+    #: ``retrying``: sent before each ``stateChanged``: whether the connection is trying again.
+    retryingChanged = Signal(bool)
     finished = Signal()
 
     def __init__(self, server_url: str, api_user: str, api_key: str, *,
@@ -92,6 +97,7 @@ class HubConnection(QObject):
                 return
             except EventHubConnectionError as exc:
                 log.info("event hub not reachable (%s); trying again in %.0f s", exc, delay)
+                self.retryingChanged.emit(True)
                 self.stateChanged.emit(False, "Live updates off: the event hub does not answer, trying again…")
                 if self._stop.wait(delay):
                     return
@@ -116,6 +122,7 @@ class HubConnection(QObject):
             now = hub.connected
             if now != live:
                 live = now
+                self.retryingChanged.emit(not now)
                 self.stateChanged.emit(now, "Live updates on" if now else "Live updates off: reconnecting to the event hub…")
 
     def _on_update(self, event: Any) -> None:
@@ -163,8 +170,11 @@ class LiveUpdates(QObject):
         self.on = False
         self.text = "Live updates off"
         #: A status bar widget that shows :attr:`text` (the window adds it).
-        self.label = QLabel(self.text)
+        self.label = QLabel(f"  {LABEL_OFF}  ")
         self.label.setObjectName("LiveUpdatesLabel")
+        metrics = self.label.fontMetrics()
+        self.label.setFixedWidth(max(metrics.horizontalAdvance(f"  {t}  ") for t in
+                                     (LABEL_ON, LABEL_OFF, LABEL_RECONNECTING)) + 4)
         self._thread: QThread | None = None
         self._connection: HubConnection | None = None
         self._pending: dict[str, bool] = {}
@@ -174,6 +184,8 @@ class LiveUpdates(QObject):
         self._flush.timeout.connect(self._reload_pending)
         #: Whether the connection was on and dropped: events may have been missed meanwhile.
         self._missed = False
+        #: Whether the hub connection is trying again (its last word before a state change).
+        self._retrying = False
         #: Version reloads asked of the server (for tests and the benchmark).
         self.reloads = 0
 
@@ -196,6 +208,7 @@ class LiveUpdates(QObject):
         self._connection.versionChanged.connect(self._version_changed)
         self._connection.jobChanged.connect(self._job_changed)
         self._connection.launchRequested.connect(self._launch)
+        self._connection.retryingChanged.connect(self._set_retrying)
         self._connection.stateChanged.connect(self._set_state)
         self._thread.start()
 
@@ -209,6 +222,7 @@ class LiveUpdates(QObject):
         thread, connection = self._thread, self._connection
         self._thread = None
         self._connection = None
+        self._retrying = False
         if connection is not None:
             connection.stop()
         if thread is not None:
@@ -220,12 +234,18 @@ class LiveUpdates(QObject):
         self._set_state(False, "Live updates off")
 
     # From the hub thread (queued) -------------------------------------------------------------
+    def _set_retrying(self, retrying: bool) -> None:
+        self._retrying = retrying
+
     def _set_state(self, on: bool, text: str) -> None:
         changed = on != self.on
         self.on, self.text = on, text
-        self.label.setText(f"  {text}  ")
-        self.label.setToolTip("Versions and encode jobs changed by anyone show here at once."
-                              if on else "Versions update when you refresh (F5); encode jobs are polled.")
+        if on:
+            self._retrying = False
+        short = LABEL_ON if on else (LABEL_RECONNECTING if self._retrying else LABEL_OFF)
+        self.label.setText(f"  {short}  ")
+        self.label.setToolTip(f"{text}.\nVersions and encode jobs changed by anyone show here at once."
+                              if on else f"{text}.\nVersions update when you refresh (F5); encode jobs are polled.")
         if changed:
             self.controller.live_jobs = on
             for poller in self.controller.job_pollers():

@@ -204,6 +204,9 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
+        from publisher.ui.sign_in_button import SignInButton  # "Sign in…": the browser sign-in
+
+        self.sign_in = SignInButton(self, test_row)
         self._show_environment()
         self._show_keyring()
         self._fill_list()

@@ -70,6 +70,8 @@ class StagingController(QObject):
         #: Whether a publish of the staged list runs (the list is frozen); set by the publish queue.
         self.is_publishing: Callable[[], bool] = lambda: False
         self._shown_context: str | None = None
+        #: Drops being scanned: their target stays, whatever the artist selects meanwhile.
+        self._scanning = 0
         #: (version id, context id) whose shot range the staging model holds or is loading.
         self._range_target: tuple[str | None, str | None] = (None, None)
         #: The last drop's (errors, warnings), shown again with the range warnings.
@@ -82,9 +84,10 @@ class StagingController(QObject):
         browse.detailsLoaded.connect(self._details_loaded)
 
     def _run(self, fn: Any, *args: Any, on_result: Any = None, on_error: Any = None,
-             needs_session: bool = True) -> Worker:
+             on_finished: Any = None, needs_session: bool = True) -> Worker:
         worker = Worker(fn, *args, session=self.browse.session if needs_session else None)
-        return self.workers.start(worker, on_result=on_result, on_error=on_error or self._failed)
+        return self.workers.start(worker, on_result=on_result, on_error=on_error or self._failed,
+                                  on_finished=on_finished)
 
     def _failed(self, error: BaseException) -> None:
         self.errorRaised.emit(describe_error(error, self.browse.server_url))
@@ -93,12 +96,16 @@ class StagingController(QObject):
     def _context_changed(self, row: Any) -> None:
         changed = row.id != self._shown_context
         self._shown_context = row.id
-        if changed and self.target_new is None and not self.staging_model.rowCount():
+        if changed and self.target_new is None and not self._holds_work():
             self.set_target(None, None)
 
     def _version_selected(self, row: Any) -> None:
-        if not self.staging_model.rowCount():
+        if not self._holds_work():
             self.set_target(row, None)
+
+    def _holds_work(self) -> bool:
+        """Whether files are staged or being scanned for the current target (which then stays)."""
+        return bool(self.staging_model.rowCount() or self._scanning)
 
     def _details_loaded(self, details: Any) -> None:
         if self.target_version is not None and self.target_version.id == details.row.id:
@@ -147,6 +154,15 @@ class StagingController(QObject):
         if key == self._range_target:
             self.statusMessage.emit("The shot's frame range could not be read, so frame ranges are not "
                                     f"checked: {describe_error(error, self.browse.server_url)}")
+
+    def add_notes(self, notes: list[str]) -> None:
+        """Show ``notes`` (a collector's, say) with the last drop's warnings, and keep them there
+        when the range warnings are shown again."""
+        if not notes:
+            return
+        errors, warnings = self._drop_messages
+        self._drop_messages = (errors, list(warnings) + list(notes))
+        self.stagingMessages.emit(list(errors), self._drop_messages[1] + self.staging_model.range_warnings())
 
     def _range_warnings_changed(self, warnings: list[str]) -> None:
         if not self.staging_model.rowCount():
@@ -199,9 +215,14 @@ class StagingController(QObject):
             self.statusMessage.emit(f"Scanning {len(paths)} dropped paths…")
         else:
             self.statusMessage.emit("Scanning the drop…")
+        self._scanning += 1
         self._run(tasks.stage, list(paths), self.staging_model.taken_names(), needs_session=False,
                   on_result=lambda r, p=problems: self._staged(r, p),
-                  on_error=lambda e: self.stagingMessages.emit([describe_error(e)], []))
+                  on_error=lambda e: self.stagingMessages.emit([describe_error(e)], []),
+                  on_finished=self._scan_ended)
+
+    def _scan_ended(self) -> None:
+        self._scanning -= 1
 
     def _retarget(self, target: DropTarget, problems: list[str]) -> bool:
         """Point the staging list at ``target``; ``False`` when that is impossible."""

@@ -151,6 +151,7 @@ class WorkerPool(QObject):
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
         self._active: set[WorkerBase] = set()
+        self._closed = False
 
     def start(self, worker: WorkerBase, *, on_result: Callable[[Any], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None,
@@ -158,17 +159,22 @@ class WorkerPool(QObject):
               on_finished: Callable[[], None] | None = None) -> WorkerBase:
         """Connect the callbacks (run in the GUI thread) and queue ``worker``.
 
-        ``on_error`` receives the exception the work raised.
+        ``on_error`` receives the exception the work raised. A worker cancelled after it sent
+        its result, but before the GUI thread got it, has that result dropped: its receivers
+        may be gone (a window closing). After :meth:`cancel_all` (shutdown) nothing new is queued.
         """
         if on_result is not None:
-            worker.signals.returned.connect(on_result)
+            worker.signals.returned.connect(lambda value, w=worker: None if w.cancelled else on_result(value))
         if on_error is not None:
-            worker.signals.errored.connect(on_error)
+            worker.signals.errored.connect(lambda error, w=worker: None if w.cancelled else on_error(error))
         if on_progress is not None:
-            worker.signals.reported.connect(on_progress)
+            worker.signals.reported.connect(lambda value, w=worker: None if w.cancelled else on_progress(value))
         if on_finished is not None:
             worker.signals.ended.connect(on_finished)
         worker.signals.ended.connect(lambda w=worker: self._active.discard(w))
+        if self._closed:
+            worker.cancel()  # a view asking for more while its window closes
+            return worker
         self._active.add(worker)
         self.pool.start(worker)
         return worker
@@ -178,7 +184,8 @@ class WorkerPool(QObject):
         return len(self._active)
 
     def cancel_all(self) -> None:
-        """Ask every running worker to stop (their outcomes are dropped)."""
+        """Ask every running worker to stop (their outcomes are dropped) and queue no more."""
+        self._closed = True
         for worker in list(self._active):
             worker.cancel()
 

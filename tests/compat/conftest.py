@@ -2,4 +2,4 @@
 client in its own virtual environment, never collected by the project's test run (it imports
 ``ftrack_api``, which the project does not install)."""
 
-collect_ignore = ["ftrack-python-tests", "run_ftrack_suite.py"]
+collect_ignore = ["third_party", "run_ftrack_suite.py"]

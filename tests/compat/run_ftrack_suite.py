@@ -27,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SUITE = HERE / "ftrack-python-tests"
+SUITE = HERE / "third_party" / "ftrack-python-tests"
 MINIMUM_FILE = HERE / "ftrack_suite_minimum.txt"
 REASONS_FILE = ROOT / "docs" / "compatibility.md"
 STOCK_VERSION = "3.1.0"

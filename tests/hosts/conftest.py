@@ -323,9 +323,15 @@ def stand_in(monkeypatch, host_env):
     yield install
     from publisher.ui.window import PublisherWidget
 
+    from PySide6.QtWidgets import QApplication
+
     for widget in recorder.widgets:
         for publisher_widget in widget.findChildren(PublisherWidget):
             publisher_widget.shutdown()
+    # Results a worker sent just before it was cancelled are still queued: deliver them while
+    # their models exist, not after (they would reach deleted models in the next test).
+    QApplication.processEvents()
+    for widget in recorder.widgets:
         widget.close()
         widget.deleteLater()
     runner.deleteLater()

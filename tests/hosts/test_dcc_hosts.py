@@ -211,3 +211,31 @@ def test_houdini_unreadable_panel_file_is_a_clear_error(houdini_host, monkeypatc
     monkeypatch.setattr(hou.pypanel, "installFile", lambda path: None)  # Houdini loaded nothing
     with pytest.raises(dock.HostError, match="did not load the Python Panel"):
         houdini.show()
+
+
+# Docking that fails floats ---------------------------------------------------------------------
+def test_maya_docking_that_fails_opens_a_floating_window_with_collect(qtbot, maya_host, monkeypatch):
+    recorder, maya = maya_host
+    cmds = __import__("maya.cmds").cmds
+
+    def broken(name, **kw):
+        recorder.record("workspaceControl", name, **kw)
+        if kw.get("query"):
+            return False
+        raise RuntimeError("workspaceControl: flag 'uiScript' changed in this version")
+
+    monkeypatch.setattr(cmds, "workspaceControl", broken)
+    widget = maya.show()
+    assert isinstance(widget, PublisherWidget)
+    assert widget.isWindow() and widget.isVisible()
+    assert widget.windowTitle() == dock.TITLE
+    _check_no_stay_on_top(widget)
+    from PySide6.QtWidgets import QToolButton
+
+    assert widget.findChild(QToolButton, "CollectButton").text() == "Collect from Maya"
+    qtbot.waitUntil(lambda: widget.browser.view.model().rowCount() > 0, timeout=30000)
+    # Asked again, the floating window comes forward instead of a second one.
+    assert maya.show() is widget
+    qtbot.waitUntil(lambda: not widget.controller.busy(), timeout=30000)
+    widget.shutdown()
+    widget.close()

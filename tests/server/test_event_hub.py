@@ -80,7 +80,7 @@ def test_unauthenticated_handshake_is_refused(embedded_server, headers) -> None:
         headers = {"ftrack-user": embedded_server.api_user, "ftrack-api-key": "wrong"}
     response = requests.get(f"{embedded_server.url}/socket.io/1/", headers=headers, timeout=10)
     assert response.status_code == 401
-    assert response.json()["exception"] == "AuthenticationError"
+    assert response.json()["exception"] == "InvalidCredentialsError"
     assert "key" in response.json()["content"].lower()
 
 
@@ -181,7 +181,10 @@ def test_a_thousand_subscribers_each_get_the_event(embedded_server) -> None:
                 ws = await http.ws_connect(_ws_url(embedded_server, sid))
                 assert (await ws.receive_str()) == "1::"
                 await ws.send_str(_subscribe(1, f"topic=raw.many and data.group={i % 2}"))
-                assert (await ws.receive_str()).startswith("6:::1+")
+                answer = await ws.receive_str()
+                while answer.startswith("2:"):  # the hub's heartbeat may come first
+                    answer = await ws.receive_str()
+                assert answer.startswith("6:::1+")
                 return ws
 
             sockets = []

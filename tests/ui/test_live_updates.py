@@ -156,8 +156,10 @@ def test_a_hub_that_does_not_answer_is_tried_again_until_stopped(qtbot) -> None:
     assert states[0][0] is False and "trying again" in states[0][1]
 
 
-def test_wrong_key_turns_live_updates_off_with_the_reason(qtbot, embedded_server) -> None:
-    connection = HubConnection(embedded_server.url, embedded_server.api_user, "wrong-" + uuid.uuid4().hex)
+def test_wrong_key_turns_live_updates_off_with_the_reason(qtbot, server_factory) -> None:
+    # A server of its own: wrong keys count towards the server's login throttle per address.
+    server = server_factory()
+    connection = HubConnection(server.url, server.api_user, "wrong-" + uuid.uuid4().hex)
     states = []
     connection.stateChanged.connect(lambda on, text: states.append((on, text)))
     with qtbot.waitSignal(connection.finished, timeout=10000):
