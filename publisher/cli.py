@@ -49,6 +49,14 @@ def _add_server_parser(sub: argparse._SubParsersAction) -> None:
                    help="also seed a new data folder with the entities ftrack's own API test suite expects "
                         "(its users, test project and schema, by their ftrack ids) and log in as 'jenkins': "
                         "an offline ftrack for pipeline tests")
+    p.add_argument("--throttle", type=float, default=None, metavar="MBPS",
+                   help="testing only: cap each connection's upload rate to MBPS megabits per second")
+    p.add_argument("--latency", type=float, default=None, metavar="MS",
+                   help="testing only: answer each request MS milliseconds late (a long link)")
+    p.add_argument("--part-url-lifetime", type=float, default=None, metavar="SECONDS",
+                   help="testing only: seconds a signed part URL stays valid (default: 6 hours)")
+    p.add_argument("--no-multipart", action="store_true",
+                   help="testing only: answer every upload with one URL, as servers without multipart uploads do")
 
 
 def _add_publish_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -148,6 +156,10 @@ def run_server(args: argparse.Namespace) -> int:
         api_key_file=args.api_key_file,
         record=args.record,
         encode_threads=args.encode_threads,
+        throttle=args.throttle,
+        latency=args.latency,
+        part_url_lifetime=args.part_url_lifetime,
+        multipart=not args.no_multipart,
         cert=args.cert,
         key=args.key,
         insecure_public=args.insecure_public,

@@ -72,6 +72,10 @@ class ProgressPrinter:
         self.bar_open = False
         #: What is published to, as read (``lighthouse / sq010 / sh010 / Compositing / comp``).
         self.where = ""
+        #: (time, bytes) when bytes first moved: speed and ETA leave out set-up and bytes a
+        #: resumed publish had already sent.
+        self.moving: tuple[float, int] | None = None
+        self.last_phase = ""
 
     def _line(self, text: str) -> None:
         if self.bar_open:
@@ -84,11 +88,14 @@ class ProgressPrinter:
         with self.lock:
             if isinstance(event, events.PublishStarted):
                 self.started = time.monotonic()
+                self.moving = None
                 names = ", ".join(event.components) or "nothing new"
                 self._line(f"publishing {names} ({format_size(event.total_bytes)} to move)")
             elif isinstance(event, events.VersionReady):
                 where = f"{self.where}: " if self.where else ""
                 self._line(f"{where}version {event.version_id} {'created' if event.created else 'found'}")
+            elif isinstance(event, events.TransferPhase):
+                self._phase(event)
             elif isinstance(event, events.BytesProgress):
                 self._progress(event)
             elif isinstance(event, events.ComponentDone):
@@ -98,15 +105,31 @@ class ProgressPrinter:
             elif isinstance(event, events.PublishCancelled):
                 self._line("cancelled")
 
+    def _phase(self, event: events.TransferPhase) -> None:
+        """What happens before the first byte moves, on its own line (in place on a terminal)."""
+        if event.label == "reading":
+            text = f"reading {event.name}: {format_size(event.done)} / {format_size(event.total)}"
+        else:
+            text = f"{event.label} {event.name}…"
+        if self.tty:
+            self.stream.write(f"\r{text}\x1b[K")
+            self.stream.flush()
+            self.bar_open = True
+        elif event.label != self.last_phase:
+            self._line(text)
+        self.last_phase = event.label
+
     def _progress(self, event: events.BytesProgress) -> None:
         total = max(event.overall_total, 1)
         fraction = min(event.overall_done / total, 1.0)
         now = time.monotonic()
-        elapsed = max(now - self.started, 1e-6)
-        rate = event.overall_done / elapsed
-        eta = (event.overall_total - event.overall_done) / rate if rate > 0 else 0.0
+        if self.moving is None:
+            self.moving = (now, event.overall_done)
+        elapsed = now - self.moving[0]
+        rate = (event.overall_done - self.moving[1]) / elapsed if elapsed > 0.2 else 0.0
+        eta = format_clock((event.overall_total - event.overall_done) / rate) if rate > 0 else "…"
         text = (f"{fraction * 100:5.1f}% {format_size(event.overall_done)} / {format_size(event.overall_total)} "
-                f"{format_size(rate)}/s ETA {format_clock(eta)}  {event.name}")
+                f"{format_size(rate)}/s ETA {eta}  {event.name}")
         if self.tty:
             if now - self.last_draw < 0.1 and fraction < 1.0:
                 return

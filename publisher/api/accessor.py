@@ -8,8 +8,8 @@ the built-in one for that name.
 
 - ``ftrack.origin``: in memory only; knows the local path each new component came from.
 - ``ftrack.unmanaged`` / ``ftrack.review``: register the path the files already have.
-- ``ftrack.server``: upload to the server (one batched ``get_upload_metadata`` request, then one
-  streamed PUT per file on a bounded pool), download, URLs, thumbnails.
+- ``ftrack.server``: upload to the server with ftrack's multipart protocol
+  (:mod:`publisher.api.multipart`), download, URLs, thumbnails.
 - a disk location: copy files into a studio folder laid out by a structure.
 
 The server's file URLs carry the API key; only this module builds them. No Qt; call from the
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlencode
 
-from publisher.api import transfer
-from publisher.api.components import upload_metadata_operation
+from publisher.api import multipart, transfer
 from publisher.api.exceptions import AccessorError
 from publisher.api.structure import EntityIdStructure, OriginStructure, StandardStructure, Structure
 from publisher.api.transfer import ProgressCallback
@@ -46,6 +45,8 @@ class Entry:
     source_path: str | None  # None: nothing to move (a container, or a path-only location)
     resource_identifier: str = ""
     is_container: bool = False
+    #: An operation the accessor needs in the commit (``complete_multipart_upload``).
+    completion: dict | None = None
 
 
 class Accessor:
@@ -114,37 +115,28 @@ class ServerAccessor(Accessor):
 
     priority = 150
     moves_data = True
-    workers = transfer.DEFAULT_WORKERS
+    #: Parallel PUTs; None: ``FTRACK_UPLOAD_MAX_CONNECTIONS``, else 6.
+    workers: int | None = None
 
     def structure(self) -> Structure:
         return EntityIdStructure()
 
     def transfer(self, location, entries, progress, cancel) -> None:
-        session = location.session
+        """Upload every entry's file (see :mod:`publisher.api.multipart`); each entry's
+        ``completion`` is then the operation to commit with its ComponentLocation."""
         files = [entry for entry in entries if entry.source_path]
         if not files:
             return
-        sums = transfer.checksum_files([entry.source_path for entry in files if entry.source_path],
-                                       cancel, self.workers)
-        operations = []
-        items = []
-        for entry, (size, checksum) in zip(files, sums):
-            file_name = f"{entry.name}.{entry.file_type.lstrip('.')}" if entry.file_type else entry.name
-            operations.append(upload_metadata_operation(entry.component_id, file_name, size, checksum))
-            items.append(transfer.FileTransfer(source=entry.source_path or "", size=size, checksum=checksum,
-                                               key=entry.component_id))
-        transfer.check_cancel(cancel, "upload")
-        results = session.call(operations)
-        for item, result in zip(items, results):
-            item.target = result["url"]
-            item.headers = dict(result.get("headers") or {})
+        names = [f"{e.name}.{e.file_type.lstrip('.')}" if e.file_type else e.name for e in files]
         try:
-            transfer.upload_files(items, timeout=session.timeout, server_label=f"the ftrack server at {session.server_url}",
-                                  progress=progress, cancel=cancel, workers=self.workers,
-                                  count_requests=session.count_request)
+            uploads = multipart.upload(location.session, [(e.component_id, e.source_path or "", name)
+                                                          for e, name in zip(files, names)],
+                                       progress=progress, cancel=cancel, connections=self.workers)
         except BaseException:
             self.undo(location, entries)
             raise
+        for entry, done in zip(files, uploads):
+            entry.completion = done.completion
 
     def undo(self, location, entries) -> None:
         """Remove uploaded files; the server may be gone, so failures here are ignored."""
@@ -293,8 +285,8 @@ def remove_server_files(session: "Session", resource_identifiers: Iterable[str],
     """
     for resource_identifier in resource_identifiers:
         try:
-            session.http.get(f"{session.server_url}/component/remove",
-                             params=_file_params(session, resource_identifier), timeout=timeout)
+            session.http.post(f"{session.server_url}/component/remove",
+                              params=_file_params(session, resource_identifier), timeout=timeout)
         except Exception:  # noqa: BLE001 - best effort clean-up; the rows are what matter
             if stop_on_error:
                 return

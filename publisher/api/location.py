@@ -189,7 +189,8 @@ class LocationMixin(EntityMixin):
                     "location": self,
                     "resource_identifier": entry.resource_identifier,
                 })
-            session.commit()
+            completions = [entry.completion for entry in entries if entry.completion]
+            session.commit(before=completions)
         except CommitUnconfirmedError as error:
             # The server may have applied the commit before its answer was lost: undoing now
             # would delete the files of committed components. Ask it, then finish or roll back.

@@ -338,8 +338,11 @@ class Session:
         """How many create/update/delete records wait for :meth:`commit`."""
         return len(self._operations)
 
-    def commit(self) -> list[Any]:
+    def commit(self, *, before: list[dict[str, Any]] | None = None) -> list[Any]:
         """Send every pending create, update and delete in one request, in order.
+
+        ``before``: raw operations sent first in the same request (``complete_multipart_upload``
+        must succeed or fail with the ComponentLocation it goes with); their results are dropped.
 
         Redundant updates are dropped (only the last value of an attribute is sent; an entity
         created and deleted in the same batch is not sent at all). On failure nothing is
@@ -350,7 +353,8 @@ class Session:
         if not self._operations:
             return []
         payloads = self._operations.payloads()
-        results = self.transport.call(payloads, retry=False) if payloads else []
+        before = list(before or [])
+        results = self.transport.call(before + payloads, retry=False)[len(before):] if payloads else []
         self.mark_committed()
         decoded = []
         for result in results:

@@ -180,65 +180,6 @@ def _http_error_text(response: requests.Response) -> str:
     return text[:300] if text else response.reason or ""
 
 
-class _Uploader:
-    """PUTs files with one keep-alive ``requests.Session`` per worker thread."""
-
-    def __init__(self, timeout: float, server_label: str) -> None:
-        self.timeout = timeout
-        self.server_label = server_label
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
-        self.requests_made = 0
-
-    def _http(self) -> requests.Session:
-        http = getattr(self._local, "http", None)
-        if http is None:
-            http = requests.Session()
-            self._local.http = http
-            with self._lock:
-                self._sessions.append(http)
-        return http
-
-    def put(self, item: FileTransfer, meter: ProgressMeter, cancel: threading.Event | None) -> None:
-        check_cancel(cancel, "upload")
-        body = FileBody(item.source, item.size, meter, cancel)
-        headers = dict(item.headers)
-        headers["Content-Length"] = str(item.size)
-        with self._lock:
-            self.requests_made += 1
-        try:
-            response = self._http().put(item.target, data=body if item.size else b"",
-                                        headers=headers, timeout=self.timeout)
-        except TransferCancelled:
-            meter.add(-body.sent)
-            raise
-        except requests.RequestException as error:
-            meter.add(-body.sent)
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled("The upload was cancelled.") from error
-            raise AccessorError(
-                f"Lost the connection to {self.server_label} while uploading {item.source} "
-                f"({type(error).__name__}). Check that the server is running and reachable, "
-                "then publish again; nothing was committed."
-            ) from error
-        if cancel is not None and cancel.is_set():
-            raise TransferCancelled("The upload was cancelled.")
-        if response.status_code >= 400:
-            meter.add(-body.sent)
-            forget_checksum(item.source)
-            raise AccessorError(
-                f"{self.server_label} refused the upload of {item.source}: HTTP "
-                f"{response.status_code} {_http_error_text(response)}"
-            )
-
-    def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for http in sessions:
-            http.close()
-
-
 def run_parallel(func: Callable[[FileTransfer], object], items: Sequence[FileTransfer],
                  workers: int = DEFAULT_WORKERS, cancel: threading.Event | None = None) -> list:
     """Call ``func(item)`` for every item on a bounded pool; the first error stops the rest.
@@ -282,24 +223,6 @@ def checksum_files(paths: Sequence[str], cancel: threading.Event | None = None,
     """``(size, checksum)`` for every path, read in parallel for many small files."""
     items = [FileTransfer(source=path) for path in paths]
     return run_parallel(lambda item: file_md5(item.source, cancel), items, workers, cancel)
-
-
-def upload_files(items: Sequence[FileTransfer], *, timeout: float, server_label: str,
-                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
-                 workers: int = DEFAULT_WORKERS, count_requests: Callable[[int], None] | None = None) -> None:
-    """PUT each item's ``source`` to its ``target`` URL with its ``headers``, in parallel.
-
-    ``count_requests(n)`` is told how many PUTs were sent (for request accounting). Raises :class:`TransferCancelled` when ``cancel`` is set and :class:`AccessorError` when
-    the server cannot be reached or refuses a file.
-    """
-    meter = ProgressMeter(sum(item.size for item in items), progress)
-    uploader = _Uploader(timeout, server_label)
-    try:
-        run_parallel(lambda item: uploader.put(item, meter, cancel), items, workers, cancel)
-    finally:
-        uploader.close()
-        if count_requests is not None:
-            count_requests(uploader.requests_made)
 
 
 def copy_files(items: Sequence[FileTransfer], *, progress: ProgressCallback | None = None,
@@ -403,5 +326,5 @@ def _remove_quietly(path: str) -> None:
 
 __all__ = [
     "CHUNK_SIZE", "FileBody", "FileTransfer", "ProgressMeter", "checksum_files", "copy_files",
-    "download", "file_md5", "prehash", "run_parallel", "upload_files",
+    "download", "file_md5", "prehash", "run_parallel",
 ]

@@ -46,6 +46,18 @@ class BytesProgress:
 
 
 @dataclass(frozen=True)
+class TransferPhase:
+    """Component ``name`` is getting ready before its first byte moves: ``label`` says how
+    (``reading``: small files read for their checksums, ``done`` of ``total`` bytes;
+    ``planning``: asking the server where to send ``total`` files)."""
+
+    name: str
+    label: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class ComponentDone:
     """Component ``name`` is on the server and in its location."""
 
@@ -91,6 +103,6 @@ PublishCancelledEvent = PublishCancelled
 
 
 PublishEvent = (
-    PublishStarted | VersionReady | ComponentStarted | BytesProgress | ComponentDone
+    PublishStarted | VersionReady | ComponentStarted | TransferPhase | BytesProgress | ComponentDone
     | EncodeQueued | PublishFinished | PublishFailed | PublishCancelled
 )

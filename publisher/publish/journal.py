@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from publisher.api.accessor import remove_server_files
 from publisher.api.exceptions import FtrackError, ServerConnectionError
+from publisher.api.multipart import UploadJournal
 from publisher.api.session import Session
 from publisher.api.quoting import quote
 from publisher.publish.errors import FailureKind, Leftover, LeftoverKind, PublishCancelled, PublishError
@@ -34,6 +35,7 @@ from publisher.publish.outbox import Outbox, OutboxEntry
 from publisher.publish.request import CheckedRequest, PublishRequest, PublishResult
 from publisher.publish.staging import StagedComponent
 from publisher.publish.states import State
+from publisher.publish.upload_journal import OutboxUploadJournal
 from publisher.publish.steps import (
     PublishState,
     check_request,
@@ -76,6 +78,10 @@ class Journal(Protocol):
 
     def component_ids(self, components: list[StagedComponent]) -> dict[str, tuple[str | None, list[str] | None]]:
         """The ids to create each component (and its frames) with; ``(None, None)`` lets the server choose."""
+        ...
+
+    def uploads(self, component: StagedComponent) -> UploadJournal | None:
+        """Where the parts of ``component``'s multipart uploads are recorded (None: nowhere)."""
         ...
 
     def component_done(self, component: StagedComponent, created: Any) -> None:
@@ -149,6 +155,9 @@ class MemoryJournal:
 
     def component_ids(self, components: list[StagedComponent]) -> dict[str, tuple[str | None, list[str] | None]]:
         return {c.name: (None, None) for c in components}
+
+    def uploads(self, component: StagedComponent) -> UploadJournal | None:
+        return None  # nothing outlives the call, so nothing to resume from
 
     def component_done(self, component: StagedComponent, created: Any) -> None:
         self.state.done[component.name] = created
@@ -492,8 +501,14 @@ class OutboxJournal:
             self.outbox.save(self.entry)
         return ids
 
+    def uploads(self, component: StagedComponent) -> UploadJournal | None:
+        # Parts acknowledged by the server are recorded, so a resume sends only the rest.
+        return OutboxUploadJournal(self.outbox, self.entry, self.entry.component_step(component.name))
+
     def component_done(self, component: StagedComponent, created: Any) -> None:
-        self.entry.component_step(component.name).update(state=State.DONE, error=None)
+        rec = self.entry.component_step(component.name)
+        rec.update(state=State.DONE, error=None)
+        rec.pop("uploads", None)
         self.outbox.save(self.entry)
 
     def component_failed(self, component: StagedComponent, error: BaseException) -> None:

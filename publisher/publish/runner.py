@@ -22,6 +22,7 @@ import threading
 from typing import Callable
 
 from publisher.api.exceptions import TransferCancelled
+from publisher.api.multipart import upload_journal
 from publisher.api.session import Session
 from publisher.publish.errors import FailureKind, PublishCancelled, PublishError
 from publisher.publish.events import (
@@ -94,9 +95,10 @@ def run_journal(session: Session, journal: Journal, *, on_event: EventHandler | 
             progress, last_reported = progress_reporter(on_event, component.name, moved, overall_before, total)
             component_id, member_ids = ids[component.name]
             try:
-                created = publish_component(session, version, component, checked.locations[component.location],
-                                            progress=progress, cancel=cancel, component_id=component_id,
-                                            member_ids=member_ids)
+                with upload_journal(journal.uploads(component)):
+                    created = publish_component(session, version, component,
+                                                checked.locations[component.location], progress=progress,
+                                                cancel=cancel, component_id=component_id, member_ids=member_ids)
             except BaseException as error:
                 journal.component_failed(component, error)
                 raise

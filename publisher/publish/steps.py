@@ -23,7 +23,7 @@ from publisher.api.exceptions import CommitUnconfirmedError, FtrackError, Server
 from publisher.api.session import Session
 from publisher.api.quoting import quote
 from publisher.publish.errors import Leftover, LeftoverKind, PublishCancelled, PublishError
-from publisher.publish.events import BytesProgress, PublishEvent
+from publisher.publish.events import BytesProgress, PublishEvent, TransferPhase
 from publisher.publish.request import CheckedRequest, NewVersion, PublishRequest
 from publisher.publish.staging import StagedComponent, check_still_there, is_review_component, validate_name
 
@@ -299,8 +299,10 @@ def new_ids(component: StagedComponent) -> tuple[str, list[str]]:
 
 def progress_reporter(on_event: EventHandler | None, name: str, moved: int, before: int,
                       total: int) -> tuple[Progress, Callable[[], int]]:
-    """A transfer ``progress`` callback turning byte counts into :class:`BytesProgress` events,
-    and a function giving the last count it reported (-1 before the first)."""
+    """A transfer ``progress`` callback turning byte counts into :class:`BytesProgress` events
+    (and, through its ``phase`` attribute, what happens before the first byte into
+    :class:`TransferPhase` events), and a function giving the last count it reported (-1 before
+    the first)."""
     lock = threading.Lock()
     seen = {"done": 0, "emitted": -1}
     last_at = [0.0]
@@ -320,6 +322,19 @@ def progress_reporter(on_event: EventHandler | None, name: str, moved: int, befo
             seen["emitted"], last_at[0] = done, now
         emit(on_event, BytesProgress(name, done, moved, before + done, total))
 
+    phase_at = [0.0]
+
+    def phase(label: str, done: int, phase_total: int) -> None:
+        with lock:
+            now = time.monotonic()
+            if done not in (0, phase_total) and now - phase_at[0] < 0.1:
+                return
+            phase_at[0] = now
+        emit(on_event, TransferPhase(name, label, done, phase_total))
+
+    # The transfer reports what happens before its first byte through this attribute
+    # (see publisher.api.multipart).
+    progress.phase = phase  # type: ignore[attr-defined]
     return progress, lambda: seen["emitted"]
 
 

@@ -21,6 +21,10 @@ def run(
     api_key_file: str | Path | None = None,
     record: str | Path | None = None,
     encode_threads: int | None = None,
+    throttle: float | None = None,
+    latency: float | None = None,
+    part_url_lifetime: float | None = None,
+    multipart: bool = True,
     cert: str | Path | None = None,
     key: str | Path | None = None,
     insecure_public: bool = False,
@@ -39,6 +43,9 @@ def run(
     kept in the data folder, else a new one.
     A public ``host`` needs ``cert`` and ``key`` (TLS) or ``insecure_public``.
     ``idle_timeout``/``body_timeout`` (seconds) override the HTTP layer's defaults.
+    ``throttle`` (megabits per second per connection) and ``latency`` (milliseconds per request)
+    model a long link, ``part_url_lifetime`` shortens signed part URLs and ``multipart`` False
+    answers every upload with the single-part shape: for tests and benchmarks.
     """
     from publisher.embedded import EXIT_FOLDER_IN_USE, ServerInfo, format_banner
     from publisher.server import app as app_module
@@ -52,6 +59,7 @@ def run(
     from publisher.server.jobs import JobRunner
     from publisher.server.record import Recorder
     from publisher.server.storage import Storage
+    from publisher.server.wan import WanModel
 
     def fail(message: str) -> int:
         print(f"ftrack-publisher server: {message}", file=sys.stderr, flush=True)
@@ -103,10 +111,15 @@ def run(
     api = Api(storage, store)
     api.on_key_set = lambda user_id, new_key: key_file.write(new_key) if user_id == user[0] else None
     api.forget_upload_grants()  # a restart ends every upload URL handed out before it
+    api.multipart = multipart
+    if part_url_lifetime is not None:
+        api.uploads.signer.lifetime = part_url_lifetime
+    expired = api.uploads.expire(storage.connection())
+    api.uploads.delete_data(expired)
     jobs = JobRunner(api, workers=1, encode_threads=encode_threads)
     api.jobs = jobs
     jobs.recover()
-    context = ServerContext(api, Recorder(record) if record else None)
+    context = ServerContext(api, Recorder(record) if record else None, wan=WanModel.from_options(throttle, latency))
     if body_timeout is not None:
         context.body_timeout = body_timeout
     try:

@@ -25,10 +25,11 @@ from publisher.server.entities import (
 )
 from publisher.server.errors import AuthenticationError, IntegrityError, InvalidAction, NotFoundError, ValidationError
 from publisher.server.files import ContentStore, check_component_id, check_file_name, parse_checksum
+from publisher.server.multipart import MultipartUploads
 from publisher.server.payloads import RequestContext, build, full_tree, projection_tree, validate_tree
 from publisher.server.query_compiler import compile_expression
 from publisher.server.storage import Storage, utcnow
-from publisher.server.update_events import entry as update_entry, update_events
+from publisher.server.update_events import component_added_event, entry as update_entry, update_events
 from publisher.server.values import store_variable, to_column
 
 SERVER_VERSION = "4.13.8"
@@ -89,6 +90,9 @@ class Batch:
     updates: list[dict] = field(default_factory=list)
     #: Parent rows read for those entries (a sequence's frames share theirs).
     parent_rows: dict = field(default_factory=dict)
+    #: Undo of what an action did outside the database (a completed upload's file moved into
+    #: the store) when the batch fails after it.
+    after_rollback: list[Callable[[], None]] = field(default_factory=list)
 
 
 class Api:
@@ -102,6 +106,9 @@ class Api:
         self.schemas = load_schemas()
         self.schema_hash = schema_hash(self.schemas)
         self.sorted_columns = storage.leading_index_columns()
+        self.uploads = MultipartUploads(store.root / "uploads", storage.connection())
+        #: False: answer every upload with the single-part shape, as servers without multipart do.
+        self.multipart = True
         #: Told ``(user id, key)`` when a user's key is reset (the server keeps the demo key).
         self.on_key_set: Callable[[str, str], None] | None = None
         #: Where committed changes are announced (the event hub's thread-safe ``publish``);
@@ -124,19 +131,24 @@ class Api:
         ctx = RequestContext(conn, self.model, base_url, user["username"], headers_key, user["id"])
         batch = Batch(ctx, user)
         results = []
-        with self.storage.transaction(write=write):
-            for i, op in enumerate(operations):
-                handler = getattr(self, "do_" + op["action"], None)
-                if handler is None:
-                    raise InvalidAction(op["action"])
-                try:
-                    results.append(handler(batch, op))
-                except sqlite3.IntegrityError as exc:
-                    raise IntegrityError(f"Operation {i + 1} ({op['action']}) breaks a rule of the database: {exc}.") from None
-                except (ValidationError, NotFoundError, IntegrityError) as exc:
-                    if len(operations) > 1:
-                        exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
-                    raise
+        try:
+            with self.storage.transaction(write=write):
+                for i, op in enumerate(operations):
+                    handler = getattr(self, "do_" + op["action"], None)
+                    if handler is None:
+                        raise InvalidAction(op["action"])
+                    try:
+                        results.append(handler(batch, op))
+                    except sqlite3.IntegrityError as exc:
+                        raise IntegrityError(f"Operation {i + 1} ({op['action']}) breaks a rule of the database: {exc}.") from None
+                    except (ValidationError, NotFoundError, IntegrityError) as exc:
+                        if len(operations) > 1:
+                            exc.content = f"Operation {i + 1} ({op['action']}) failed, nothing was changed: {exc.content}"
+                        raise
+        except BaseException:
+            for undo in reversed(batch.after_rollback):
+                undo()
+            raise
         if batch.updates and self.events is not None:
             for event in update_events(batch.updates, user):
                 self.events(event)
@@ -417,6 +429,9 @@ class Api:
         removed: list[str] = []
         if tm.primary_key == ["id"]:
             self._delete_tree(batch.ctx.conn, tm.table, key["id"], removed)
+        aborted = [u for c in removed if _is_uuid(c) for u in self.uploads.abort_component(batch.ctx.conn, c)]
+        if aborted:
+            batch.after_commit.append(lambda: self.uploads.delete_data(aborted))
         else:
             where = " AND ".join(f'"{k}" = ?' for k in key)
             batch.ctx.conn.execute(f'DELETE FROM "{tm.table}" WHERE {where}', list(key.values()))
@@ -534,16 +549,33 @@ class Api:
 
     # Files, encoding, keys --------------------------------------------------------------
     def do_get_upload_metadata(self, batch: Batch, op: dict) -> dict:
+        """Where to PUT a file: one URL and its headers (``parts`` null or absent), or, for
+        ``parts`` n, an ``upload_id`` and n signed part URLs (ftrack's multipart protocol). An
+        ``upload_id`` of an open upload of the same component gives fresh URLs for it."""
         component_id = check_component_id(op.get("component_id"))
         file_name = check_file_name(op.get("file_name"))
         size = op.get("file_size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ValidationError("file_size must be the file's size in bytes (a whole number, 0 or more).")
+        conn = batch.ctx.conn
+        if self.stored_in_server(conn, component_id):
+            raise IntegrityError(f"Component {component_id} already has its data in ftrack.server; its data cannot "
+                                 "be replaced. Publish the file as a new component.")
+        expired = self.uploads.expire(conn)
+        if expired:
+            batch.after_commit.append(lambda: self.uploads.delete_data(expired))
+        parts = op.get("parts")
+        if parts is not None and self.multipart:
+            upload_id = op.get("upload_id")
+            upload = self.uploads.open(conn, component_id, size, parts, upload_id)
+            if upload_id is None:  # a new data file: gone again if this batch fails
+                batch.after_rollback.append(lambda: self.uploads.delete_data([upload.upload_id]))
+            return {"component_id": component_id, "upload_id": upload.upload_id,
+                    "urls": self.uploads.urls(batch.ctx.base_url, upload), "part_size": upload.part_size}
         checksum = op.get("checksum")
         if checksum is not None:
             parse_checksum(checksum)
         token = secrets.token_urlsafe(24)
-        conn = batch.ctx.conn
         conn.execute('DELETE FROM "upload" WHERE "created_at" < ?', (_grant_cutoff(),))
         # Only the token's hash is kept: the database never holds a usable upload URL.
         conn.execute(
@@ -559,6 +591,40 @@ class Api:
             "component_id": component_id,
             "file_name": file_name,
         }
+
+    def do_complete_multipart_upload(self, batch: Batch, op: dict) -> dict:
+        """Check a multipart upload's parts and put its file in the store (no copy)."""
+        component_id = check_component_id(op.get("component_id"))
+        conn = batch.ctx.conn
+        if self.stored_in_server(conn, component_id):
+            raise IntegrityError(f"Component {component_id} already has its data in ftrack.server.")
+        upload_id = op.get("upload_id")
+        target = self.store.path(component_id)
+        size = self.uploads.complete(conn, upload_id, component_id, op.get("parts"), target)
+        batch.after_rollback.append(lambda: self.uploads.uncomplete(str(upload_id), target))
+        conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (component_id,))
+        if self.events is not None:  # the event hub announces the stored file, as ftrack's does
+            events = self.events
+            batch.after_commit.append(
+                lambda: events(component_added_event(component_id, SERVER_LOCATION_ID)))
+        return {"component_id": component_id, "upload_id": upload_id, "size": size}
+
+    @staticmethod
+    def stored_in_server(conn: sqlite3.Connection, component_id: str) -> bool:
+        """Whether ``component_id`` has its data in ftrack.server (a committed location row)."""
+        return conn.execute('SELECT 1 FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
+                            (component_id, SERVER_LOCATION_ID)).fetchone() is not None
+
+    def remove_component_data(self, component_id: str) -> bool:
+        """``/component/remove``: the component's ftrack.server location row and open uploads go
+        in one transaction, then its stored file; whether a file was removed."""
+        with self.storage.transaction() as conn:
+            conn.execute('DELETE FROM "component_location" WHERE "component_id" = ? AND "location_id" = ?',
+                         (component_id, SERVER_LOCATION_ID))
+            conn.execute('DELETE FROM "upload" WHERE "component_id" = ?', (component_id,))
+            aborted = self.uploads.abort_component(conn, component_id)
+        self.uploads.delete_data(aborted)
+        return self.store.remove(component_id)
 
     def upload_grant(self, component_id: str, token: str) -> dict:
         """The upload grant ``token`` opens for ``component_id`` (its announced size and checksum);

@@ -1,5 +1,5 @@
 """The HTTP application: ``POST /api``, the upload ``PUT /file/<id>`` and the
-``/component/get|thumbnail|remove`` file endpoints, as an aiohttp application. Every answer,
+``/component/get|thumbnail|remove`` file endpoints (multipart parts: the ``multipart`` extension), as an aiohttp application. Every answer,
 errors included, is JSON (or the file asked for); an unexpected exception becomes a JSON
 ``ServerError``, never HTML.
 
@@ -33,6 +33,7 @@ from publisher.server.storage import Storage
 from publisher.server.throttle import LoginThrottle
 from publisher.server.thumbnails import ThumbnailScaler
 from publisher.server.update_events import component_added_event
+from publisher.server.wan import WanModel
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class ServerContext:
 
     api: Api
     recorder: Recorder | None = None
+    #: ``--throttle``/``--latency`` (testing only): each request waits, each body is paced.
+    wan: WanModel | None = None
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="request"))
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -166,6 +169,9 @@ class CoreRoutes:
         upload = self.ctx.api.upload_grant(component_id, token)
         if length is None:
             raise ValidationError("The upload needs a Content-Length header (a whole number of bytes).")
+        if self.ctx.api.stored_in_server(self.ctx.storage.connection(), component_id):
+            raise ServerError(f"Component {component_id} already has its data in ftrack.server; its data cannot be "
+                              "replaced. Publish the file as a new component.", exception="IntegrityError", status=409)
         if length != upload["size"]:
             raise ValidationError(
                 f"The upload is {length} bytes but get_upload_metadata announced {upload['size']}; the file was not stored."
@@ -212,9 +218,11 @@ class CoreRoutes:
         return path.read_bytes()
 
     async def remove(self, request: web.Request) -> web.Response:
+        """The component's file, its ftrack.server location row and any open upload of it.
+        POST, or GET as the stock client sends it; never HEAD (a probe must not delete)."""
         def remove() -> dict:
             component_id, _row = self._component(dict(request.query))
-            return {"component_id": component_id, "removed": self.ctx.store.remove(component_id)}
+            return {"component_id": component_id, "removed": self.ctx.api.remove_component_data(component_id)}
 
         return json_response(200, await self.ctx.run(remove))
 
@@ -228,10 +236,13 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/component/get", "get"),
     ("GET", "/component/thumbnail", "thumbnail"),
     ("GET", "/component/remove", "remove"),
+    ("POST", "/component/remove", "remove"),
 ]
+#: GET routes that do not answer HEAD: they change something.
+_NO_HEAD = {"remove"}
 
 #: Paths whose requests ``--record`` lists (``/api`` records its operations itself).
-_RECORDED_PREFIXES = ("/component/", "/file/")
+_RECORDED_PREFIXES = ("/component/", "/file/", "/upload/")
 
 
 def make_app(context: ServerContext, extensions: Iterable[Callable[[web.Application, ServerContext], None]] | None = None
@@ -244,7 +255,7 @@ def make_app(context: ServerContext, extensions: Iterable[Callable[[web.Applicat
     core = CoreRoutes(context)
     for method, path, name in ROUTES:
         if method == "GET":
-            app.router.add_get(path, getattr(core, name))  # and HEAD
+            app.router.add_get(path, getattr(core, name), allow_head=name not in _NO_HEAD)
         else:
             app.router.add_route(method, path, getattr(core, name))
     for add_routes in (extension_modules.route_hooks() if extensions is None else extensions):
@@ -265,6 +276,8 @@ def _errors_middleware(context: ServerContext) -> Any:
         address = request.remote or ""
         if context.recorder is not None and path.startswith(_RECORDED_PREFIXES):
             context.recorder.write({"method": method, "path": path})
+        if context.wan is not None:
+            await context.wan.delay()
         try:
             wait = context.throttle.retry_after(address) if path != "/" else 0.0
             if wait > 0:
@@ -358,6 +371,7 @@ async def receive_upload(context: ServerContext, request: web.Request, component
     short, its MD5 differs, the client leaves or the request is cancelled.
     """
     loop = asyncio.get_running_loop()
+    pacer = context.wan.pacer() if context.wan is not None else None
     sink = await context.run(context.store.open_upload, component_id, length, expected_md5)
     writing: asyncio.Future | None = None
     try:
@@ -371,6 +385,8 @@ async def receive_upload(context: ServerContext, request: web.Request, component
                                   "nothing was stored. Send the file again.", status=400) from None
             if not block:
                 break
+            if pacer is not None:
+                await pacer.take(len(block))
             if writing is not None:
                 await writing
             writing = loop.run_in_executor(context.executor, sink.write, block)

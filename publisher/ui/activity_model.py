@@ -108,6 +108,10 @@ class ActivityItem:
                 self._mark = (now, done)
         self.done = done
 
+    def restart_rate(self) -> None:
+        """Measure the throughput from the next figure on (what came before is not a transfer)."""
+        self._mark = None
+
     def progress_text(self) -> str:
         if self.kind == "review" and self.total <= 0:
             return "sending the media…" if self.state == "running" else STATE_TEXT.get(self.state, self.state)
@@ -318,8 +322,25 @@ class ActivityModel(QAbstractItemModel):
         return None
 
     @_apply.register
+    def _(self, event: ev.TransferPhase, top: ActivityItem) -> str | None:
+        # Before the first byte moves: say what is happening.
+        child = self.add_child(top, "transfer", event.name)
+        child.data["phase"] = True
+        text = (f"reading {format_size(event.done)} of {format_size(event.total)}…" if event.label == "reading"
+                else f"{event.label}…")
+        self.update(child, detail=text)
+        return None
+
+    @_apply.register
     def _(self, event: ev.BytesProgress, top: ActivityItem) -> str | None:
         child = self.add_child(top, "transfer", event.name)
+        if child.data.pop("phase", False):
+            # The speed starts with the first bytes: set-up time and the bytes a resumed
+            # upload had already sent are not part of it.
+            child.restart_rate()
+            if top.rate <= 0:
+                top.restart_rate()
+            self.update(child, detail="")
         self.update(child, done=event.done, total=event.total)
         self.update(top, done=event.overall_done, total=event.overall_total)
         return None

@@ -238,6 +238,24 @@ def movie(tmp_path: Path) -> Path:
     return path
 
 
+def test_a_multipart_upload_is_announced_when_it_completes(embedded_server, hub: EventHub, tmp_path: Path) -> None:
+    added: list = []
+    hub.subscribe("topic=ftrack.location.component-added", added.append)
+    path = tmp_path / "plate.exr"
+    path.write_bytes(os.urandom(17 * 1024 * 1024))  # three parts: no single PUT announces it
+    with Session(embedded_server.url, embedded_server.api_user, embedded_server.api_key) as other:
+        task = other.query('select id, parent_id from Task where name is "Compositing"').first()
+        asset = other.create("Asset", {"name": f"live_{uuid.uuid4().hex[:6]}",
+                                       "parent": other.get("Context", task["parent_id"]),
+                                       "type": other.query("AssetType").first()})
+        version = other.create("AssetVersion", {"asset": asset, "task_id": task["id"]})
+        other.commit()
+        component = version.create_component(str(path), location=other.get_location("ftrack.server"))
+    mine = lambda: [a for a in added if a["data"]["component_id"] == component["id"]]  # noqa: E731
+    _wait_for(hub, lambda: bool(mine()))
+    assert [a["data"]["location_id"] for a in mine()] == ["3a372bde-05bc-11e4-8908-20c9d081909b"]
+
+
 def test_uploads_and_a_real_encode_are_announced(embedded_server, hub: EventHub, movie: Path) -> None:
     added, updates = [], []
     hub.subscribe("topic=ftrack.location.component-added", added.append)

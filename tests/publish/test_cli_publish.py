@@ -235,3 +235,29 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal_and_prints_lines_otherw
     # One line per 10 % step (0 % .. 100 %), not one per event.
     assert [line.split("%")[0].strip() for line in percent_lines] == [
         "0.0", "10.0", "20.0", "30.0", "40.0", "50.0", "60.0", "70.0", "80.0", "90.0", "100.0"]
+
+
+def test_the_phase_before_the_first_byte_has_its_own_line_and_the_speed_leaves_it_out(monkeypatch):
+    import io
+
+    from publisher import cli_publish
+    from publisher.cli_publish import ProgressPrinter
+    from publisher.publish import events
+
+    clock = [1000.0]
+    monkeypatch.setattr(cli_publish.time, "monotonic", lambda: clock[0])
+    mib = 1024 * 1024
+    log = io.StringIO()
+    printer = ProgressPrinter(log, tty=False)
+    printer(events.PublishStarted(100 * mib, ["plate"]))
+    printer(events.TransferPhase("plate", "reading", 0, 10 * mib))
+    printer(events.TransferPhase("plate", "planning", 0, 1))
+    clock[0] += 40.0  # forty seconds of set-up before the first byte
+    printer(events.BytesProgress("plate", 50 * mib, 100 * mib, 50 * mib, 100 * mib))  # resumed from half
+    clock[0] += 10.0
+    printer(events.BytesProgress("plate", 60 * mib, 100 * mib, 60 * mib, 100 * mib))
+    lines = log.getvalue().splitlines()
+    assert lines[1] == "reading plate: 0 B / 10.5 MB"
+    assert lines[2] == "planning plate…"
+    # 10 MiB in the 10 s since the first figure: 1.0 MiB/s and 40 s left, not the 50 MiB resumed.
+    assert lines[-1] == " 60.0% 62.9 MB / 104.9 MB 1.0 MB/s ETA 0:40  plate"

@@ -64,6 +64,26 @@ def test_model_stays_valid_while_it_changes(qtmodeltester):
     qtmodeltester.check(model, force_py=True)
 
 
+def test_the_phase_before_the_first_byte_shows_and_the_rate_starts_with_the_bytes(qtmodeltester):
+    clock = Clock()
+    model = ActivityModel(clock=clock)
+    model.add_publish("a", "Publish to plate v001", components=[("plate", 1000)])
+    model.apply_event("a", events.PublishStarted(1000, ["plate"]))
+    model.apply_event("a", events.ComponentStarted("plate", 1000))
+    model.apply_event("a", events.TransferPhase("plate", "reading", 3_000_000, 20_000_000))
+    plate = model.item("publish:a/transfer:plate")
+    assert model.index_of(plate, 4).data() == "reading 3.0 MB of 20.0 MB…"
+    model.apply_event("a", events.TransferPhase("plate", "planning", 0, 1))
+    assert model.index_of(plate, 4).data() == "planning…"
+    clock.now += 30.0  # a long set-up: not part of the speed
+    model.apply_event("a", events.BytesProgress("plate", 400, 1000, 400, 1000))
+    assert model.index_of(plate, 4).data() == "uploading"
+    clock.now += 1.0
+    model.apply_event("a", events.BytesProgress("plate", 600, 1000, 600, 1000))
+    assert abs(plate.rate - 200.0) < 1e-6, "bytes a resumed upload had already sent, and set-up, are left out"
+    qtmodeltester.check(model, force_py=True)
+
+
 def test_unknown_publish_and_job_are_ignored():
     model = ActivityModel()
     assert model.apply_event("nope", events.PublishStarted(1, [])) is None
