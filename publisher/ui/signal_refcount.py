@@ -1,0 +1,54 @@
+"""A guard against a reference-counting bug in some PySide6 releases.
+
+PySide6 6.12.0 returns ``True`` from ``SignalInstance.emit()`` without taking a reference to it,
+so every signal emitted from Python takes one reference of ``True`` away. On Python 3.12 and
+later ``True`` is immortal and nothing happens; on Python 3.10 and 3.11 (what Maya, Nuke and
+Houdini embed) the interpreter aborts with "Fatal Python error: bool_dealloc" once the
+references run out: after a few thousand progress updates of a long publish, or at exit.
+
+:func:`guard` measures whether this Qt for Python has the bug (emitting a probe signal and
+watching ``True``'s reference count) and, only then, gives ``True`` and ``False`` a reserve of
+references so large that no session can spend it. Called once when :mod:`publisher.ui` is
+imported, before any signal is emitted; any thread, idempotent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+from PySide6.QtCore import QObject, Signal
+
+#: References added to ``True`` and ``False`` when the bug is present (2**40: about 10**12
+#: emits, far beyond any session, and far below the counter's limit).
+RESERVE = 1 << 40
+_PROBES = 8
+
+
+class _Probe(QObject):
+    fired = Signal(int)
+
+
+def leaks_per_emit() -> int:
+    """How many references of ``True`` one ``emit()`` takes away here (0 when it is sound)."""
+    probe = _Probe()
+    probe.fired.connect(lambda _value: None)
+    before = sys.getrefcount(True)
+    for i in range(_PROBES):
+        probe.fired.emit(i)
+    return max(0, (before - sys.getrefcount(True)) // _PROBES)
+
+
+_guarded = False
+
+
+def guard() -> bool:
+    """Reserve references for ``True``/``False`` if ``emit()`` leaks them here; True when it did."""
+    global _guarded
+    if _guarded or sys.version_info >= (3, 12) or not leaks_per_emit():
+        return _guarded
+    for value in (True, False):
+        # ob_refcnt is the first field of every object in a release build of CPython.
+        ctypes.c_ssize_t.from_address(id(value)).value += RESERVE
+    _guarded = True
+    return True
