@@ -97,6 +97,8 @@ class StagingPanel(QFrame):
         self.title.setObjectName("PanelTitle")
         self.target = QLabel("Drop onto a version, a task or here")
         self.target.setObjectName("Muted")
+        # The full path is the point of this line: wrap it rather than widen the window.
+        self.target.setWordWrap(True)
         self.new_version_button = QPushButton(icons.icon("new_version"), "New version…")
         self.new_version_button.setToolTip("Stage a new version in the selected task (Ctrl+N)")
         self.new_version_button.clicked.connect(self.newVersionRequested)

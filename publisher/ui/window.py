@@ -96,7 +96,7 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([180, 760, 600])  # the tree is narrow: 1280x720 needs the width for the tables
+        self.splitter.setSizes([130, 650, 520])  # the tree is narrow: 1280x720 needs the width for the tables
 
         # The activity panel sits under the rest; the standalone window moves it into a dock.
         self.activity = ActivityPanel(c.activity_model)
