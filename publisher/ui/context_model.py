@@ -121,6 +121,16 @@ class ContextModel(QAbstractItemModel):
             return index.internalPointer()
         return self._root
 
+    def path_label(self, context_id: str) -> str:
+        """``lighthouse / sq010 / sh010 / Compositing`` for a loaded context ("" when it is not)."""
+        names: list[str] = []
+        index = self.index_for_id(context_id)
+        while index.isValid():
+            row = self.data(index, roles.ROW)
+            names.append(row.name if row is not None else "")
+            index = index.parent()
+        return " / ".join(reversed(names))
+
     def index_for_id(self, context_id: str) -> QModelIndex:
         """The index of a loaded context, or an invalid index."""
         node = self._by_id.get(context_id)

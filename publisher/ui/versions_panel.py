@@ -41,6 +41,8 @@ class VersionsPanel(QWidget):
 
         self.title = QLabel("Versions")
         self.title.setObjectName("PanelTitle")
+        # The whole path of the context: wrapped on a narrow screen, never widening the window.
+        self.title.setWordWrap(True)
         self.count = QLabel("")
         self.count.setObjectName("Muted")
         self.filter = QLineEdit()

@@ -73,6 +73,7 @@ class PublisherWidget(QWidget):
         self.dialog: NewVersionDialog | None = None
 
         left = QWidget()
+        left.setMinimumWidth(150)  # task names ("Compositing", "Lighting") stay readable
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_head = QHBoxLayout()
@@ -96,7 +97,7 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([130, 650, 520])  # the tree is narrow: 1280x720 needs the width for the tables
+        self.splitter.setSizes([150, 640, 510])  # the tree is narrow: 1280x720 needs the width for the tables
 
         # The activity panel sits under the rest; the standalone window moves it into a dock.
         self.activity = ActivityPanel(c.activity_model)
@@ -226,7 +227,8 @@ class PublisherWidget(QWidget):
 
     # Reactions ------------------------------------------------------------------------------
     def _context_changed(self, row: Any) -> None:
-        self.versions.set_context_title(row.name)
+        # The whole path: "Compositing" alone does not say which shot the versions are of.
+        self.versions.set_context_title(self.controller.context_model.path_label(row.id) or row.name)
         if self.controller.details is None or self.controller.details.row.context_id != row.id:
             self.details.clear()
 

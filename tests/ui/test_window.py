@@ -26,6 +26,13 @@ def open_window(qtbot, session, settings):
     return win
 
 
+def test_versions_title_names_the_whole_path(window):
+    context = window.controller.context
+    path = window.controller.context_model.path_label(context.id)
+    assert path.count(" / ") >= 2 and path.endswith(" / " + context.name)
+    assert window.widget.versions.title.text() == f"Versions of {path}"
+
+
 def test_status_bar_names_server_and_user(window, embedded_server):
     text = window.identity.text()
     assert embedded_server.url in text and embedded_server.api_user in text
