@@ -76,7 +76,11 @@ def start(widget: QWidget, *, host: str | None = None, options: LaunchOptions | 
 
     if wanted or (action is not None and options.stage_file is not None):
         controller.contextRestored.connect(restored)
-    controller.start(wanted)
+    starter = getattr(window, "start", None)
+    if callable(starter):  # the standalone window also connects its live updates
+        starter(wanted)
+    else:
+        controller.start(wanted)
     return action
 
 

@@ -94,7 +94,7 @@ class PublisherWidget(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.versions)
         self.splitter.addWidget(self.right)
-        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([150, 640, 510])  # the tree is narrow: 1280x720 needs the width for the tables
@@ -335,9 +335,9 @@ class PublisherWidget(QWidget):
         dialog.open()
 
     # Lifecycle ------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Load the projects and the last context."""
-        self.controller.start()
+    def start(self, context_id: str | None = None) -> None:
+        """Load the projects and the last context (``context_id`` instead, when given)."""
+        self.controller.start(context_id)
 
     def shutdown(self) -> None:
         self.controller.shutdown()
@@ -391,8 +391,9 @@ class MainWindow(QMainWindow):
     def controller(self) -> Controller:
         return self.widget.controller
 
-    def start(self) -> None:
-        self.widget.start()
+    def start(self, context_id: str | None = None) -> None:
+        """Load the projects and the last context (or ``context_id``), and connect live updates."""
+        self.widget.start(context_id)
         self.live.start()
 
     def show_context(self, entity_type: str, entity_id: str) -> None:

@@ -206,3 +206,15 @@ def test_after_the_hub_comes_back_the_list_catches_up(qtbot, tmp_path, settings)
         server.stop()
         if again is not None:
             again.stop()
+
+
+def test_the_standalone_app_window_turns_live_updates_on(qtbot, ui_session, settings, tmp_path) -> None:
+    """The app's own start-up (hosts.standalone.open_window, as `python -m publisher` runs it)
+    connects the hub, not only a window started by hand."""
+    from publisher.hosts.standalone import open_window
+    from publisher.publish.outbox import Outbox
+
+    window = open_window(ui_session, settings=settings, outbox=Outbox(tmp_path / "outbox"))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.live.on, timeout=15000)
+    assert "Live updates on" in window.live.label.text()
