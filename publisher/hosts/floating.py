@@ -10,7 +10,7 @@ the host's active window (so it stays above it without a stay-on-top flag), with
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
@@ -51,3 +51,16 @@ def show_floating(host: str, error: BaseException | None = None, **create: Any) 
 
 
 __all__ = ["show_floating"]
+
+
+def dock_or_float(host: str, dock_it: Callable[[], Any], pythons: tuple[str, ...]) -> Any:
+    """Dock with ``dock_it`` (the host's own calls); when they fail, float the publisher instead
+    of leaving the artist with nothing (a :class:`~publisher.hosts.dock.HostError`, which says
+    what to fix, still raises). ``pythons``: the host's own interpreters, for the server. Main
+    thread."""
+    try:
+        return dock_it()
+    except dock.HostError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of the host's docking calls
+        return show_floating(host, exc, python=dock.find_python(pythons))

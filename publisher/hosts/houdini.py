@@ -18,6 +18,7 @@ from typing import Any
 
 from publisher import paths
 from publisher.hosts import dock
+from publisher.hosts.floating import dock_or_float
 
 #: The Python Panel interface name.
 INTERFACE = "ftrack_publisher"
@@ -74,19 +75,9 @@ def _install() -> Any:
 
 def show() -> Any:
     """Open the publisher in a floating Python Panel pane tab and return the pane tab. Any thread."""
-    return dock.on_main_thread(_show_or_float, _executor())
+    return dock.on_main_thread(lambda: dock_or_float("Houdini", _show, ("hython",)), _executor())
 
 
-def _show_or_float() -> Any:
-    # Docking uses Houdini's own calls; when they fail the publisher floats instead of missing.
-    try:
-        return _show()
-    except dock.HostError:
-        raise
-    except Exception as exc:
-        from publisher.hosts.floating import show_floating
-
-        return show_floating("Houdini", exc, python=dock.find_python(("hython",)))
 
 
 def _show() -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from publisher.hosts import dock
+from publisher.hosts.floating import dock_or_float
 
 #: The workspace control's name (unique in a Maya session).
 CONTROL = "ftrackPublisherWorkspaceControl"
@@ -34,19 +35,9 @@ def _executor() -> Any:
 
 def show() -> Any:
     """Open (or bring back) the publisher in its workspace control; return the widget. Any thread."""
-    return dock.on_main_thread(_show_or_float, _executor())
+    return dock.on_main_thread(lambda: dock_or_float("Maya", _show, ("mayapy",)), _executor())
 
 
-def _show_or_float() -> Any:
-    # Docking uses Maya's own calls; when they fail the publisher floats instead of missing.
-    try:
-        return _show()
-    except dock.HostError:
-        raise
-    except Exception as exc:
-        from publisher.hosts.floating import show_floating
-
-        return show_floating("Maya", exc, python=dock.find_python(("mayapy",)))
 
 
 def _show() -> Any:

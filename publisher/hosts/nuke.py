@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from publisher.hosts import dock
+from publisher.hosts.floating import dock_or_float
 
 #: The panel id Nuke stores in workspaces.
 PANEL_ID = "com.ftrack.publisher"
@@ -59,19 +60,9 @@ def _register(create: bool = False) -> Any:
 
 def show() -> Any:
     """Open the panel next to the Properties pane and return it. Any thread."""
-    return dock.on_main_thread(_show_or_float, _executor())
+    return dock.on_main_thread(lambda: dock_or_float("Nuke", _show, ("python3", "python")), _executor())
 
 
-def _show_or_float() -> Any:
-    # Docking uses Nuke's own calls; when they fail the publisher floats instead of missing.
-    try:
-        return _show()
-    except dock.HostError:
-        raise
-    except Exception as exc:
-        from publisher.hosts.floating import show_floating
-
-        return show_floating("Nuke", exc, python=dock.find_python(("python3", "python")))
 
 
 def _show() -> Any:

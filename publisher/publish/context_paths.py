@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from publisher.api.quoting import quote
@@ -300,23 +301,28 @@ def resolve_task(session: Session, text: str) -> Place:
     Raises :class:`NoSuchId` (an id no context has), :class:`PathNotFound`,
     :class:`PathAmbiguous`, or :class:`WrongKind` when the path names an asset or a version.
     """
+    place = _resolve(session, text, context_place)
+    if not place.is_context:
+        raise WrongKind(text.strip(), place, "task")
+    return place
+
+
+def _resolve(session: Session, text: str, by_id: Callable[[Session, str], Place]) -> Place:
+    """The one place ``text`` names: ``by_id`` for an id, else the path walked."""
     text = text.strip()
     if looks_like_id(text):
-        return context_place(session, text)
+        return by_id(session, text)
     try:
         places = walk(session, text)
     except PathNotFound:
         if "/" in text:
             raise
         try:  # a server whose ids are not UUIDs
-            return context_place(session, text)
+            return by_id(session, text)
         except NoSuchId:
             pass
         raise
-    place = _one(text, places)
-    if not place.is_context:
-        raise WrongKind(text, place, "task")
-    return place
+    return _one(text, places)
 
 
 def version_place(session: Session, version_id: str) -> Place:
@@ -337,22 +343,9 @@ def resolve_version(session: Session, text: str) -> Place:
     """The version ``text`` names, by path (``…/comp/v4``, ``…/comp/latest``, ``…/comp v004``)
     or by id. Raises like :func:`resolve_task`; :class:`WrongKind` when the path stops at a
     context or an asset."""
-    text = text.strip()
-    if looks_like_id(text):
-        return version_place(session, text)
-    try:
-        places = walk(session, text)
-    except PathNotFound:
-        if "/" in text:
-            raise
-        try:  # a server whose ids are not UUIDs
-            return version_place(session, text)
-        except NoSuchId:
-            pass
-        raise
-    place = _one(text, places)
+    place = _resolve(session, text, version_place)
     if place.kind != "AssetVersion":
-        raise WrongKind(text, place, "version")
+        raise WrongKind(text.strip(), place, "version")
     return place
 
 
