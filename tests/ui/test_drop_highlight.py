@@ -28,6 +28,10 @@ def test_drag_over_a_version_row_paints_that_row_and_names_it(qtbot, window, tmp
     widget = window.widget
     view = widget.versions.view
     qtbot.waitUntil(lambda: view.model().rowCount() >= 2, timeout=20000)
+    from publisher.ui import version_model as vm
+
+    # The Files column (whose empty left edge is looked at below) in view, however narrow the panel.
+    view.scrollTo(view.model().index(0, vm.COMPONENTS))
     first, second = view.visualRect(view.model().index(0, 1)), view.visualRect(view.model().index(1, 1))
     viewport = view.viewport()
     mime = _mime(plate)  # kept: the event does not own it
@@ -39,8 +43,6 @@ def test_drag_over_a_version_row_paints_that_row_and_names_it(qtbot, window, tmp
     assert image.pixelColor(viewport.width() // 3, first.top() + 1) == HIGHLIGHT_BORDER
     # ... its inside is tinted blue (at the left edge of the centred Files column, where no
     # text or picture is), the next row is not.
-    from publisher.ui import version_model as vm
-
     x = view.horizontalHeader().sectionViewportPosition(vm.COMPONENTS) + 3
     assert _is_highlight_blue(image.pixelColor(x, first.center().y()))
     assert not _is_highlight_blue(image.pixelColor(x, second.center().y()))
