@@ -73,7 +73,7 @@ class PublisherWidget(QWidget):
         self.dialog: NewVersionDialog | None = None
 
         left = QWidget()
-        left.setMinimumWidth(140)  # task names ("Compositing", "Lighting") stay readable
+        left.setMinimumWidth(120)  # task names ("Compositing", "Lighting") stay readable
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_head = QHBoxLayout()
@@ -97,7 +97,7 @@ class PublisherWidget(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([150, 640, 510])  # the tree is narrow: 1280x720 needs the width for the tables
+        self.splitter.setSizes([120, 600, 560])  # the tree is narrow: 1280x720 needs the width for the tables
 
         # The activity panel sits under the rest; the standalone window moves it into a dock.
         self.activity = ActivityPanel(c.activity_model)
