@@ -14,6 +14,7 @@ hub is down the job pollers poll as they always did; a server without a hub (404
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from typing import Any, Callable
@@ -35,9 +36,26 @@ log = logging.getLogger(__name__)
 MAX_RETRY = 60.0
 #: Milliseconds during which changes of the same version are gathered into one reload.
 COALESCE_MS = 30
-#: Hub threads that outlived their window (still in a connect): held so that Python never frees
-#: the QThread or its worker while the thread runs.
-_LINGERING: list[tuple[QThread, "HubConnection | None"]] = []
+#: Every hub thread started, with its worker, until the thread has ended: a window can go away
+#: (closed, or only garbage-collected) while its thread is still inside a connect, and a QThread
+#: freed while it runs aborts the process. Threads still running at exit are stopped and waited for.
+_RUNNING: list[tuple[QThread, "HubConnection"]] = []
+
+
+def _forget_finished() -> None:
+    _RUNNING[:] = [(thread, worker) for thread, worker in _RUNNING if not thread.isFinished()]
+
+
+def _stop_all(wait_ms: int = 7000) -> None:
+    for thread, worker in list(_RUNNING):
+        worker.stop()
+        thread.quit()
+    for thread, _worker in list(_RUNNING):
+        thread.wait(wait_ms)
+    _forget_finished()
+
+
+atexit.register(_stop_all)
 #: What the status bar shows (the reason is in its tooltip); one width for all, so a change of
 #: state never widens the window.
 LABEL_ON, LABEL_OFF, LABEL_RECONNECTING = "Live updates on", "Live updates off", "Live updates: reconnecting…"
@@ -198,9 +216,12 @@ class LiveUpdates(QObject):
         if not key:
             self._set_state(False, "Live updates off")
             return
-        self._thread = QThread(self)
+        _forget_finished()
+        # No parent: the thread's life is _RUNNING's, not the window's (see there).
+        self._thread = QThread()
         self._thread.setObjectName("live-updates")
         self._connection = HubConnection(session.server_url, session.api_user, key)
+        _RUNNING.append((self._thread, self._connection))
         self._connection.moveToThread(self._thread)
         self._thread.started.connect(self._connection.run)
         # Direct: the GUI thread may be blocked in stop()'s wait() when run() ends.
@@ -217,7 +238,7 @@ class LiveUpdates(QObject):
 
         The thread ends within a fraction of a second, except inside a connect, which the
         client gives up after its 5 s time-out; ``wait_ms`` covers that. A thread still running
-        after it is kept alive (never freed under its own feet, which crashes Python).
+        after it stays in ``_RUNNING`` until it ends (never freed under its own feet).
         """
         thread, connection = self._thread, self._connection
         self._thread = None
@@ -229,8 +250,7 @@ class LiveUpdates(QObject):
             thread.quit()
             if not thread.wait(wait_ms):
                 log.warning("the live-updates thread is still connecting; it ends on its own")
-                thread.setParent(None)
-                _LINGERING.append((thread, connection))
+        _forget_finished()
         self._set_state(False, "Live updates off")
 
     # From the hub thread (queued) -------------------------------------------------------------
