@@ -6,10 +6,12 @@ later ``True`` is immortal and nothing happens; on Python 3.10 and 3.11 (what Ma
 Houdini embed) the interpreter aborts with "Fatal Python error: bool_dealloc" once the
 references run out: after a few thousand progress updates of a long publish, or at exit.
 
-:func:`guard` measures whether this Qt for Python has the bug (emitting a probe signal and
-watching ``True``'s reference count) and, only then, gives ``True`` and ``False`` a reserve of
-references so large that no session can spend it. Called once when :mod:`publisher.ui` is
-imported, before any signal is emitted; any thread, idempotent.
+:func:`guard` gives ``True`` and ``False`` a reserve of references so large that no session
+can spend it, on every Python before 3.12: harmless where there is no leak (they are never freed
+anyway), and a measurement at start-up cannot be trusted while other threads are taking and
+dropping references to ``True`` (it once missed the leak that way). :func:`leaks_per_emit`
+measures it, for diagnostics and tests. Called once when :mod:`publisher.ui` is imported, before
+any signal is emitted; any thread, idempotent.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sys
 
 from PySide6.QtCore import QObject, Signal
 
-#: References added to ``True`` and ``False`` when the bug is present (2**40: about 10**12
-#: emits, far beyond any session, and far below the counter's limit).
+#: References added to ``True`` and ``False`` (2**40: about 10**12 emits, far beyond any
+#: session, and far below the counter's limit).
 RESERVE = 1 << 40
 _PROBES = 8
 
@@ -43,9 +45,9 @@ _guarded = False
 
 
 def guard() -> bool:
-    """Reserve references for ``True``/``False`` if ``emit()`` leaks them here; True when it did."""
+    """Reserve references for ``True``/``False`` (Python < 3.12); True when it did."""
     global _guarded
-    if _guarded or sys.version_info >= (3, 12) or not leaks_per_emit():
+    if _guarded or sys.version_info >= (3, 12):
         return _guarded
     for value in (True, False):
         # ob_refcnt is the first field of every object in a release build of CPython.
