@@ -164,6 +164,20 @@ def _client(cfg: dict, role: str, tag: str, out: dict) -> None:
             out["errors"][kind] = out["errors"].get(kind, 0) + 1
 
 
+def _merged(outs: list[dict]) -> dict:
+    """One result from several clients' (or processes') results: times and errors per kind,
+    acknowledged commits and uploads."""
+    merged: dict = {"times": {}, "errors": {}, "commits": [], "uploads": []}
+    for out in outs:
+        for kind, values in out["times"].items():
+            merged["times"].setdefault(kind, []).extend(values)
+        for kind, count in out["errors"].items():
+            merged["errors"][kind] = merged["errors"].get(kind, 0) + count
+        merged["commits"] += out["commits"]
+        merged["uploads"] += out["uploads"]
+    return merged
+
+
 def client_process(cfg: dict, roles: list[str], index: int, queue) -> None:
     outs = [{"times": {}, "errors": {}, "commits": [], "uploads": []} for _ in roles]
     while time.time() < cfg["start"]:
@@ -174,14 +188,7 @@ def client_process(cfg: dict, roles: list[str], index: int, queue) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    merged = {"times": {}, "errors": {}, "commits": [], "uploads": []}
-    for out in outs:
-        for kind, values in out["times"].items():
-            merged["times"].setdefault(kind, []).extend(values)
-        for kind, count in out["errors"].items():
-            merged["errors"][kind] = merged["errors"].get(kind, 0) + count
-        merged["commits"] += out["commits"]
-        merged["uploads"] += out["uploads"]
+    merged = _merged(outs)
     queue.put(merged)
 
 
@@ -242,14 +249,7 @@ def run_load(server: EmbeddedServer, asset: str, roles: list[str], seconds: floa
         results = [queue.get() for _ in procs]
         for proc in procs:
             proc.join()
-    merged = {"times": {}, "errors": {}, "commits": [], "uploads": []}
-    for out in results:
-        for kind, values in out["times"].items():
-            merged["times"].setdefault(kind, []).extend(values)
-        for kind, count in out["errors"].items():
-            merged["errors"][kind] = merged["errors"].get(kind, 0) + count
-        merged["commits"] += out["commits"]
-        merged["uploads"] += out["uploads"]
+    merged = _merged(results)
     merged.update(seconds=seconds, cpu=cpu_seconds(pid) - cpu_before, mem_before=before, mem_after=memory_kib(pid), mem_peak=sampler.peak,
                   load=os.getloadavg()[0])
     return merged
